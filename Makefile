@@ -1,0 +1,36 @@
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint bench reference clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e ".[test]"
+	touch $@
+
+demo: $(BIN)/python
+	$(BIN)/python -m pip install -q .
+	$(BIN)/survtdm1 demo
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pip install -q -e ".[test]"
+	$(BIN)/ruff check survtdm1 tests benchmarks
+	$(BIN)/ruff format --check survtdm1 tests benchmarks
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check --fix survtdm1 tests benchmarks
+	$(BIN)/ruff format survtdm1 tests benchmarks
+
+bench: $(VENV)/.installed-test
+	$(BIN)/python benchmarks/run.py
+
+reference:
+	Rscript tests/reference/make_reference.R
+
+clean:
+	rm -rf $(VENV) build *.egg-info survtdm1-demo

@@ -1,0 +1,123 @@
+"""Command line: ``survtdm1 analyze | demo | simulate``.
+
+Only argument handling lives here; the work is done by public functions.
+Invalid input ends with exit status 2 and one line on stderr, never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from pathlib import Path
+
+from . import __version__
+
+EXIT_INPUT = 2
+EXIT_INTERNAL = 1
+
+
+def _one_line(err: BaseException) -> str:
+    return " ".join(str(err).split()) or type(err).__name__
+
+
+def _say(message: str) -> None:
+    print(f"survtdm1: {message}", file=sys.stderr, flush=True)
+
+
+def _analyze(plan, out: Path, quiet: bool) -> list[Path]:
+    from .analysis import analyze
+
+    say = (lambda m: None) if quiet else _say
+    say(f"analysing {plan}")
+    result = analyze(plan)
+    return result.write(out, progress=say)
+
+
+def cmd_analyze(args) -> int:
+    written = _analyze(args.plan, Path(args.out), args.quiet)
+    if not args.quiet:
+        for path in written:
+            print(path)
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from .datasets import demo_plan
+
+    out = Path(args.out)
+    with demo_plan() as plan:
+        written = _analyze(plan, out, args.quiet)
+    print(f"survtdm1 demo: KATHERINE-like synthetic cohort, IDFS by biomarker; wrote to {out}/")
+    for path in written:
+        print(f"  {path.name}")
+    return 0
+
+
+def cmd_simulate(args) -> int:
+    from .simulate import simulate_trial, write_cohort
+
+    frame = simulate_trial(args.trial, seed=args.seed)
+    write_cohort(frame, args.out)
+    if not args.quiet:
+        _say(f"wrote {len(frame)} patients of a synthetic {args.trial} cohort to {args.out}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="survtdm1",
+        description="Biomarker-stratified survival analysis of clinical trial cohorts.",
+    )
+    parser.add_argument("--version", action="version", version=f"survtdm1 {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    analyze = commands.add_parser("analyze", help="run an analysis plan (TOML)")
+    analyze.add_argument("plan", help="path to the plan file")
+    analyze.add_argument("--out", required=True, help="output folder")
+    analyze.add_argument("--quiet", action="store_true", help="no progress messages")
+    analyze.set_defaults(run=cmd_analyze)
+
+    demo = commands.add_parser("demo", help="run the bundled KATHERINE-like example")
+    demo.add_argument("--out", default="survtdm1-demo", help="output folder")
+    demo.add_argument("--quiet", action="store_true")
+    demo.set_defaults(run=cmd_demo)
+
+    simulate = commands.add_parser("simulate", help="write a synthetic trial cohort")
+    simulate.add_argument("trial", choices=["katherine", "emilia", "kristine"])
+    simulate.add_argument("--seed", type=int, required=True)
+    simulate.add_argument("--out", required=True, help="CSV file to write")
+    simulate.add_argument("--quiet", action="store_true")
+    simulate.set_defaults(run=cmd_simulate)
+    return parser
+
+
+def main(argv=None) -> int:
+    from .exceptions import SurvTDM1Error
+
+    args = build_parser().parse_args(argv)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            status = args.run(args)
+        except SurvTDM1Error as err:
+            print(f"survtdm1: error: {_one_line(err)}", file=sys.stderr)
+            return EXIT_INPUT
+        except (ValueError, TypeError, KeyError, OSError, UnicodeError) as err:
+            print(f"survtdm1: error: {type(err).__name__}: {_one_line(err)}", file=sys.stderr)
+            return EXIT_INPUT
+        except Exception as err:  # noqa: BLE001 - one line, never a traceback
+            print(
+                f"survtdm1: internal error: {type(err).__name__}: {_one_line(err)}", file=sys.stderr
+            )
+            return EXIT_INTERNAL
+    if not getattr(args, "quiet", False):
+        for w in caught:
+            if issubclass(w.category, UserWarning):
+                print(f"survtdm1: warning: {w.message}", file=sys.stderr)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,286 @@
+"""Kaplan-Meier curves, medians, landmark rates, RMST, at-risk counts, log-rank.
+
+Every function works on plain arrays and reproduces R survival 3.x:
+
+    survfit(Surv(time, event) ~ 1, conf.type = "log-log")   # kaplan_meier
+    summary(fit, times = t)                                  # survival_at
+    quantile(fit, 0.5)                                       # median_survival
+    print(fit, rmean = tau)                                  # restricted_mean
+    survdiff(Surv(time, event) ~ group + strata(s))          # logrank_test
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+CONF_TYPES = ("log-log", "log", "plain")
+_TOLERANCE = np.sqrt(np.finfo(float).eps)
+
+
+@dataclass(frozen=True)
+class KMCurve:
+    """A Kaplan-Meier curve at every distinct observed time (events and censorings).
+
+    Attributes
+    ----------
+    time : ndarray
+        Distinct times, ascending.
+    n_risk, n_event, n_censor : ndarray
+        Patients at risk (time >= t), events and censorings at each time.
+    surv : ndarray
+        Survival estimate S(t).
+    std_err : ndarray
+        Greenwood standard error of S(t) on the survival scale (as
+        ``summary(survfit)$std.err``).
+    lower, upper : ndarray
+        Pointwise confidence limits (NaN where undefined, as R's NA).
+    conf_type : str
+    conf_level : float
+    """
+
+    time: np.ndarray
+    n_risk: np.ndarray
+    n_event: np.ndarray
+    n_censor: np.ndarray
+    surv: np.ndarray
+    std_err: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    conf_type: str
+    conf_level: float
+
+    @property
+    def n(self) -> int:
+        return int(self.n_risk[0]) if self.n_risk.size else 0
+
+    @property
+    def events(self) -> int:
+        return int(self.n_event.sum())
+
+
+def kaplan_meier(time, event, *, conf_type: str = "log-log", conf_level: float = 0.95) -> KMCurve:
+    """Kaplan-Meier estimate with pointwise confidence limits.
+
+    Equivalent R: ``survfit(Surv(time, event) ~ 1, conf.type = conf_type)``.
+
+    Examples
+    --------
+    >>> curve = kaplan_meier([1, 2, 2, 3, 4], [1, 1, 0, 1, 0])
+    >>> [round(float(s), 3) for s in curve.surv]
+    [0.8, 0.6, 0.3, 0.3]
+    """
+    if conf_type not in CONF_TYPES:
+        raise ValueError(f"conf_type must be one of {CONF_TYPES}, not {conf_type!r}")
+    time = np.asarray(time, dtype=float)
+    event = np.asarray(event).astype(bool)
+    order = np.argsort(time, kind="stable")
+    t_sorted, e_sorted = time[order], event[order]
+    n = t_sorted.shape[0]
+    if n == 0:
+        empty = np.empty(0)
+        return KMCurve(*(empty,) * 8, conf_type=conf_type, conf_level=conf_level)
+    uniq, first = np.unique(t_sorted, return_index=True)
+    n_risk = n - first
+    n_event = np.add.reduceat(e_sorted.astype(float), first)
+    n_all = np.diff(np.append(first, n))
+    surv = np.cumprod(1.0 - n_event / n_risk)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        increments = np.where(
+            n_risk > n_event,
+            n_event / (n_risk * (n_risk - n_event)),
+            np.where(n_event > 0, np.inf, 0),
+        )
+    se_log = np.sqrt(np.cumsum(increments))
+    with np.errstate(invalid="ignore"):
+        std_err = np.where(surv > 0, surv * se_log, np.nan)
+    lower, upper = _confidence_limits(surv, se_log, conf_type, conf_level)
+    return KMCurve(
+        time=uniq,
+        n_risk=n_risk.astype(float),
+        n_event=n_event,
+        n_censor=n_all - n_event,
+        surv=surv,
+        std_err=std_err,
+        lower=lower,
+        upper=upper,
+        conf_type=conf_type,
+        conf_level=conf_level,
+    )
+
+
+def _confidence_limits(surv, se_log, conf_type, conf_level):
+    """Pointwise limits from the SE of log S, as R's ``survfit_confint``."""
+    z = stats.norm.ppf(0.5 + conf_level / 2.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if conf_type == "plain":
+            half = z * se_log * surv
+            return np.maximum(surv - half, 0.0), np.minimum(surv + half, 1.0)
+        if conf_type == "log":
+            s = np.where(surv > 0, surv, np.nan)
+            return s * np.exp(-z * se_log), np.minimum(s * np.exp(z * se_log), 1.0)
+        s = np.where((surv > 0) & (surv < 1), surv, np.nan)
+        loglog = np.log(-np.log(s))
+        half = z * se_log / np.log(s)
+        return np.exp(-np.exp(loglog - half)), np.exp(-np.exp(loglog + half))
+
+
+@dataclass(frozen=True)
+class PointEstimate:
+    """S(t) at one time with its standard error and confidence limits."""
+
+    time: float
+    surv: float
+    std_err: float
+    lower: float
+    upper: float
+    n_risk: float
+
+
+def survival_at(curve: KMCurve, t: float) -> PointEstimate:
+    """Survival at time ``t``, as ``summary(survfit, times = t)``.
+
+    Before the first time S = 1 with SE 0 (log-log limits undefined); after
+    the last observed time the estimate is NaN (R drops such times).
+    """
+    nan = float("nan")
+    if curve.time.size == 0 or t > curve.time[-1]:
+        return PointEstimate(t, nan, nan, nan, nan, 0.0)
+    k = int(np.searchsorted(curve.time, t, side="right")) - 1
+    risk = float(curve.n_risk[np.searchsorted(curve.time, t, side="left")])
+    if k < 0:
+        one = 1.0 if curve.conf_type != "log-log" else nan
+        return PointEstimate(t, 1.0, 0.0, one, one, risk)
+    return PointEstimate(
+        t,
+        float(curve.surv[k]),
+        float(curve.std_err[k]),
+        float(curve.lower[k]),
+        float(curve.upper[k]),
+        risk,
+    )
+
+
+def _find_quantile(x: np.ndarray, y: np.ndarray, p: float) -> float:
+    """Where the rising curve ``y`` (= 1 - S) crosses ``p``; midpoint on a flat."""
+    if np.all(np.isnan(y)) or np.nanmax(y) < p:
+        return float("nan")
+    x_max = x[-1]
+    # as R's duplicated(): keep the first occurrence of each value (NaN included)
+    first = np.unique(np.where(np.isnan(y), -1.0, y), return_index=True)[1]
+    keep = np.sort(first)
+    x, y = x[keep], y[keep]
+    valid = ~np.isnan(y)
+    positions = np.flatnonzero(valid)
+    reach = positions[y[valid] + _TOLERANCE >= p]
+    below = positions[y[valid] - _TOLERANCE >= p]
+    quant = float("nan")
+    if reach.size and below.size:
+        quant = (x[reach[0]] + x[below[0]]) / 2.0
+    if not np.isnan(y[-1]) and abs(p - y[-1]) < _TOLERANCE and reach.size:
+        quant = (x[reach[0]] + x_max) / 2.0
+    return float(quant)
+
+
+def median_survival(curve: KMCurve, p: float = 0.5) -> tuple[float, float, float]:
+    """Median (or another quantile) with its CI, as R ``quantile(survfit)``.
+
+    The smallest time where the curve is at or below ``1 - p``; where the
+    curve equals it exactly over an interval, the interval's midpoint. The
+    limits come from the lower and upper confidence curves the same way.
+    Each of the three is NaN on its own when not reached.
+    """
+    if curve.time.size == 0:
+        nan = float("nan")
+        return nan, nan, nan
+    x = np.concatenate([[0.0], curve.time])
+    estimate = _find_quantile(x, np.concatenate([[0.0], 1.0 - curve.surv]), p)
+    lower = _find_quantile(x, np.concatenate([[0.0], 1.0 - curve.lower]), p)
+    upper = _find_quantile(x, np.concatenate([[0.0], 1.0 - curve.upper]), p)
+    return estimate, lower, upper
+
+
+def restricted_mean(curve: KMCurve, tau: float) -> tuple[float, float]:
+    """Restricted mean survival time up to ``tau`` and its SE.
+
+    Equivalent R: ``print(survfit(...), rmean = tau)`` (``*rmean``,
+    ``*se(rmean)``).
+    """
+    time, surv = curve.time, curve.surv
+    with np.errstate(divide="ignore", invalid="ignore"):
+        hazard_var = np.where(
+            curve.n_risk - curve.n_event == 0,
+            0.0,
+            curve.n_event / (curve.n_risk * (curve.n_risk - curve.n_event)),
+        )
+    keep = time <= tau
+    if not keep.any():
+        return float(tau), 0.0
+    grid = np.append(time[keep], tau)
+    level = np.append(surv[keep], surv[keep][-1])
+    hazard_var = np.append(hazard_var[keep], 0.0)
+    widths = np.diff(np.concatenate([[0.0], grid]))
+    rectangles = widths * np.concatenate([[1.0], level[:-1]])
+    area_after = np.cumsum(rectangles[1:][::-1])
+    variance = float(np.sum(area_after**2 * hazard_var[::-1][1:]))
+    return float(rectangles.sum()), float(np.sqrt(variance))
+
+
+def n_at_risk(time, times) -> np.ndarray:
+    """Patients with follow-up time >= t, for each t in ``times`` (as R)."""
+    time = np.sort(np.asarray(time, dtype=float))
+    times = np.asarray(times, dtype=float)
+    return (time.shape[0] - np.searchsorted(time, times, side="left")).astype(int)
+
+
+@dataclass(frozen=True)
+class LogRankResult:
+    """Log-rank test of two groups (``survdiff``).
+
+    ``observed``/``expected`` are events in the group coded 1 (treatment).
+    """
+
+    chisq: float
+    p_value: float
+    observed: float
+    expected: float
+    variance: float
+
+
+def logrank_test(time, event, group, strata=None) -> LogRankResult:
+    """Two-sample log-rank test, stratified when ``strata`` is given.
+
+    ``group`` is 0/1. Equivalent R:
+    ``survdiff(Surv(time, event) ~ group + strata(strata))``.
+    """
+    time = np.asarray(time, dtype=float)
+    event = np.asarray(event).astype(float)
+    group = np.asarray(group).astype(float)
+    if strata is None:
+        codes = np.zeros(time.shape[0], dtype=np.int64)
+    else:
+        _, codes = np.unique(np.asarray(strata), return_inverse=True)
+    order = np.lexsort((time, codes))
+    time, event, group, codes = time[order], event[order], group[order], codes[order]
+    observed = expected = variance = 0.0
+    bounds = np.flatnonzero(np.diff(codes)) + 1
+    for t, e, g in zip(
+        np.split(time, bounds), np.split(event, bounds), np.split(group, bounds), strict=True
+    ):
+        _, first = np.unique(t, return_index=True)
+        n = t.shape[0]
+        risk = (n - first).astype(float)
+        risk_1 = np.cumsum(g[::-1])[::-1][first]
+        deaths = np.add.reduceat(e, first)
+        deaths_1 = np.add.reduceat(e * g, first)
+        observed += deaths_1.sum()
+        expected += np.sum(deaths * risk_1 / risk)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            v = deaths * (risk_1 / risk) * (1 - risk_1 / risk) * (risk - deaths) / (risk - 1)
+        variance += np.nansum(np.where(risk > 1, v, 0.0))
+    if variance <= 0:
+        return LogRankResult(float("nan"), float("nan"), observed, expected, variance)
+    chisq = (observed - expected) ** 2 / variance
+    return LogRankResult(float(chisq), float(stats.chi2.sf(chisq, 1)), observed, expected, variance)

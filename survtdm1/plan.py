@@ -1,0 +1,151 @@
+"""Analysis plans: the TOML file (or dict) that drives ``survtdm1 analyze``.
+
+A plan has a ``[cohort]`` table (where the data are and what the columns
+mean), an optional ``[analysis]`` table (the keyword arguments of
+:func:`survtdm1.subgroup_analysis`) and any number of ``[[subgroup]]`` tables.
+Unknown keys are errors, so that a typo never silently changes an analysis.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .exceptions import PlanError
+from .stratify import SubgroupSpec
+
+COHORT_KEYS = {
+    "path",
+    "time",
+    "event",
+    "response",
+    "time_unit",
+    "arm",
+    "treatment",
+    "control",
+    "id",
+}
+ANALYSIS_KEYS = {
+    "ties",
+    "strata",
+    "conf_type",
+    "conf_level",
+    "landmark",
+    "rmst_tau",
+    "risk_times",
+    "multiplicity",
+}
+TOP_KEYS = {"cohort", "analysis", "subgroup", "title"}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A checked analysis plan.
+
+    Attributes
+    ----------
+    cohort : dict
+        ``[cohort]`` keys; ``path`` resolved against the plan's folder.
+    analysis : dict
+        ``[analysis]`` keys.
+    subgroups : tuple of SubgroupSpec
+    title : str
+    source : str
+        The plan file's path, or "<dict>".
+    text : str
+        The plan as written (TOML), for provenance.
+    """
+
+    cohort: dict
+    analysis: dict
+    subgroups: tuple[SubgroupSpec, ...]
+    title: str = "Subgroup analysis"
+    source: str = "<dict>"
+    text: str = ""
+    raw: dict = field(default_factory=dict, repr=False)
+
+
+def read_plan(plan) -> Plan:
+    """Read and check a plan from a TOML path or a dict.
+
+    Examples
+    --------
+    >>> plan = read_plan({"cohort": {"path": "d.csv", "time": "t", "event": "e",
+    ...                   "arm": "arm", "treatment": "A", "control": "B"}})
+    >>> plan.analysis
+    {}
+    """
+    if isinstance(plan, dict):
+        return _check(plan, base=Path.cwd(), source="<dict>", text="")
+    path = Path(plan)
+    if not path.is_file():
+        raise PlanError(f"{path}: plan file not found")
+    try:
+        text = path.read_bytes().decode("utf-8")
+        raw = tomllib.loads(text)
+    except UnicodeDecodeError as err:
+        raise PlanError(f"{path}: not UTF-8 text (byte {err.start})") from None
+    except tomllib.TOMLDecodeError as err:
+        raise PlanError(f"{path}: malformed TOML: {err}") from None
+    return _check(raw, base=path.resolve().parent, source=str(path), text=text)
+
+
+def _check(raw: dict, base: Path, source: str, text: str) -> Plan:
+    unknown = set(raw) - TOP_KEYS
+    if unknown:
+        raise PlanError(
+            f"{source}: unknown plan key(s) {sorted(unknown)} (allowed: {sorted(TOP_KEYS)})"
+        )
+    cohort = raw.get("cohort")
+    if not isinstance(cohort, dict):
+        raise PlanError(f"{source}: the plan needs a [cohort] table")
+    _known(cohort, COHORT_KEYS, "[cohort]", source)
+    for key in ("path", "arm", "treatment", "control"):
+        if key not in cohort:
+            raise PlanError(f"{source}: [cohort] needs {key!r}")
+    for key in ("path", "arm", "time", "event", "response", "time_unit", "id"):
+        if key in cohort and not isinstance(cohort[key], str):
+            raise PlanError(f"{source}: [cohort] {key} must be a string, not {cohort[key]!r}")
+    for key in ("treatment", "control"):
+        value = cohort[key]
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise PlanError(f"{source}: [cohort] {key} must be a string or a number")
+    if "response" in cohort and ("time" in cohort or "event" in cohort):
+        raise PlanError(f"{source}: [cohort] gives response and time/event; choose one endpoint")
+    if "response" not in cohort and not ("time" in cohort and "event" in cohort):
+        raise PlanError(f"{source}: [cohort] needs time and event, or response")
+    cohort = dict(cohort)
+    data_path = Path(cohort["path"])
+    cohort["path"] = str(data_path if data_path.is_absolute() else base / data_path)
+
+    analysis = raw.get("analysis", {})
+    if not isinstance(analysis, dict):
+        raise PlanError(f"{source}: [analysis] must be a table")
+    _known(analysis, ANALYSIS_KEYS, "[analysis]", source)
+    strata = analysis.get("strata")
+    if strata is not None and (
+        not isinstance(strata, list) or not all(isinstance(s, str) for s in strata) or not strata
+    ):
+        raise PlanError(f"{source}: [analysis] strata must be a list of column names")
+
+    subgroups = raw.get("subgroup", [])
+    if not isinstance(subgroups, list):
+        raise PlanError(f"{source}: subgroups are written as [[subgroup]] tables")
+    specs = tuple(SubgroupSpec.from_dict(s) for s in subgroups)
+    columns = [s.column for s in specs]
+    repeated = sorted({c for c in columns if columns.count(c) > 1})
+    if repeated:
+        raise PlanError(f"{source}: subgroup column(s) {repeated} listed twice")
+    title = raw.get("title", "Subgroup analysis")
+    if not isinstance(title, str):
+        raise PlanError(f"{source}: title must be a string")
+    return Plan(cohort, dict(analysis), specs, title, source, text, raw)
+
+
+def _known(table: dict, allowed: set, name: str, source: str) -> None:
+    unknown = set(table) - allowed
+    if unknown:
+        raise PlanError(
+            f"{source}: unknown key(s) {sorted(unknown)} in {name} (allowed: {sorted(allowed)})"
+        )

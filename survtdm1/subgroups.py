@@ -1,0 +1,509 @@
+"""The subgroup battery: per-level Cox and KM, interaction tests, overall summary.
+
+:func:`subgroup_analysis` composes :mod:`survtdm1.km` and :mod:`survtdm1.cox`
+into the table a trial forest plot shows. The rows are sorted by time once;
+every subgroup level is a mask over the sorted rows, so no level re-sorts.
+"""
+
+from __future__ import annotations
+
+import html
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from . import cox, km
+from .cohort import Cohort
+from .exceptions import PlanError, SeparationWarning
+from .stratify import Stratification, as_spec, stratify
+
+SURVIVAL_COLUMNS = [
+    "subgroup",
+    "level",
+    "n_treatment",
+    "n_control",
+    "events_treatment",
+    "events_control",
+    "hr",
+    "hr_lower",
+    "hr_upper",
+    "p_value",
+    "p_interaction",
+    "n_missing",
+    "median_treatment",
+    "median_control",
+    "landmark_treatment",
+    "landmark_control",
+    "p_interaction_wald",
+    "p_trend",
+    "p_interaction_adj",
+    "note",
+    "subgroup_label",
+    "level_label",
+]
+ARM_KEYS = (
+    "median",
+    "median_lower",
+    "median_upper",
+    "landmark",
+    "landmark_lower",
+    "landmark_upper",
+    "landmark_se",
+    "rmst",
+    "rmst_se",
+)
+COUNT_KEYS = ("n_treatment", "n_control", "events_treatment", "events_control")
+EFFECT_KEYS = ("hr", "hr_lower", "hr_upper", "p_value")
+NAN = float("nan")
+
+
+@dataclass(frozen=True)
+class SubgroupResult:
+    """Result of :func:`subgroup_analysis` (frozen).
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per subgroup level, columns of ``subgroups.csv`` (see the
+        contract): subgroup, level, n_treatment, n_control, events_treatment,
+        events_control, hr, hr_lower, hr_upper, p_value, p_interaction,
+        n_missing, median_treatment, median_control, landmark_treatment,
+        landmark_control, p_interaction_wald, p_trend, p_interaction_adj,
+        note, subgroup_label, level_label.
+    overall : dict
+        The keys of ``summary.json``'s "overall".
+    exclusions : DataFrame
+        Columns ``reason, n``: every row left out, by reason.
+    at_risk : DataFrame
+        Columns ``arm, time, n_at_risk`` (arm value as written).
+    overall_curves : dict
+        Kaplan-Meier curves keyed "treatment" and "control".
+    level_curves : dict
+        ``{(subgroup, level): {"treatment": KMCurve, "control": KMCurve}}``.
+    treatment_label, control_label, time_unit, endpoint : str
+    risk_times : tuple of float
+    conf_level : float
+    warnings : tuple of str
+    """
+
+    table: pd.DataFrame
+    overall: dict
+    exclusions: pd.DataFrame
+    at_risk: pd.DataFrame
+    overall_curves: dict
+    level_curves: dict
+    treatment_label: str
+    control_label: str
+    time_unit: str
+    endpoint: str = "survival"
+    risk_times: tuple[float, ...] = ()
+    conf_level: float = 0.95
+    warnings: tuple[str, ...] = field(default=())
+
+    def summary(self) -> pd.DataFrame:
+        """The subgroup table (a copy)."""
+        return self.table.copy()
+
+    def _repr_html_(self) -> str:
+        o = self.overall
+        effect = "or" if self.endpoint == "binary" else "hr"
+        head = (
+            f"<p><b>{html.escape(self.treatment_label)} vs {html.escape(self.control_label)}</b>: "
+            f"{effect.upper()} {o.get(effect, NAN):.3f} "
+            f"({o.get(effect + '_lower', NAN):.3f} to {o.get(effect + '_upper', NAN):.3f}), "
+            f"p = {o.get('p_value', NAN):.4g}</p>"
+        )
+        notes = "".join(f"<li>{html.escape(w)}</li>" for w in self.warnings)
+        return (
+            head + self.table.to_html(index=False, na_rep="") + (f"<ul>{notes}</ul>" * bool(notes))
+        )
+
+    def plot_forest(self, **kwargs):
+        """Forest plot of the table; see :func:`survtdm1.plots.forest.forest_from_result`."""
+        from .plots.forest import forest_from_result
+
+        return forest_from_result(self, **kwargs)
+
+    def plot_km(self, **kwargs):
+        """KM curves by arm with at-risk table; see :mod:`survtdm1.plots.km`."""
+        from .plots.km import km_from_result
+
+        return km_from_result(self, **kwargs)
+
+
+def _options(ties, conf_type, conf_level, landmark, rmst_tau, risk_times):
+    if ties not in cox.TIES:
+        raise PlanError(f"ties must be one of {', '.join(cox.TIES)}, not {ties!r}")
+    if conf_type not in km.CONF_TYPES:
+        raise PlanError(f"conf_type must be one of {', '.join(km.CONF_TYPES)}, not {conf_type!r}")
+    if not isinstance(conf_level, int | float) or not 0 < conf_level < 1:
+        raise PlanError(f"conf_level must lie between 0 and 1, not {conf_level!r}")
+    for name, value in (("landmark", landmark), ("rmst_tau", rmst_tau)):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int | float) or not value > 0
+        ):
+            raise PlanError(f"{name} must be a positive number, not {value!r}")
+    if risk_times is not None:
+        if (
+            not isinstance(risk_times, list | tuple | np.ndarray)
+            or len(risk_times) == 0
+            or not all(isinstance(t, int | float) and not isinstance(t, bool) for t in risk_times)
+            or any(t < 0 for t in risk_times)
+        ):
+            raise PlanError("risk_times must be a non-empty list of non-negative numbers")
+
+
+@dataclass(frozen=True)
+class _Arms:
+    """Sorted arrays shared by every fit of one battery."""
+
+    data: cox.SortedSurvival
+    treated: np.ndarray  # 0/1 per sorted row
+
+    @property
+    def time(self):
+        return self.data.time
+
+    @property
+    def event(self):
+        return self.data.event
+
+
+def subgroup_analysis(
+    cohort: Cohort,
+    subgroups=(),
+    *,
+    strata=None,
+    ties: str = "efron",
+    conf_type: str = "log-log",
+    landmark: float | None = None,
+    rmst_tau: float | None = None,
+    risk_times=None,
+    conf_level: float = 0.95,
+    multiplicity: str = "holm",
+) -> SubgroupResult:
+    """Treatment effect overall and within each subgroup level.
+
+    Parameters
+    ----------
+    cohort : Cohort
+        From :func:`survtdm1.load_cohort`.
+    subgroups : list
+        Subgroup specs: dicts shaped like a plan's ``[[subgroup]]`` table,
+        :class:`~survtdm1.stratify.SubgroupSpec` objects, or column names.
+    strata : list of str, optional
+        Columns for the overall stratified Cox model and log-rank test.
+    ties : {"efron", "breslow"}
+    conf_type : {"log-log", "log", "plain"}
+        Kaplan-Meier confidence intervals.
+    landmark, rmst_tau : float, optional
+        Landmark time and RMST horizon, in the cohort's time unit.
+    risk_times : list of float, optional
+        Times of the at-risk table (default: evenly spaced ticks).
+    conf_level : float
+    multiplicity : {"holm", "fdr_bh", "bonferroni"}
+        Adjustment of the interaction p-values across subgroups.
+
+    Returns
+    -------
+    SubgroupResult
+
+    Equivalent R, per level: ``coxph(Surv(t, e) ~ arm, subset = level)``;
+    interaction: ``anova(coxph(~ arm + sg), coxph(~ arm * sg))``.
+
+    Examples
+    --------
+    >>> import survtdm1 as st, pandas as pd
+    >>> df = pd.DataFrame({"t": [5, 8, 3, 9, 4, 7], "e": [1, 0, 1, 1, 1, 0],
+    ...                    "arm": ["A", "B"] * 3, "x": [1, 1, 2, 2, 1, 2]})
+    >>> c = st.load_cohort(df, arm="arm", treatment="A", control="B", time="t", event="e")
+    >>> result = st.subgroup_analysis(c, [{"column": "x"}])
+    >>> result.table["level"].tolist()
+    ['1', '2']
+    """
+    _options(ties, conf_type, conf_level, landmark, rmst_tau, risk_times)
+    specs = [as_spec(s) for s in subgroups]
+    _check_columns(cohort, [s.column for s in specs] + list(strata or []))
+    if cohort.endpoint == "binary":
+        from .binary import binary_subgroup_analysis
+
+        return binary_subgroup_analysis(
+            cohort, specs, conf_level=conf_level, multiplicity=multiplicity
+        )
+
+    data = cox.SortedSurvival.from_arrays(cohort.times, cohort.events)
+    arms = _Arms(data, data.sort_rows(cohort.treated))
+    settings = _Settings(ties, conf_type, conf_level, landmark, rmst_tau)
+    notes: list[str] = []
+    rows: list[dict] = []
+    level_curves: dict = {}
+    exclusions = list(cohort.excluded)
+    for spec in specs:
+        split = stratify(spec, cohort.data[spec.column], cohort.source)
+        codes = data.sort_rows(split.codes)
+        n_missing = int((codes < 0).sum())
+        if n_missing:
+            exclusions.append((f"missing {spec.column} (subgroup {spec.column} only)", n_missing))
+        tests = _interaction_tests(arms, codes, split, ties)
+        display = split.display_labels
+        for k, label in enumerate(split.labels):
+            mask = codes == k
+            row, curves, _ = _level_row(arms, mask, settings, cohort)
+            level_curves[(spec.column, label)] = curves
+            if row["note"]:
+                notes.append(f"{spec.column} = {label}: {row['note']}")
+            rows.append(
+                {
+                    "subgroup": spec.column,
+                    "level": label,
+                    **row,
+                    "n_missing": n_missing,
+                    **tests,
+                    "subgroup_label": spec.name or spec.column,
+                    "level_label": display[k],
+                }
+            )
+    table = pd.DataFrame(rows, columns=SURVIVAL_COLUMNS)
+    table["p_interaction_adj"] = adjust_interaction(table, multiplicity)
+    for note in notes:
+        warnings.warn(note, SeparationWarning, stacklevel=2)
+
+    overall, overall_curves = _overall(arms, settings, cohort)
+    overall["stratified"] = None
+    if strata:
+        overall["stratified"], missing = _stratified(arms, cohort, list(strata), ties, conf_level)
+        exclusions += missing
+    times = tuple(risk_times) if risk_times is not None else default_risk_times(cohort.times)
+    return SubgroupResult(
+        table=table,
+        overall=overall,
+        exclusions=pd.DataFrame(exclusions, columns=["reason", "n"]),
+        at_risk=_at_risk(arms, cohort, times),
+        overall_curves=overall_curves,
+        level_curves=level_curves,
+        treatment_label=cohort.treatment_label,
+        control_label=cohort.control_label,
+        time_unit=cohort.time_unit,
+        endpoint="survival",
+        risk_times=times,
+        conf_level=conf_level,
+        warnings=tuple(notes),
+    )
+
+
+def _check_columns(cohort: Cohort, columns: list[str]) -> None:
+    from .exceptions import InputError
+
+    missing = [c for c in columns if c not in cohort.data.columns]
+    if missing:
+        raise InputError(f"{cohort.source}: column(s) {missing} not found")
+
+
+@dataclass(frozen=True)
+class _Settings:
+    ties: str
+    conf_type: str
+    conf_level: float
+    landmark: float | None
+    rmst_tau: float | None
+
+
+def _fit_treatment(time, event, treated, ties, strata=None):
+    data = cox.SortedSurvival.from_arrays(time, event, strata)
+    return cox.cox_fit_sorted(data, data.sort_rows(treated)[:, None], ties=ties)
+
+
+def _degenerate_note(n, events, cohort: Cohort) -> str:
+    names = {"treatment": cohort.treatment_label, "control": cohort.control_label}
+    for arm in ("treatment", "control"):
+        if n[arm] == 0:
+            return f"no patients in the {names[arm]} arm: HR not estimable"
+    empty = [names[arm] for arm in ("treatment", "control") if events[arm] == 0]
+    if empty:
+        return f"no events in the {' and '.join(empty)} arm: HR not estimable"
+    return ""
+
+
+def _level_row(arms: _Arms, mask: np.ndarray, settings: _Settings, cohort: Cohort):
+    """Counts, HR and KM summaries of the rows in ``mask``."""
+    sub = arms.data.subset(mask)
+    treated = arms.treated[mask]
+    n, events, curves = {}, {}, {}
+    for arm, flag in (("treatment", 1.0), ("control", 0.0)):
+        in_arm = treated == flag
+        n[arm] = int(in_arm.sum())
+        events[arm] = int(sub.event[in_arm].sum())
+        curves[arm] = km.kaplan_meier(
+            sub.time[in_arm],
+            sub.event[in_arm],
+            conf_type=settings.conf_type,
+            conf_level=settings.conf_level,
+        )
+    row = {
+        "n_treatment": n["treatment"],
+        "n_control": n["control"],
+        "events_treatment": events["treatment"],
+        "events_control": events["control"],
+        "hr": NAN,
+        "hr_lower": NAN,
+        "hr_upper": NAN,
+        "p_value": NAN,
+        "note": _degenerate_note(n, events, cohort),
+    }
+    if not row["note"]:
+        fit = cox.cox_fit_sorted(sub, treated[:, None], ties=settings.ties)
+        if fit.converged:
+            hr, lower, upper = fit.hazard_ratio(0, settings.conf_level)
+            row.update(hr=hr, hr_lower=lower, hr_upper=upper, p_value=float(fit.wald_p()[0]))
+        else:
+            row["note"] = "Cox fit did not converge: HR not estimable"
+    else:
+        fit = None
+    for arm in ("treatment", "control"):
+        row[f"median_{arm}"] = km.median_survival(curves[arm])[0] if n[arm] else NAN
+        row[f"landmark_{arm}"] = (
+            km.survival_at(curves[arm], settings.landmark).surv
+            if settings.landmark is not None and n[arm]
+            else NAN
+        )
+    return row, curves, fit
+
+
+def _interaction_tests(arms: _Arms, codes: np.ndarray, split: Stratification, ties: str) -> dict:
+    """LRT and Wald tests of treatment x subgroup; trend test for ordered levels."""
+    out = {"p_interaction": NAN, "p_interaction_wald": NAN, "p_trend": NAN}
+    known = codes >= 0
+    sub = arms.data.subset(known)
+    treated = arms.treated[known]
+    level = codes[known]
+    present = np.unique(level)
+    if present.size < 2 or sub.event.sum() == 0:
+        return out
+    dummies = (level[:, None] == present[None, 1:]).astype(float)
+    main = np.column_stack([treated, dummies])
+    full = np.column_stack([main, treated[:, None] * dummies])
+    reduced_fit = cox.cox_fit_sorted(sub, main, ties=ties)
+    full_fit = cox.cox_fit_sorted(sub, full, ties=ties)
+    df = present.size - 1
+    out["p_interaction"] = cox.lr_test(reduced_fit, full_fit, df)[1]
+    if full_fit.converged:
+        out["p_interaction_wald"] = cox.wald_test(full_fit, np.arange(1 + df, 1 + 2 * df))[1]
+    if split.ordered:
+        rank = level + 1.0
+        trend_fit = cox.cox_fit_sorted(
+            sub, np.column_stack([treated, rank, treated * rank]), ties=ties
+        )
+        if trend_fit.converged:
+            out["p_trend"] = float(trend_fit.wald_p()[2])
+    return out
+
+
+def adjust_interaction(table: pd.DataFrame, method: str = "holm") -> np.ndarray:
+    """Interaction p-values adjusted across subgroups (one p per subgroup).
+
+    Uses ``statsmodels.stats.multitest.multipletests``; subgroups without a
+    test stay empty.
+    """
+    from statsmodels.stats.multitest import multipletests
+
+    if table.empty:
+        return np.array([], dtype=float)
+    per_subgroup = table.groupby("subgroup", sort=False)["p_interaction"].first()
+    valid = per_subgroup.notna()
+    adjusted = pd.Series(NAN, index=per_subgroup.index)
+    if valid.any():
+        adjusted[valid] = multipletests(per_subgroup[valid].to_numpy(), method=method)[1]
+    return table["subgroup"].map(adjusted).to_numpy(dtype=float)
+
+
+def _arm_summary(curve: km.KMCurve, settings: _Settings) -> dict:
+    out = dict.fromkeys(ARM_KEYS)
+    if curve.time.size == 0:
+        return out
+    median, lower, upper = km.median_survival(curve)
+    out.update(median=median, median_lower=lower, median_upper=upper)
+    if settings.landmark is not None:
+        point = km.survival_at(curve, settings.landmark)
+        out.update(
+            landmark=point.surv,
+            landmark_lower=point.lower,
+            landmark_upper=point.upper,
+            landmark_se=point.std_err,
+        )
+    if settings.rmst_tau is not None:
+        out["rmst"], out["rmst_se"] = km.restricted_mean(curve, settings.rmst_tau)
+    return out
+
+
+def _difference(treatment: dict, control: dict, key: str, se_key: str, conf_level: float):
+    a, b = treatment.get(key), control.get(key)
+    sa, sb = treatment.get(se_key), control.get(se_key)
+    if a is None or b is None or sa is None or sb is None:
+        return None, None, None
+    diff = a - b
+    se = np.sqrt(sa**2 + sb**2)
+    z = stats.norm.ppf(0.5 + conf_level / 2.0)
+    return diff, diff - z * se, diff + z * se
+
+
+def _overall(arms: _Arms, settings: _Settings, cohort: Cohort) -> tuple[dict, dict]:
+    everyone = np.ones(arms.time.shape[0], dtype=bool)
+    row, curves, fit = _level_row(arms, everyone, settings, cohort)
+    overall = {key: row[key] for key in COUNT_KEYS + EFFECT_KEYS}
+    overall["p_logrank"] = km.logrank_test(arms.time, arms.event, arms.treated).p_value
+    overall["p_ph"] = NAN
+    if fit is not None and fit.converged:
+        overall["p_ph"] = cox.cox_zph(arms.data, arms.treated[:, None], fit, ties=settings.ties)
+    overall["note"] = row["note"]
+    overall["treatment"] = _arm_summary(curves["treatment"], settings)
+    overall["control"] = _arm_summary(curves["control"], settings)
+    for name, se_key in (("landmark", "landmark_se"), ("rmst", "rmst_se")):
+        diff, lower, upper = _difference(
+            overall["treatment"], overall["control"], name, se_key, settings.conf_level
+        )
+        overall[f"{name}_difference"] = diff
+        overall[f"{name}_difference_lower"] = lower
+        overall[f"{name}_difference_upper"] = upper
+    return overall, curves
+
+
+def _stratified(arms: _Arms, cohort: Cohort, strata: list[str], ties: str, conf_level: float):
+    frame = cohort.data[strata]
+    known = frame.notna().all(axis=1).to_numpy()
+    missing = [
+        (f"missing {column} (stratified model only)", int(frame[column].isna().sum()))
+        for column in strata
+        if frame[column].isna().any()
+    ]
+    keys = frame.astype(str).agg("\x1f".join, axis=1).to_numpy()
+    time, event, treated = cohort.times[known], cohort.events[known], cohort.treated[known]
+    out = {"strata": strata, "hr": NAN, "hr_lower": NAN, "hr_upper": NAN, "p_value": NAN}
+    fit = _fit_treatment(time, event, treated, ties, keys[known])
+    if fit.converged:
+        hr, lower, upper = fit.hazard_ratio(0, conf_level)
+        out.update(hr=hr, hr_lower=lower, hr_upper=upper, p_value=float(fit.wald_p()[0]))
+    out["p_logrank"] = km.logrank_test(time, event, treated, keys[known]).p_value
+    return out, missing
+
+
+def default_risk_times(time: np.ndarray) -> tuple[float, ...]:
+    """About six evenly spaced 'nice' times from 0 to the last follow-up."""
+    top = float(np.max(time)) if len(time) else 0.0
+    if top <= 0:
+        return (0.0,)
+    raw = top / 6.0
+    magnitude = 10 ** np.floor(np.log10(raw))
+    step = min(m * magnitude for m in (1, 2, 2.5, 3, 5, 6, 10) if m * magnitude >= raw)
+    count = int(np.floor(top / step + 1e-9))
+    return tuple(float(step * k) for k in range(count + 1))
+
+
+def _at_risk(arms: _Arms, cohort: Cohort, times) -> pd.DataFrame:
+    rows = []
+    for label, flag in ((cohort.treatment_label, 1.0), (cohort.control_label, 0.0)):
+        counts = km.n_at_risk(arms.time[arms.treated == flag], times)
+        rows += [(label, t, int(c)) for t, c in zip(times, counts, strict=True)]
+    return pd.DataFrame(rows, columns=["arm", "time", "n_at_risk"])
