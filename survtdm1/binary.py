@@ -1,0 +1,200 @@
+"""Binary endpoints (e.g. pCR): per-level response rates, odds ratios, risk differences.
+
+Per level the odds ratio is that of ``glm(response ~ arm, family = binomial)``
+with its Wald CI (``confint.default``) and Wald p; the risk difference has a
+Wald CI. Interaction tests compare nested logistic models (statsmodels GLM)
+by likelihood ratio, as R ``anova(glm0, glm1, test = "LRT")``.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .cohort import Cohort
+from .exceptions import SeparationWarning
+from .stratify import Stratification, stratify
+
+BINARY_COLUMNS = [
+    "subgroup",
+    "level",
+    "n_treatment",
+    "n_control",
+    "responders_treatment",
+    "responders_control",
+    "or",
+    "or_lower",
+    "or_upper",
+    "p_value",
+    "p_interaction",
+    "n_missing",
+    "rd",
+    "rd_lower",
+    "rd_upper",
+    "rate_treatment",
+    "rate_control",
+    "p_interaction_wald",
+    "p_trend",
+    "p_interaction_adj",
+    "note",
+    "subgroup_label",
+    "level_label",
+]
+NAN = float("nan")
+
+
+def two_by_two(response: np.ndarray, treated: np.ndarray, conf_level: float, cohort: Cohort):
+    """Counts, odds ratio and risk difference for one set of rows."""
+    z = stats.norm.ppf(0.5 + conf_level / 2.0)
+    n_t = int((treated == 1).sum())
+    n_c = int((treated == 0).sum())
+    r_t = int(response[treated == 1].sum())
+    r_c = int(response[treated == 0].sum())
+    row = {
+        "n_treatment": n_t,
+        "n_control": n_c,
+        "responders_treatment": r_t,
+        "responders_control": r_c,
+        "or": NAN,
+        "or_lower": NAN,
+        "or_upper": NAN,
+        "p_value": NAN,
+        "rd": NAN,
+        "rd_lower": NAN,
+        "rd_upper": NAN,
+        "rate_treatment": r_t / n_t if n_t else NAN,
+        "rate_control": r_c / n_c if n_c else NAN,
+        "note": "",
+    }
+    names = {"t": cohort.treatment_label, "c": cohort.control_label}
+    if n_t == 0 or n_c == 0:
+        row["note"] = f"no patients in the {names['t'] if n_t == 0 else names['c']} arm"
+        return row
+    p_t, p_c = r_t / n_t, r_c / n_c
+    se_rd = np.sqrt(p_t * (1 - p_t) / n_t + p_c * (1 - p_c) / n_c)
+    row.update(rd=p_t - p_c, rd_lower=p_t - p_c - z * se_rd, rd_upper=p_t - p_c + z * se_rd)
+    cells = {
+        names["t"]: (r_t, n_t - r_t),
+        names["c"]: (r_c, n_c - r_c),
+    }
+    for arm, (responders, others) in cells.items():
+        if responders == 0 or others == 0:
+            which = "no responders" if responders == 0 else "only responders"
+            row["note"] = f"{which} in the {arm} arm: OR not estimable"
+            return row
+    log_or = np.log(r_t / (n_t - r_t)) - np.log(r_c / (n_c - r_c))
+    se = np.sqrt(1 / r_t + 1 / (n_t - r_t) + 1 / r_c + 1 / (n_c - r_c))
+    row.update(
+        {
+            "or": float(np.exp(log_or)),
+            "or_lower": float(np.exp(log_or - z * se)),
+            "or_upper": float(np.exp(log_or + z * se)),
+            "p_value": float(2 * stats.norm.sf(abs(log_or / se))),
+        }
+    )
+    return row
+
+
+def _logistic(y: np.ndarray, X: np.ndarray):
+    """Fit ``glm(y ~ X, binomial)``; None when it fails or separates."""
+    import statsmodels.api as sm
+    from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PerfectSeparationWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        try:
+            fit = sm.GLM(y, sm.add_constant(X, has_constant="add"), family=sm.families.Binomial())
+            return fit.fit()
+        except (np.linalg.LinAlgError, ValueError):
+            return None
+
+
+def _separated(fit) -> bool:
+    return fit is None or not np.all(np.isfinite(fit.bse)) or np.any(np.abs(fit.params) > 15)
+
+
+def _interaction_tests(response, treated, codes, split: Stratification) -> dict:
+    out = {"p_interaction": NAN, "p_interaction_wald": NAN, "p_trend": NAN}
+    known = codes >= 0
+    y, t, level = response[known], treated[known], codes[known]
+    present = np.unique(level)
+    if present.size < 2:
+        return out
+    dummies = (level[:, None] == present[None, 1:]).astype(float)
+    main = np.column_stack([t, dummies])
+    reduced = _logistic(y, main)
+    full = _logistic(y, np.column_stack([main, t[:, None] * dummies]))
+    if reduced is None or full is None:
+        return out
+    df = present.size - 1
+    chisq = max(2 * (full.llf - reduced.llf), 0.0)
+    out["p_interaction"] = float(stats.chi2.sf(chisq, df))
+    if not _separated(full):
+        idx = np.arange(2 + df, 2 + 2 * df)  # after the constant, treatment and main effects
+        coef = full.params[idx]
+        var = full.cov_params()[np.ix_(idx, idx)]
+        out["p_interaction_wald"] = float(stats.chi2.sf(coef @ np.linalg.solve(var, coef), df))
+    if split.ordered:
+        rank = level + 1.0
+        trend = _logistic(y, np.column_stack([t, rank, t * rank]))
+        if not _separated(trend):
+            out["p_trend"] = float(trend.pvalues[3])
+    return out
+
+
+def binary_subgroup_analysis(cohort: Cohort, specs, *, conf_level: float, multiplicity: str):
+    """The subgroup battery for a binary endpoint; see :func:`subgroup_analysis`."""
+    from .subgroups import SubgroupResult, adjust_interaction
+
+    response = cohort.responses
+    treated = cohort.treated
+    rows, notes = [], []
+    exclusions = list(cohort.excluded)
+    for spec in specs:
+        split = stratify(spec, cohort.data[spec.column], cohort.source)
+        codes = split.codes
+        n_missing = int((codes < 0).sum())
+        if n_missing:
+            exclusions.append((f"missing {spec.column} (subgroup {spec.column} only)", n_missing))
+        tests = _interaction_tests(response, treated, codes, split)
+        display = split.display_labels
+        for k, label in enumerate(split.labels):
+            mask = codes == k
+            row = two_by_two(response[mask], treated[mask], conf_level, cohort)
+            if row["note"]:
+                notes.append(f"{spec.column} = {label}: {row['note']}")
+            rows.append(
+                {
+                    "subgroup": spec.column,
+                    "level": label,
+                    **row,
+                    "n_missing": n_missing,
+                    **tests,
+                    "subgroup_label": spec.name or spec.column,
+                    "level_label": display[k],
+                }
+            )
+    table = pd.DataFrame(rows, columns=BINARY_COLUMNS)
+    table["p_interaction_adj"] = adjust_interaction(table, multiplicity)
+    for note in notes:
+        warnings.warn(note, SeparationWarning, stacklevel=3)
+    overall = two_by_two(response, treated, conf_level, cohort)
+    return SubgroupResult(
+        table=table,
+        overall=overall,
+        exclusions=pd.DataFrame(exclusions, columns=["reason", "n"]),
+        at_risk=pd.DataFrame(columns=["arm", "time", "n_at_risk"]),
+        overall_curves={},
+        level_curves={},
+        treatment_label=cohort.treatment_label,
+        control_label=cohort.control_label,
+        time_unit=cohort.time_unit,
+        endpoint="binary",
+        risk_times=(),
+        conf_level=conf_level,
+        warnings=tuple(notes),
+    )

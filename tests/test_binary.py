@@ -1,0 +1,76 @@
+"""Binary endpoints against R glm (tests/reference/make_binary_reference.R).
+
+Reference: ``glm(pcr ~ arm, family = binomial)`` per level with
+``confint.default`` Wald limits; interaction by ``anova(glm(~ arm + g),
+glm(~ arm * g), test = "LRT")`` and the Wald test of the interaction terms.
+Tolerances: counts exact; OR, limits, risk differences and p-values 1e-6
+relative; the LRT of a subgroup with a separated level 1e-4 relative (both
+fits stop near the supremum of the likelihood).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+import survtdm1 as st
+from survtdm1.exceptions import SeparationWarning
+
+REFERENCE = Path(__file__).parent / "reference"
+
+
+@pytest.fixture(scope="module")
+def expected():
+    return json.loads((REFERENCE / "expected" / "binary_battery.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def result():
+    cohort = st.load_cohort(
+        REFERENCE / "data" / "binary_cohort.csv",
+        arm="arm",
+        treatment="T-DM1+P",
+        control="TCH+P",
+        response="pcr",
+        id="patient_id",
+    )
+    specs = [{"column": "pik3ca"}, {"column": "her2_mrna", "quantiles": [0.5]}, {"column": "grade"}]
+    with pytest.warns(SeparationWarning, match="grade = 4: only responders in the T-DM1"):
+        return st.subgroup_analysis(cohort, specs)
+
+
+def _close(ours, theirs, rel=1e-6):
+    if theirs is None:
+        return ours is None or math.isnan(ours)
+    return ours == pytest.approx(theirs, rel=rel)
+
+
+def test_rows_match_r(result, expected):
+    table = result.table
+    assert list(table.columns[:15]) == [
+        "subgroup", "level", "n_treatment", "n_control", "responders_treatment",
+        "responders_control", "or", "or_lower", "or_upper", "p_value", "p_interaction",
+        "n_missing", "rd", "rd_lower", "rd_upper",
+    ]  # fmt: skip
+    assert [(r["subgroup"], r["level"]) for r in expected["rows"]] == list(
+        zip(table["subgroup"], table["level"], strict=True)
+    )
+    for (_, ours), theirs in zip(table.iterrows(), expected["rows"], strict=True):
+        for key in ("n_treatment", "n_control", "responders_treatment", "responders_control"):
+            assert ours[key] == theirs[key], key
+        assert ours["n_missing"] == theirs["n_missing"]
+        for key in ("or", "or_lower", "or_upper", "p_value", "rd", "rd_lower", "rd_upper"):
+            assert _close(ours[key], theirs[key]), (ours["subgroup"], ours["level"], key)
+        rel = 1e-4 if ours["subgroup"] == "grade" else 1e-6
+        assert _close(ours["p_interaction"], theirs["p_interaction"], rel), ours["subgroup"]
+        assert _close(ours["p_interaction_wald"], theirs["p_interaction_wald"])
+        assert bool(ours["note"]) == theirs["degenerate"]
+
+
+def test_overall_matches_r(result, expected):
+    for key, value in expected["overall"].items():
+        if key != "degenerate":
+            assert _close(result.overall[key], value), key

@@ -1,0 +1,90 @@
+"""Subgroup specs: labels, order and interval rules fixed by the contract."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from survtdm1.exceptions import InputError, PlanError
+from survtdm1.stratify import SubgroupSpec, as_spec, stratify
+
+
+def test_cutpoints_value_at_cut_goes_up():
+    split = stratify(SubgroupSpec("x", cutpoints=(4, 10)), pd.Series([3, 4, 9.99, 10, 11, None]))
+    assert split.labels == ("<4", "4 to <10", ">=10")
+    assert split.codes.tolist() == [0, 1, 1, 2, 2, -1]
+    assert split.ordered
+
+
+def test_cut_labels_written_as_in_plan():
+    split = stratify(SubgroupSpec("x", cutpoints=(0.5, 1.5, 2.0)), pd.Series([1.0]))
+    assert split.labels == ("<0.5", "0.5 to <1.5", "1.5 to <2", ">=2")
+
+
+def test_median_split_value_at_median_goes_down():
+    values = pd.Series([1, 2, 3, 4, 5, None])
+    split = stratify(SubgroupSpec("x", quantiles=(0.5,)), values)
+    assert split.labels == ("<=median", ">median")
+    assert split.boundaries == (3.0,)  # R: quantile(1:5, .5, type = 7) = 3
+    assert split.codes.tolist() == [0, 0, 0, 1, 1, -1]
+
+
+def test_quartiles_follow_r_type_7():
+    values = pd.Series(np.arange(1, 11, dtype=float))
+    split = stratify(SubgroupSpec("x", quantiles=(0.25, 0.5, 0.75)), values)
+    # R: quantile(1:10, c(.25, .5, .75)) = 3.25 5.50 7.75
+    assert split.boundaries == (3.25, 5.5, 7.75)
+    assert split.labels == ("Q1", "Q2", "Q3", "Q4")
+    assert np.bincount(split.codes).tolist() == [3, 2, 2, 3]
+
+
+def test_categorical_integers_without_decimal_point_and_numeric_order():
+    split = stratify(SubgroupSpec("grade"), pd.Series([10.0, 2.0, None, 1.0, 2.0]))
+    assert split.labels == ("1", "2", "10")
+    assert split.codes.tolist() == [2, 1, -1, 0, 1]
+    assert not split.ordered
+
+
+def test_categorical_strings_sorted_and_explicit_order():
+    values = pd.Series(["wild-type", "mutated", None, "mutated"])
+    assert stratify(SubgroupSpec("p"), values).labels == ("mutated", "wild-type")
+    spec = as_spec({"column": "p", "levels": ["wild-type", "mutated"], "name": "PIK3CA"})
+    split = stratify(spec, values)
+    assert split.labels == ("wild-type", "mutated")
+    assert split.codes.tolist() == [0, 1, -1, 1]
+
+
+def test_display_labels_do_not_replace_levels():
+    spec = as_spec({"column": "ihc", "labels": {"3+": "IHC 3+", "2+": "IHC 2+"}})
+    split = stratify(spec, pd.Series(["3+", "2+"]))
+    assert split.labels == ("2+", "3+")
+    assert split.display_labels == ("IHC 2+", "IHC 3+")
+
+
+def test_value_outside_explicit_levels_is_an_error():
+    spec = as_spec({"column": "p", "levels": ["a"]})
+    with pytest.raises(InputError, match="not among"):
+        stratify(spec, pd.Series(["a", "b"]))
+
+
+def test_non_numeric_values_with_cutpoints():
+    with pytest.raises(InputError, match="'age'.*row 2"):
+        stratify(SubgroupSpec("age", cutpoints=(50,)), pd.Series([40, "old"]))
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({"column": "x", "cutpoint": [1]}, "unknown key"),
+        ({"column": "x", "cutpoints": [2, 1]}, "increasing"),
+        ({"column": "x", "cutpoints": "5"}, "list of numbers"),
+        ({"column": "x", "quantiles": [0.5, 1.0]}, "between 0 and 1"),
+        ({"column": "x", "quantiles": [0.5], "cutpoints": [1]}, "not both"),
+        ({"cutpoints": [1]}, "column"),
+        ({"column": "x", "levels": []}, "non-empty"),
+    ],
+)
+def test_bad_specs(spec, message):
+    with pytest.raises(PlanError, match=message):
+        as_spec(spec)
