@@ -142,7 +142,7 @@ class PointEstimate:
 def survival_at(curve: KMCurve, t: float) -> PointEstimate:
     """Survival at time ``t``, as ``summary(survfit, times = t)``.
 
-    Before the first time S = 1 with SE 0 (log-log limits undefined); after
+    Before the first time S = 1 with SE 0 and limits 1; after
     the last observed time the estimate is NaN (R drops such times).
     """
     nan = float("nan")
@@ -150,9 +150,8 @@ def survival_at(curve: KMCurve, t: float) -> PointEstimate:
         return PointEstimate(t, nan, nan, nan, nan, 0.0)
     k = int(np.searchsorted(curve.time, t, side="right")) - 1
     risk = float(curve.n_risk[np.searchsorted(curve.time, t, side="left")])
-    if k < 0:
-        one = 1.0 if curve.conf_type != "log-log" else nan
-        return PointEstimate(t, 1.0, 0.0, one, one, risk)
+    if k < 0:  # before the first observed time, as summary(survfit, times = t)
+        return PointEstimate(t, 1.0, 0.0, 1.0, 1.0, risk)
     return PointEstimate(
         t,
         float(curve.surv[k]),

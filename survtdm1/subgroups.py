@@ -384,13 +384,19 @@ def _interaction_tests(arms: _Arms, codes: np.ndarray, split: Stratification, ti
         return out
     dummies = (level[:, None] == present[None, 1:]).astype(float)
     main = np.column_stack([treated, dummies])
-    full = np.column_stack([main, treated[:, None] * dummies])
+    interactions = treated[:, None] * dummies
+    # a level holding one arm only leaves its interaction term aliased: drop it,
+    # as R does (NA coefficient), and count only the estimable terms in the df
+    interactions = interactions[:, estimable_columns(main, interactions)]
+    df = interactions.shape[1]
+    if df == 0:
+        return out
     reduced_fit = cox.cox_fit_sorted(sub, main, ties=ties)
-    full_fit = cox.cox_fit_sorted(sub, full, ties=ties)
-    df = present.size - 1
+    full_fit = cox.cox_fit_sorted(sub, np.column_stack([main, interactions]), ties=ties)
     out["p_interaction"] = cox.lr_test(reduced_fit, full_fit, df)[1]
     if full_fit.converged:
-        out["p_interaction_wald"] = cox.wald_test(full_fit, np.arange(1 + df, 1 + 2 * df))[1]
+        terms = np.arange(main.shape[1], main.shape[1] + df)
+        out["p_interaction_wald"] = cox.wald_test(full_fit, terms)[1]
     if split.ordered:
         rank = level + 1.0
         trend_fit = cox.cox_fit_sorted(
@@ -399,6 +405,24 @@ def _interaction_tests(arms: _Arms, codes: np.ndarray, split: Stratification, ti
         if trend_fit.converged:
             out["p_trend"] = float(trend_fit.wald_p()[2])
     return out
+
+
+def estimable_columns(base: np.ndarray, extra: np.ndarray, tol: float = 1e-9) -> np.ndarray:
+    """Indices of the columns of ``extra`` not aliased with ``base`` and earlier ones.
+
+    A column is aliased when it is (numerically) a linear combination of the
+    columns before it, the intercept included (the Cox likelihood ignores
+    constants), which is how R marks a coefficient NA.
+    """
+    kept = np.column_stack([np.ones(base.shape[0]), base])
+    keep = []
+    for j in range(extra.shape[1]):
+        column = extra[:, j]
+        fitted = kept @ np.linalg.lstsq(kept, column, rcond=None)[0]
+        if np.linalg.norm(column - fitted) > tol * max(1.0, np.linalg.norm(column)):
+            keep.append(j)
+            kept = np.column_stack([kept, column])
+    return np.array(keep, dtype=int)
 
 
 def adjust_interaction(table: pd.DataFrame, method: str = "holm") -> np.ndarray:
