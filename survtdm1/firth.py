@@ -29,8 +29,10 @@ Equivalent R:
     logistf::logistf(y ~ x, data, pl = TRUE)                   # firth_logistic
 
 The Cox model uses Breslow's handling of tied event times (as ``coxphf`` and
-SAS ``PHREG ... / FIRTH``); its risk-set sums come from
-:class:`survtdm1.cox._CoxProblem`, the engine behind every other Cox fit.
+SAS ``PHREG ... / FIRTH``); its log partial likelihood, score and
+information come from :class:`survtdm1.cox._CoxProblem`, the engine behind
+every other Cox fit; only the third moments the penalty's derivative needs
+are summed here.
 """
 
 from __future__ import annotations
@@ -128,6 +130,7 @@ class FirthFit:
 def _cox_quantities(data: SortedSurvival, X: np.ndarray) -> Quantities:
     """Penalised quantities of the Cox partial likelihood, Breslow ties.
 
+    ``l``, ``U`` and ``I`` come from :class:`survtdm1.cox._CoxProblem`.
     ``dI/db_c`` is the sum over events of the third central moment of the
     covariates in the risk set, weighted by ``exp(x b)``:
     ``K3[a, b, c] = M3[abc] - M2[ab] m[c] - M2[ac] m[b] - M2[bc] m[a]
@@ -135,10 +138,19 @@ def _cox_quantities(data: SortedSurvival, X: np.ndarray) -> Quantities:
     the weighted mean.
     """
     problem = _CoxProblem(data, X, "breslow")
-    Xc = problem.X  # centred: moments and likelihood do not depend on the centre
+    risk_set_sums = _breslow_risk_set_sums(data)
+    Xc = X - X.mean(axis=0)  # moments do not depend on the centre; centring keeps them exact
     p = Xc.shape[1]
-    XXX = (Xc[:, :, None, None] * Xc[:, None, :, None] * Xc[:, None, None, :]).reshape(
-        -1, p * p * p
+    powers = np.concatenate(
+        [
+            np.ones((Xc.shape[0], 1)),
+            Xc,
+            (Xc[:, :, None] * Xc[:, None, :]).reshape(-1, p * p),
+            (Xc[:, :, None, None] * Xc[:, None, :, None] * Xc[:, None, None, :]).reshape(
+                -1, p * p * p
+            ),
+        ],
+        axis=1,
     )
 
     def quantities(beta: np.ndarray):
@@ -147,11 +159,11 @@ def _cox_quantities(data: SortedSurvival, X: np.ndarray) -> Quantities:
         if info_inv is None:
             return -math.inf, np.full(p, np.nan), info
         eta = Xc @ beta
-        risk = np.exp(eta - eta.max())
-        s0 = problem._tail_sums(risk)
-        m1 = problem._tail_sums(risk[:, None] * Xc) / s0[:, None]
-        m2 = (problem._tail_sums(risk[:, None] * problem.XX) / s0[:, None]).reshape(-1, p, p)
-        m3 = (problem._tail_sums(risk[:, None] * XXX) / s0[:, None]).reshape(-1, p, p, p)
+        sums = risk_set_sums(np.exp(eta - eta.max())[:, None] * powers)
+        sums = sums[:, 1:] / sums[:, :1]
+        m1 = sums[:, :p]
+        m2 = sums[:, p : p + p * p].reshape(-1, p, p)
+        m3 = sums[:, p + p * p :].reshape(-1, p, p, p)
         k3 = (
             m3
             - np.einsum("eab,ec->eabc", m2, m1)
@@ -163,6 +175,32 @@ def _cox_quantities(data: SortedSurvival, X: np.ndarray) -> Quantities:
         return loglik + 0.5 * penalty, modified, info
 
     return quantities
+
+
+def _breslow_risk_set_sums(data: SortedSurvival) -> Callable[[np.ndarray], np.ndarray]:
+    """A function summing per-row values over each event's risk set.
+
+    The risk set of an event is every row of its stratum whose time is at
+    least the event's time (Breslow: tied events share one risk set). Only the
+    sorted ``time``, ``event`` and ``stratum`` of ``data`` are used.
+    """
+    time, stratum = data.time, data.stratum
+    n = time.shape[0]
+    new_block = np.ones(n, dtype=bool)
+    new_block[1:] = (time[1:] != time[:-1]) | (stratum[1:] != stratum[:-1])
+    block_first = np.maximum.accumulate(np.where(new_block, np.arange(n), 0))
+    start = block_first[np.flatnonzero(data.event)]
+    new_stratum = np.ones(n, dtype=bool)
+    new_stratum[1:] = stratum[1:] != stratum[:-1]
+    bounds = np.append(np.flatnonzero(new_stratum), n)
+
+    def sums(values: np.ndarray) -> np.ndarray:
+        tail = np.empty_like(values)
+        for first, stop in zip(bounds[:-1], bounds[1:], strict=True):
+            tail[first:stop] = np.cumsum(values[first:stop][::-1], axis=0)[::-1]
+        return tail[start]
+
+    return sums
 
 
 def _logistic_quantities(y: np.ndarray, X: np.ndarray) -> Quantities:
