@@ -1,0 +1,194 @@
+"""STEPP and treatment-effect-curve figures.
+
+Both take a result object, compute nothing, and return the matplotlib Figure
+(drawn on ``ax`` when given). They are built inside :func:`house_style`, so the
+caller's rcParams are never changed, and they never call ``plt.show()``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
+from .style import GREY, LIGHT_GREY, arm_colors, fix_tick_style, house_style, width_inches
+
+__all__ = ["effect_curve_plot", "stepp_plot"]
+
+_LADDER = (0.05, 0.1, 0.2, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 10.0, 20.0)
+_SPARSE_LADDER = (0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0)
+
+
+def _new_axes(ax: Axes | None, height_mm: float) -> tuple[Figure, Axes]:
+    if ax is not None:
+        return ax.figure, ax
+    figure = Figure(figsize=(width_inches("one-and-half"), height_mm / 25.4), layout="constrained")
+    return figure, figure.add_subplot()
+
+
+def _log_hr_axis(ax: Axes, low: float, high: float, bottom_margin: float = 0.0) -> None:
+    """Log-scaled HR axis with plain-number ticks that include 1.
+
+    ``bottom_margin``: share of the axis height kept free below the data (for a rug).
+    """
+    low, high = min(low, 0.9) / 1.08, max(high, 1.1) * 1.08
+    span = np.log(high) - np.log(low)
+    bottom = float(np.exp(np.log(low) - bottom_margin / (1.0 - bottom_margin) * span))
+    ax.set_yscale("log")
+    ax.set_ylim(bottom, high)
+    ladder = _LADDER if high / low <= 6.0 else _SPARSE_LADDER
+    ticks = [t for t in ladder if low <= t <= high]
+    ax.yaxis.set_major_locator(FixedLocator(ticks))
+    ax.yaxis.set_minor_locator(NullLocator())
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{value:g}"))
+
+
+def _finite_range(*columns: np.ndarray) -> tuple[float, float]:
+    values = np.concatenate([np.asarray(c, dtype=float) for c in columns])
+    values = values[np.isfinite(values) & (values > 0)]
+    if values.size == 0:
+        return 0.5, 2.0
+    return float(values.min()), float(values.max())
+
+
+def _format_p(p: float) -> str:
+    """'p = 0.012', 'p < 0.001' or 'p not computed'."""
+    if not np.isfinite(p):
+        return "p not computed"
+    return f"p = {p:.3f}" if p >= 0.001 else "p < 0.001"
+
+
+def stepp_plot(
+    result: Any,
+    *,
+    ax: Axes | None = None,
+    effect: str = "hr",
+    color: str | None = None,
+    xlabel: str | None = None,
+) -> Figure:
+    """STEPP plot: the treatment effect of each window against its median biomarker.
+
+    Parameters
+    ----------
+    result : SteppResult
+    ax : Axes, optional
+        Draw on this axes; by default a new one-and-a-half-column Figure.
+    effect : {"hr", "landmark_difference"}
+        Hazard ratio (log axis, line at 1) or the landmark survival difference
+        (needs ``landmark``; line at 0).
+    color : str, optional
+        Colour of the curve and band (default: the treatment arm's colour).
+    xlabel : str, optional
+        Default: "<biomarker> (median of window)".
+
+    Returns
+    -------
+    Figure
+    """
+    table = result.table
+    if effect not in ("hr", "landmark_difference"):
+        raise ValueError("effect must be 'hr' or 'landmark_difference'")
+    if effect == "landmark_difference" and "landmark_difference" not in table.columns:
+        raise ValueError("this STEPP result has no landmark: run stepp(..., landmark=t)")
+    with house_style():
+        figure, ax = _new_axes(ax, 75.0)
+        color = color or arm_colors()["treatment"]
+        x = table["biomarker_median"].to_numpy(dtype=float)
+        estimate = table[effect].to_numpy(dtype=float)
+        lower = table[f"{effect}_lower"].to_numpy(dtype=float)
+        upper = table[f"{effect}_upper"].to_numpy(dtype=float)
+        ci = int(round(100 * result.conf_level))
+        ax.fill_between(x, lower, upper, color=color, alpha=0.18, linewidth=0,
+                        label=f"{ci}% CI")  # fmt: skip
+        ax.plot(x, estimate, color=color, marker="o", markersize=3.0, label="Window estimate")
+        overall = result.overall[effect]
+        reference = 1.0 if effect == "hr" else 0.0
+        ax.axhline(reference, color=GREY, linewidth=0.6, zorder=0)
+        if overall is not None and np.isfinite(overall):
+            ax.axhline(overall, color="black", linewidth=0.8, linestyle="--",
+                       label=f"All patients ({overall:.2f})")  # fmt: skip
+        if effect == "hr":
+            _log_hr_axis(ax, *_finite_range(lower, upper, estimate, [overall]))
+            ax.set_ylabel(f"Hazard ratio, {result.treatment_label} vs {result.control_label}")
+        else:
+            ax.set_ylabel(
+                f"Difference in survival at {result.landmark:g} {result.time_unit}\n"
+                f"({result.treatment_label} minus {result.control_label})"
+            )
+        ax.set_xlabel(xlabel or f"{result.biomarker} (median of window)")
+        text = (
+            f"Permutation {_format_p(result.p_value)}"
+            f" ({result.n_permutations:,} permutations)\n"
+            f"{len(table)} windows of ~{result.window_size} patients,"
+            f" overlap {result.overlap}"
+        )
+        ax.text(0.02, 0.97, text, transform=ax.transAxes, va="top", ha="left",
+                fontsize="small", color="black")  # fmt: skip
+        ax.legend(loc="best", fontsize="small")
+        ax.grid(axis="y", color=LIGHT_GREY, linewidth=0.4)
+        fix_tick_style(ax)
+    return figure
+
+
+def effect_curve_plot(
+    result: Any,
+    *,
+    ax: Axes | None = None,
+    color: str | None = None,
+    xlabel: str | None = None,
+    rug: bool = True,
+) -> Figure:
+    """HR(biomarker) from a spline interaction model, with CI band and a rug per arm.
+
+    Parameters
+    ----------
+    result : EffectCurveResult
+    ax : Axes, optional
+    color : str, optional
+        Colour of the curve (default black).
+    xlabel : str, optional
+    rug : bool
+        Biomarker values of each arm as ticks at the bottom (treatment above
+        control), in the arms' colours.
+
+    Returns
+    -------
+    Figure
+    """
+    table = result.table
+    with house_style():
+        figure, ax = _new_axes(ax, 75.0)
+        color = color or "black"
+        x = table["biomarker"].to_numpy(dtype=float)
+        ci = int(round(100 * result.conf_level))
+        ax.fill_between(x, table["hr_lower"], table["hr_upper"], color=GREY, alpha=0.22,
+                        linewidth=0, label=f"{ci}% pointwise CI")  # fmt: skip
+        ax.plot(x, table["hr"], color=color, linewidth=1.2, label="Hazard ratio")
+        ax.axhline(1.0, color=GREY, linewidth=0.6, zorder=0)
+        low, high = _finite_range(table["hr_lower"], table["hr_upper"])
+        _log_hr_axis(ax, low, high, bottom_margin=0.14 if rug else 0.0)
+        ax.set_xlim(x.min(), x.max())
+        if rug:
+            colors = arm_colors()
+            transform = ax.get_xaxis_transform()
+            for offset, values, name, label in (
+                (0.045, result.biomarker_treatment, "treatment", result.treatment_label),
+                (0.0, result.biomarker_control, "control", result.control_label),
+            ):
+                shown = values[(values >= x.min()) & (values <= x.max())]
+                ax.vlines(shown, offset, offset + 0.035, transform=transform,
+                          color=colors[name], linewidth=0.4, alpha=0.6)  # fmt: skip
+                ax.plot([], [], color=colors[name], linewidth=2.0, label=f"{label} (rug)")
+        ax.set_ylabel(f"Hazard ratio, {result.treatment_label} vs {result.control_label}")
+        ax.set_xlabel(xlabel or result.biomarker)
+        p = result.p_interaction
+        ax.text(0.02, 0.97,
+                f"Interaction (LRT, {result.df} df): {_format_p(p)}\n"
+                f"Natural spline, knots at {', '.join(f'{k:.3g}' for k in result.knots)}",
+                transform=ax.transAxes, va="top", ha="left", fontsize="small")  # fmt: skip
+        ax.legend(loc="upper center", fontsize="small")
+        fix_tick_style(ax)
+    return figure
