@@ -1,0 +1,241 @@
+"""STEPP and spline treatment-effect curves (survtdm1.continuous).
+
+Spline references: tests/reference/make_continuous_reference.R (R survival
+coxph with splines::ns) -> tests/reference/expected/effect_curve.json.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from lifelines import CoxPHFitter
+from matplotlib.figure import Figure
+
+import survtdm1 as st
+from survtdm1.continuous import (
+    _permutation_statistics,
+    default_windows,
+    effect_curve,
+    natural_spline_basis,
+    stepp,
+)
+from survtdm1.cox import SortedSurvival, cox_fit
+from survtdm1.exceptions import InputError
+
+REFERENCE = Path(__file__).parent / "reference"
+
+
+def _cohort(frame: pd.DataFrame, **kwargs) -> st.Cohort:
+    return st.load_cohort(frame, arm="arm", treatment="T", control="C", time="time",
+                          event="event", **kwargs)  # fmt: skip
+
+
+def _simulated(seed: int, n: int, modifier: float, decimals: int = 2) -> st.Cohort:
+    """Exponential times; treatment log HR = -0.4 + modifier * x, x ~ N(0, 1)."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    arm = rng.permutation(np.arange(n) % 2)
+    hazard = 0.02 * np.exp(arm * (-0.4 + modifier * x))
+    latent = rng.exponential(1.0 / hazard)
+    censor = rng.uniform(10, 60, size=n)
+    frame = pd.DataFrame(
+        {
+            "arm": np.where(arm == 1, "T", "C"),
+            "time": np.minimum(latent, censor),
+            "event": (latent <= censor).astype(int),
+            "x": np.round(x, decimals),
+        }
+    )
+    return _cohort(frame)
+
+
+@pytest.fixture(scope="module")
+def gbsg() -> st.Cohort:
+    return st.load_cohort(REFERENCE / "data" / "gbsg.csv", arm="hormon", treatment="tamoxifen",
+                          control="none", time="rfstime", event="status")  # fmt: skip
+
+
+def test_default_windows_give_ten_windows_for_katherine_size():
+    assert default_windows(1486) == (372, 248)
+    cohort = _simulated(1, 1486, 0.0)
+    result = stepp(cohort, "x", n_permutations=0)
+    assert len(result.table) == 10
+    assert np.isnan(result.p_value)
+
+
+def test_window_hrs_equal_separate_cox_fits_and_lifelines(gbsg):
+    result = stepp(gbsg, "pgr", window_size=150, overlap=100, n_permutations=0, landmark=1000)
+    frame = gbsg.data
+    pgr = frame["pgr"].to_numpy(float)
+    for row in result.table.itertuples():
+        rows = (pgr >= row.biomarker_min) & (pgr <= row.biomarker_max)
+        assert rows.sum() == row.n
+        fit = cox_fit(gbsg.times[rows], gbsg.events[rows], gbsg.treated[rows])
+        hr, lower, upper = fit.hazard_ratio()
+        np.testing.assert_allclose([row.hr, row.hr_lower, row.hr_upper], [hr, lower, upper],
+                                   rtol=1e-9)  # fmt: skip
+        assert row.events_treatment + row.events_control == fit.n_events
+    for row in result.table.iloc[[0, 3, -1]].itertuples():
+        rows = (pgr >= row.biomarker_min) & (pgr <= row.biomarker_max)
+        data = pd.DataFrame({"t": gbsg.times[rows], "e": gbsg.events[rows],
+                             "arm": gbsg.treated[rows]})  # fmt: skip
+        fitter = CoxPHFitter().fit(data, "t", "e", fit_options={"precision": 1e-12})
+        np.testing.assert_allclose(row.log_hr, fitter.params_["arm"], rtol=1e-6)
+        np.testing.assert_allclose(row.se_log_hr, fitter.standard_errors_["arm"], rtol=1e-6)
+    assert {"landmark_difference", "landmark_difference_lower"} <= set(result.table.columns)
+
+
+def test_windows_obey_the_min_max_rule_with_ties(gbsg):
+    # pgr has 180 patients tied at 0: the first windows must hold all of them
+    result = stepp(gbsg, "pgr", window_size=100, overlap=60, n_permutations=0)
+    pgr = gbsg.data["pgr"].to_numpy(float)
+    table = result.table
+    for row in table.itertuples():
+        inside = (pgr >= row.biomarker_min) & (pgr <= row.biomarker_max)
+        assert inside.sum() == row.n == row.n_treatment + row.n_control
+        assert row.n >= 100
+        assert row.biomarker_median == np.median(pgr[inside])
+    assert table.loc[0, "n"] >= (pgr == 0).sum()
+    assert table["biomarker_max"].iloc[-1] == pgr.max()
+    assert table["biomarker_min"].is_monotonic_increasing
+    assert not table.duplicated(["biomarker_min", "biomarker_max"]).any()
+
+
+def test_missing_biomarker_rows_are_excluded_and_counted():
+    cohort = _simulated(2, 300, 0.0)
+    frame = cohort.data.drop(columns=["_arm_label", "_event"], errors="ignore").copy()
+    frame.loc[frame.index[:7], "x"] = np.nan
+    result = stepp(_cohort(frame), "x", n_permutations=10, seed=1)
+    assert result.n_missing == 7
+    assert result.overall["n"] == 293
+    assert result.summary().loc[0, "n_missing"] == 7
+
+
+def test_p_value_formula_and_determinism():
+    cohort = _simulated(3, 400, 0.3)
+    result = stepp(cohort, "x", n_permutations=99, seed=7)
+    exceed = np.sum(result.permutation_statistics >= result.statistic)
+    assert result.p_value == pytest.approx((1 + exceed) / 100)
+    again = stepp(cohort, "x", n_permutations=99, seed=7)
+    np.testing.assert_array_equal(again.permutation_statistics, result.permutation_statistics)
+    parallel = stepp(cohort, "x", n_permutations=99, seed=7, n_jobs=2)
+    np.testing.assert_array_equal(parallel.permutation_statistics, result.permutation_statistics)
+    table = result.table
+    expected = np.max(np.abs(table["log_hr"] - np.log(result.overall["hr"])))
+    assert result.statistic == pytest.approx(expected, rel=1e-12)
+
+
+def test_permutation_statistic_equals_stepp_on_the_permuted_biomarker():
+    """A permutation's statistic is STEPP's observed statistic with the values moved."""
+    cohort = _simulated(4, 250, 0.5)
+    base = stepp(cohort, "x", window_size=80, overlap=50, n_permutations=0)
+    values = cohort.data["x"].to_numpy(float)
+    data = SortedSurvival.from_arrays(cohort.times, cohort.events)
+    in_window = np.array([(values >= lo) & (values <= hi) for lo, hi in
+                          zip(base.table["biomarker_min"], base.table["biomarker_max"],
+                              strict=True)])  # fmt: skip
+    rng = np.random.default_rng(11)
+    for _ in range(3):
+        perm = rng.permutation(values.shape[0])
+        frame = cohort.data.copy()
+        frame["x"] = values[perm]
+        direct = stepp(_cohort(frame[["arm", "time", "event", "x"]]), "x", window_size=80,
+                       overlap=50, n_permutations=0)  # fmt: skip
+        batched = _permutation_statistics(
+            data.time, data.event, data.sort_rows(cohort.treated).astype(int), in_window,
+            perm[data.order][None, :], np.log(base.overall["hr"]), "efron",
+        )  # fmt: skip
+        assert batched[0] == pytest.approx(direct.statistic, rel=1e-9)
+
+
+def test_permutation_test_level_and_power():
+    """40 simulated cohorts per scenario, 200 permutations each.
+
+    Null (no modifier): the rejections at 5% are Binomial(40, 0.05) if the test
+    keeps its level; we require <= 6 (P(X >= 7) = 0.003) and a mean p-value in
+    [0.35, 0.65] (uniform: 0.5 +- 0.046 SE). Strong modifier (log HR slope 0.8
+    per SD, n = 400): we require >= 34 of 40 rejections.
+    """
+    null = [stepp(_simulated(100 + s, 300, 0.0), "x", n_permutations=200, seed=s).p_value
+            for s in range(40)]  # fmt: skip
+    alternative = [stepp(_simulated(500 + s, 400, 0.8), "x", n_permutations=200, seed=s).p_value
+                   for s in range(40)]  # fmt: skip
+    assert np.sum(np.array(null) < 0.05) <= 6
+    assert 0.35 <= np.mean(null) <= 0.65
+    assert np.sum(np.array(alternative) < 0.05) >= 34
+
+
+def test_bad_inputs():
+    cohort = _simulated(5, 100, 0.0)
+    with pytest.raises(InputError, match="no column"):
+        stepp(cohort, "nope")
+    frame = cohort.data[["arm", "time", "event", "x"]].copy()
+    frame["x"] = frame["x"].astype(object)
+    frame.loc[frame.index[3], "x"] = "high"
+    with pytest.raises(InputError, match="numeric"):
+        stepp(_cohort(frame), "x")
+    with pytest.raises(ValueError, match="overlap"):
+        stepp(cohort, "x", window_size=30, overlap=30)
+
+
+def test_natural_spline_basis_spans_r_ns(gbsg):
+    age = gbsg.data["age"].to_numpy(float)
+    basis, knots, boundary = natural_spline_basis(age, 3)
+    np.testing.assert_allclose(knots, [48, 59])
+    assert boundary == (21.0, 80.0)
+    # ns() without intercept: every basis function is zero at the left boundary knot
+    assert basis.shape == (age.shape[0], 3)
+    np.testing.assert_allclose(basis[age == 21.0], 0.0, atol=1e-12)
+
+
+@pytest.mark.parametrize("case", ["gbsg_age", "sim_score"])
+def test_effect_curve_matches_r(case, gbsg):
+    expected = json.loads((REFERENCE / "expected" / "effect_curve.json").read_text())[case]
+    if case == "gbsg_age":
+        cohort, column = gbsg, "age"
+    else:
+        cohort = st.load_cohort(REFERENCE / "data" / "sim.csv", arm="arm",
+                                treatment="experimental", control="control",
+                                time="time_months", event="event")  # fmt: skip
+        column = "score"
+    result = effect_curve(cohort, column, grid=expected["grid"])
+    assert result.n == expected["n"]
+    np.testing.assert_allclose(result.knots, expected["knots"], rtol=1e-12)
+    np.testing.assert_allclose(result.loglik, expected["loglik"], rtol=1e-9)
+    np.testing.assert_allclose(result.chisq_interaction, expected["chisq"], rtol=1e-6)
+    np.testing.assert_allclose(result.p_interaction, expected["p"], rtol=1e-6)
+    np.testing.assert_allclose(result.table["log_hr"], expected["log_hr"], rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(result.table["se_log_hr"], expected["se"], rtol=1e-6)
+    np.testing.assert_allclose(result.coef["coef"], expected["coef"], rtol=1e-5, atol=1e-8)
+
+
+def test_effect_curve_table_and_missing():
+    cohort = _simulated(6, 500, 0.6)
+    frame = cohort.data[["arm", "time", "event", "x"]].copy()
+    frame.loc[frame.index[:4], "x"] = np.nan
+    result = effect_curve(_cohort(frame), "x")
+    assert result.n_missing == 4 and result.n == 496
+    assert list(result.table.columns[:4]) == ["biomarker", "hr", "hr_lower", "hr_upper"]
+    assert len(result.table) == 101
+    assert (result.table["hr_lower"] <= result.table["hr"]).all()
+    assert result.p_interaction < 0.05
+    assert result.summary().loc[0, "df"] == 3
+    assert "Treatment-effect curve" in result._repr_html_()
+
+
+def test_plots_return_figures_and_accept_ax():
+    cohort = _simulated(7, 400, 0.5)
+    result = stepp(cohort, "x", n_permutations=20, seed=1, landmark=24)
+    figure = result.plot()
+    assert isinstance(figure, Figure)
+    assert isinstance(result.plot(effect="landmark_difference"), Figure)
+    host = Figure()
+    ax = host.add_subplot()
+    assert result.plot(ax=ax) is host
+    curve = effect_curve(cohort, "x")
+    assert isinstance(curve.plot(), Figure)
+    assert "STEPP" in result._repr_html_()
