@@ -29,7 +29,9 @@ def _say(message: str) -> None:
 def _analyze(plan, out: Path, quiet: bool) -> list[Path]:
     from .analysis import analyze
 
-    say = (lambda m: None) if quiet else _say
+    # progress goes to an interactive terminal only, so that a failing run
+    # leaves exactly one line on a captured stderr
+    say = _say if not quiet and sys.stderr.isatty() else (lambda m: None)
     say(f"analysing {plan}")
     result = analyze(plan)
     return result.write(out, progress=say)

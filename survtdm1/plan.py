@@ -104,7 +104,7 @@ def _check(raw: dict, base: Path, source: str, text: str) -> Plan:
     for key in ("path", "arm", "treatment", "control"):
         if key not in cohort:
             raise PlanError(f"{source}: [cohort] needs {key!r}")
-    for key in ("path", "arm", "time", "event", "response", "time_unit", "id"):
+    for key in ("path", "arm", "time", "event", "response", "time_unit", "id", "endpoint_name"):
         if key in cohort and not isinstance(cohort[key], str):
             raise PlanError(f"{source}: [cohort] {key} must be a string, not {cohort[key]!r}")
     for key in ("treatment", "control"):

@@ -1,0 +1,40 @@
+"""The figure files of ``survtdm1 analyze``: forest, KM (or response) and the report.
+
+Drawing lives in :mod:`survtdm1.plots`; this module only decides which
+figures a result gets and where they are written.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def write_figures(analysis, out: Path) -> list[Path]:
+    """Write ``forest.png``, ``forest.svg``, ``km.png`` (or ``response.png``) and
+    ``report.html`` for an :class:`~survtdm1.analysis.AnalysisResult`."""
+    from .plots import forest_from_result, km_from_result, response_from_result, save_figure
+    from .report import render_report
+
+    result = analysis.result
+    endpoint_name = analysis.plan.cohort.get("endpoint_name")
+    written: list[Path] = []
+    forest = forest_from_result(result)
+    written += save_figure(forest, out / "forest", formats=("png", "svg"))
+    if result.endpoint == "binary":
+        curves_name, curves = "response", response_from_result(result)
+        caption = "Response rates by arm"
+    else:
+        curves_name, curves = "km", km_from_result(result, endpoint_name=endpoint_name)
+        caption = "Kaplan-Meier curves by arm"
+    written += save_figure(curves, out / curves_name, formats=("png",))
+    page = render_report(
+        result,
+        title=analysis.plan.title,
+        figures={"Treatment effect by subgroup": forest, caption: curves},
+        plan_text=analysis.plan.text or None,
+        provenance=analysis.provenance,
+    )
+    report = out / "report.html"
+    report.write_text(page, encoding="utf-8")
+    written.append(report)
+    return written

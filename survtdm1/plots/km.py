@@ -1,0 +1,684 @@
+"""Kaplan-Meier figures: curves by arm with an at-risk table, and grids of them.
+
+The plots draw :class:`survtdm1.km.KMCurve` objects as they are: step
+curves with censoring ticks and optional confidence bands, y as percent
+event-free, an at-risk table under the axis whose numbers sit at the x ticks.
+At-risk numbers come from the result (``SubgroupResult.at_risk``) or are read
+off the curve's ``n_risk`` column (:func:`at_risk_from_curve`); nothing is
+estimated here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib import ticker, transforms
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from ..km import KMCurve
+from .forest import format_effect, format_p
+from .style import (
+    GREY,
+    OKABE_ITO,
+    arm_colors,
+    fix_tick_style,
+    house_style,
+    text_width_pt,
+    width_inches,
+)
+
+__all__ = [
+    "at_risk_from_curve",
+    "format_annotation",
+    "km_from_result",
+    "km_grid",
+    "km_grid_from_result",
+    "km_plot",
+]
+
+_TIME_UNITS = {"days": "Days", "weeks": "Weeks", "months": "Months", "years": "Years"}
+
+
+def at_risk_from_curve(curve: KMCurve, times: Sequence[float]) -> np.ndarray:
+    """Patients at risk at each of ``times``, read off the curve (no estimation).
+
+    The curve's ``n_risk`` at its first time at or after ``t`` (patients with
+    follow-up time >= t, as R); 0 after the last time.
+
+    Examples
+    --------
+    >>> from survtdm1.km import kaplan_meier
+    >>> curve = kaplan_meier([1, 2, 2, 3, 4], [1, 1, 0, 1, 0])
+    >>> at_risk_from_curve(curve, [0, 2, 3.5, 5]).tolist()
+    [5, 4, 1, 0]
+    """
+    times = np.asarray(times, dtype=float)
+    if curve.time.size == 0:
+        return np.zeros(times.shape, dtype=int)
+    index = np.searchsorted(curve.time, times, side="left")
+    inside = index < curve.time.size
+    counts = np.where(inside, curve.n_risk[np.minimum(index, curve.time.size - 1)], 0.0)
+    return counts.astype(int)
+
+
+def format_annotation(
+    hr: float,
+    hr_lower: float,
+    hr_upper: float,
+    p_logrank: float | None = None,
+    *,
+    conf_level: float = 0.95,
+    effect_name: str = "HR",
+) -> str:
+    """The usual KM annotation, e.g. "HR 0.50 (95% CI 0.39–0.64)\\nLog-rank P <0.001".
+
+    Examples
+    --------
+    >>> print(format_annotation(0.5, 0.39, 0.64, 2e-8))
+    HR 0.50 (95% CI 0.39–0.64)
+    Log-rank P <0.001
+    """
+    percent = f"{conf_level * 100:g}%"
+    text = format_effect(hr, hr_lower, hr_upper)
+    if text != "NE":
+        estimate, interval = text.split(" ", 1)
+        text = f"{effect_name} {estimate} ({percent} CI {interval[1:-1]})"
+    else:
+        text = f"{effect_name} not estimable"
+    if p_logrank is not None and math.isfinite(p_logrank):
+        p_text = format_p(p_logrank)
+        text += f"\nLog-rank P {p_text}" if p_text.startswith("<") else f"\nLog-rank P = {p_text}"
+    return text
+
+
+def _time_label(time_unit: str) -> str:
+    return f"{_TIME_UNITS.get(time_unit, str(time_unit).capitalize())} since randomisation"
+
+
+def _nice_ticks(t_max: float) -> list[float]:
+    locator = ticker.MaxNLocator(nbins=6, steps=[1, 2, 3, 5, 6, 10], integer=True)
+    ticks = [float(t) for t in locator.tick_values(0.0, t_max) if 0.0 <= t <= t_max * 1.0001]
+    return ticks or [0.0]
+
+
+def _at_risk_rows(
+    curves: Mapping[str, KMCurve],
+    labels: Mapping[str, str],
+    at_risk: pd.DataFrame | Mapping[str, Sequence[float]] | None,
+    times: Sequence[float],
+) -> dict[str, list[int]]:
+    """Numbers at risk per arm key at ``times``: as given, else read off the curves."""
+    rows: dict[str, list[int]] = {}
+    for key, curve in curves.items():
+        if isinstance(at_risk, pd.DataFrame):
+            arm_values = at_risk["arm"].astype(str)
+            part = at_risk[(arm_values == str(labels[key])) | (arm_values == str(key))]
+            if part.empty:
+                raise ValueError(f"at_risk has no rows for arm {labels[key]!r}")
+            lookup = dict(zip(part["time"].astype(float), part["n_at_risk"], strict=True))
+            missing = [t for t in times if float(t) not in lookup]
+            if missing:
+                raise ValueError(f"at_risk has no count for arm {labels[key]!r} at {missing}")
+            rows[key] = [int(lookup[float(t)]) for t in times]
+        elif at_risk is not None:
+            rows[key] = [int(v) for v in at_risk[key]]
+        else:
+            rows[key] = at_risk_from_curve(curve, times).tolist()
+    return rows
+
+
+def km_plot(
+    curves: Mapping[str, KMCurve],
+    *,
+    labels: Mapping[str, str] | None = None,
+    at_risk: pd.DataFrame | Mapping[str, Sequence[float]] | None = None,
+    risk_times: Sequence[float] | None = None,
+    time_unit: str = "months",
+    time_label: str | None = None,
+    endpoint_name: str | None = None,
+    annotation: str | None = None,
+    ci: bool = False,
+    show_median: bool = False,
+    medians: Mapping[str, float] | None = None,
+    show_at_risk: bool = True,
+    legend: bool = True,
+    colors: Mapping[str, str] | None = None,
+    xlim: tuple[float, float] | None = None,
+    title: str | None = None,
+    ax: Axes | None = None,
+    width: str | float = "single",
+    style: Mapping[str, Any] | None = None,
+) -> Figure:
+    """Kaplan-Meier curves by arm with censoring ticks and an at-risk table.
+
+    Parameters
+    ----------
+    curves : mapping of str to KMCurve
+        One curve per arm, e.g. ``{"treatment": ..., "control": ...}``; drawn
+        in this order.
+    labels : mapping of str to str, optional
+        Display name per key (default: the key).
+    at_risk : DataFrame or mapping, optional
+        Numbers at risk: a DataFrame with columns ``arm, time, n_at_risk``
+        (``arm`` matching a label or key; as ``SubgroupResult.at_risk``), or a
+        mapping key -> counts at ``risk_times``. Default: read off each
+        curve's ``n_risk`` (:func:`at_risk_from_curve`).
+    risk_times : sequence of float, optional
+        Times of the at-risk table, which are also the x ticks. Default: the
+        DataFrame's times, else evenly spaced ticks over the follow-up.
+    time_unit : str
+        Names the x axis ("Months since randomisation").
+    time_label : str, optional
+        Overrides the x-axis label.
+    endpoint_name : str, optional
+        The y label becomes "<endpoint_name> (%)", e.g. "IDFS (%)"; default
+        "Event-free (%)".
+    annotation : str, optional
+        Text shown in the panel, e.g. from :func:`format_annotation`.
+    ci : bool
+        Shade the pointwise confidence bands.
+    show_median : bool
+        Dashed lines at 50% to each arm's median; needs ``medians``.
+    medians : mapping of str to float, optional
+        Median per key (NaN when not reached), e.g. from the result.
+    show_at_risk, legend : bool
+    colors : mapping of str to str, optional
+        Colour per key (default: treatment blue, control vermillion).
+    xlim : (float, float), optional
+    title : str, optional
+    ax : Axes, optional
+        Draw into this Axes; the at-risk table is drawn below it, so leave
+        room. By default a new figure is made.
+    width : str or float
+        Figure width when ``ax`` is not given ("single", "one-and-half",
+        "full" or millimetres).
+    style : mapping, optional
+        rcParams overriding the house style.
+
+    Returns
+    -------
+    Figure
+
+    Examples
+    --------
+    >>> from survtdm1.km import kaplan_meier
+    >>> curves = {"treatment": kaplan_meier([5, 8, 12, 20], [1, 0, 1, 0]),
+    ...           "control": kaplan_meier([3, 6, 9, 15], [1, 1, 0, 1])}
+    >>> fig = km_plot(curves, labels={"treatment": "T-DM1", "control": "Trastuzumab"},
+    ...               risk_times=[0, 6, 12, 18])
+    >>> len(fig.axes)
+    1
+    """
+    labels = {key: str((labels or {}).get(key, key)) for key in curves}
+    if show_median and medians is None:
+        raise ValueError("show_median=True needs medians= (e.g. from the result's overall)")
+    with house_style(style):
+        own = ax is None
+        if own:
+            fig_width = width_inches(width)
+            rows_in = (len(curves) + 1.6) * float(_rc("font.size")) * 1.45 / 72.0
+            figure = Figure(
+                figsize=(fig_width, fig_width * 0.62 + (rows_in if show_at_risk else 0.0) + 0.4),
+                layout="constrained",
+            )
+            figure.get_layout_engine().set(w_pad=5 / 72.0, h_pad=5 / 72.0)
+            ax = figure.add_subplot()
+        _draw_km(
+            ax,
+            curves,
+            labels=labels,
+            at_risk=at_risk,
+            risk_times=risk_times,
+            time_label=time_label or _time_label(time_unit),
+            endpoint_name=endpoint_name,
+            annotation=annotation,
+            ci=ci,
+            medians=medians if show_median else None,
+            show_at_risk=show_at_risk,
+            legend=legend,
+            colors=colors,
+            xlim=xlim,
+            title=title,
+            show_xlabel=True,
+        )
+        if own:
+            ax.figure.draw_without_rendering()
+    return ax.figure
+
+
+def _rc(name: str) -> Any:
+    import matplotlib as mpl
+
+    return mpl.rcParams[name]
+
+
+def _colors_for(keys: Sequence[str], colors: Mapping[str, str] | None) -> dict[str, str]:
+    merged = arm_colors(colors)
+    spare = [
+        OKABE_ITO[name]
+        for name in ("bluish_green", "reddish_purple", "orange", "sky_blue", "black")
+    ]
+    out = {}
+    for key in keys:
+        out[key] = merged.get(key) or spare[len(out) % len(spare)]
+    return out
+
+
+def _draw_km(
+    ax: Axes,
+    curves: Mapping[str, KMCurve],
+    *,
+    labels: Mapping[str, str],
+    at_risk: pd.DataFrame | Mapping[str, Sequence[float]] | None,
+    risk_times: Sequence[float] | None,
+    time_label: str,
+    endpoint_name: str | None,
+    annotation: str | None,
+    ci: bool,
+    medians: Mapping[str, float] | None,
+    show_at_risk: bool,
+    legend: bool,
+    colors: Mapping[str, str] | None,
+    xlim: tuple[float, float] | None,
+    title: str | None,
+    show_xlabel: bool,
+    show_ylabel: bool = True,
+) -> None:
+    size = float(_rc("font.size"))
+    figure = ax.figure
+    palette = _colors_for(list(curves), colors)
+    t_max = max((float(c.time[-1]) for c in curves.values() if c.time.size), default=1.0)
+    if risk_times is None and isinstance(at_risk, pd.DataFrame) and not at_risk.empty:
+        risk_times = sorted(set(at_risk["time"].astype(float)))
+    ticks = [float(t) for t in risk_times] if risk_times is not None else _nice_ticks(t_max)
+    if xlim is None:
+        xlim = (0.0, max(t_max, ticks[-1]) if ticks else t_max)
+
+    for key, curve in curves.items():
+        color = palette[key]
+        x = np.concatenate([[0.0], curve.time])
+        y = np.concatenate([[1.0], curve.surv]) * 100.0
+        if ci and curve.time.size:
+            lower = np.concatenate(
+                [[1.0], np.where(np.isnan(curve.lower), curve.surv, curve.lower)]
+            )
+            upper = np.concatenate(
+                [[1.0], np.where(np.isnan(curve.upper), curve.surv, curve.upper)]
+            )
+            ax.fill_between(
+                x,
+                lower * 100.0,
+                upper * 100.0,
+                step="post",
+                color=color,
+                alpha=0.15,
+                linewidth=0,
+                gid=f"km-ci-{key}",
+            )
+        ax.step(
+            x,
+            y,
+            where="post",
+            color=color,
+            linewidth=1.1,
+            label=labels[key],
+            gid=f"km-curve-{key}",
+            clip_on=False,
+        )
+        censored = curve.n_censor > 0
+        if censored.any():
+            ax.plot(
+                curve.time[censored],
+                curve.surv[censored] * 100.0,
+                linestyle="none",
+                marker="|",
+                markersize=3.5,
+                markeredgewidth=0.7,
+                color=color,
+                gid=f"km-censor-{key}",
+                clip_on=False,
+            )
+    if medians is not None:
+        reached = {k: float(v) for k, v in medians.items() if v is not None and math.isfinite(v)}
+        if reached:
+            style = {"color": GREY, "linewidth": 0.6, "linestyle": (0, (3, 2)), "zorder": 0.8}
+            ax.plot([0.0, max(reached.values())], [50.0, 50.0], gid="km-median", **style)
+            for key, value in reached.items():
+                ax.plot([value, value], [0.0, 50.0], gid=f"km-median-{key}", **style)
+
+    ax.set_xlim(*xlim)
+    ax.set_ylim(0.0, 100.0)
+    ax.xaxis.set_major_locator(ticker.FixedLocator(ticks))
+    ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _p: f"{v:g}"))
+    ax.yaxis.set_major_locator(ticker.FixedLocator([0, 20, 40, 60, 80, 100]))
+    ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _p: f"{v:g}"))
+    if show_xlabel:
+        ax.set_xlabel(time_label)
+    if show_ylabel:
+        ax.set_ylabel(f"{endpoint_name} (%)" if endpoint_name else "Event-free (%)")
+    if title:
+        ax.set_title(title, loc="left", fontsize=size + 1, fontweight="bold")
+    fix_tick_style(ax)
+
+    # legend and annotation where the curves are not: low when they stay high
+    last = [float(c.surv[-1]) for c in curves.values() if c.surv.size]
+    low_free = bool(last) and min(last) >= 0.45
+    if legend:
+        ax.legend(
+            loc="lower left" if low_free else "upper right",
+            handlelength=1.6,
+            borderaxespad=0.3,
+            fontsize=size,
+        )
+    if annotation:
+        legend_pt = (len(curves) * 1.4 + 0.6) * size if legend and not low_free else 0.0
+        ax.text(
+            1.0,
+            0.0 if low_free else 1.0,
+            annotation,
+            transform=ax.transAxes
+            + transforms.ScaledTranslation(
+                -size * 0.4 / 72.0,
+                (size * 0.6 if low_free else -legend_pt - size * 0.4) / 72.0,
+                figure.dpi_scale_trans,
+            ),
+            ha="right",
+            va="bottom" if low_free else "top",
+            fontsize=size,
+            linespacing=1.3,
+            gid="km-annotation",
+        )
+
+    if show_at_risk and ticks:
+        _at_risk_table(ax, curves, labels, at_risk, ticks, palette, xlim, show_xlabel, size)
+
+
+def _at_risk_table(
+    ax: Axes,
+    curves: Mapping[str, KMCurve],
+    labels: Mapping[str, str],
+    at_risk: pd.DataFrame | Mapping[str, Sequence[float]] | None,
+    ticks: Sequence[float],
+    palette: Mapping[str, str],
+    xlim: tuple[float, float],
+    show_xlabel: bool,
+    size: float,
+) -> None:
+    """Numbers at risk under the axis, centred on the x ticks (data coordinates)."""
+    figure = ax.figure
+    counts = _at_risk_rows(curves, labels, at_risk, ticks)
+    visible = [i for i, t in enumerate(ticks) if xlim[0] - 1e-9 <= t <= xlim[1] + 1e-9]
+    top_pt = _rc("xtick.major.size") + _rc("xtick.major.pad") + size * 1.3
+    if show_xlabel:
+        top_pt += _rc("axes.labelpad") + size * 1.3
+    top_pt += size * 0.5
+    line_pt = size * 1.45
+    x_data_y_axes = transforms.blended_transform_factory(ax.transData, ax.transAxes)
+
+    def shifted(base: transforms.Transform, dx_pt: float, dy_pt: float) -> transforms.Transform:
+        return base + transforms.ScaledTranslation(
+            dx_pt / 72.0, dy_pt / 72.0, figure.dpi_scale_trans
+        )
+
+    first_width = max(
+        (text_width_pt(str(counts[key][visible[0]]), size) for key in curves if visible),
+        default=0.0,
+    )
+    label_dx = -(first_width / 2.0 + size * 0.8)
+    ax.text(
+        0.0,
+        0.0,
+        "No. at risk",
+        transform=shifted(ax.transAxes, label_dx, -top_pt),
+        ha="right",
+        va="top",
+        fontsize=size,
+        fontweight="bold",
+        clip_on=False,
+        gid="km-at-risk-title",
+    )
+    for row, key in enumerate(curves, start=1):
+        dy = -top_pt - row * line_pt
+        ax.text(
+            0.0,
+            0.0,
+            labels[key],
+            transform=shifted(ax.transAxes, label_dx, dy),
+            ha="right",
+            va="top",
+            fontsize=size,
+            color=palette[key],
+            clip_on=False,
+            gid=f"km-at-risk-label-{key}",
+        )
+        for index in visible:
+            ax.text(
+                ticks[index],
+                0.0,
+                str(counts[key][index]),
+                transform=shifted(x_data_y_axes, 0.0, dy),
+                ha="center",
+                va="top",
+                fontsize=size,
+                clip_on=False,
+                gid=f"km-at-risk-{key}",
+            )
+
+
+def km_grid(
+    level_curves: Mapping[tuple[str, str], Mapping[str, KMCurve]],
+    subgroup: str,
+    *,
+    levels: Sequence[str] | None = None,
+    level_labels: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | None = None,
+    risk_times: Sequence[float] | None = None,
+    time_unit: str = "months",
+    time_label: str | None = None,
+    endpoint_name: str | None = None,
+    annotations: Mapping[str, str] | None = None,
+    ci: bool = False,
+    ncols: int | None = None,
+    colors: Mapping[str, str] | None = None,
+    title: str | None = None,
+    width: str | float = "full",
+    style: Mapping[str, Any] | None = None,
+) -> Figure:
+    """A grid of KM panels, one per level of ``subgroup``, with shared axes.
+
+    Parameters
+    ----------
+    level_curves : mapping
+        ``{(subgroup, level): {"treatment": KMCurve, "control": KMCurve}}``
+        (as ``SubgroupResult.level_curves``).
+    subgroup : str
+        The subgroup whose levels are drawn.
+    levels : sequence of str, optional
+        Levels in panel order (default: as they appear in ``level_curves``).
+    level_labels : mapping of str to str, optional
+        Panel titles per level (default: the level).
+    labels : mapping of str to str, optional
+        Arm display names per key.
+    risk_times : sequence of float, optional
+        At-risk times and x ticks, the same in every panel (default: evenly
+        spaced over the longest follow-up); numbers are read off each level's
+        curves.
+    time_unit, time_label, endpoint_name, ci, colors, style
+        As in :func:`km_plot`.
+    annotations : mapping of str to str, optional
+        Text per level (e.g. its HR).
+    ncols : int, optional
+        Panels per row (default: up to 2).
+    title : str, optional
+        Figure title (default: the subgroup).
+    width : str or float
+
+    Returns
+    -------
+    Figure
+    """
+    if levels is None:
+        levels = [level for (group, level) in level_curves if group == subgroup]
+    if not levels:
+        raise ValueError(f"no KM curves for subgroup {subgroup!r}")
+    missing = [level for level in levels if (subgroup, level) not in level_curves]
+    if missing:
+        raise ValueError(f"no KM curves for {subgroup!r} level(s) {missing}")
+    ncols = ncols or min(2, len(levels))
+    nrows = math.ceil(len(levels) / ncols)
+    first = level_curves[(subgroup, levels[0])]
+    t_max = max(
+        (
+            float(c.time[-1])
+            for level in levels
+            for c in level_curves[(subgroup, level)].values()
+            if c.time.size
+        ),
+        default=1.0,
+    )
+    ticks = [float(t) for t in risk_times] if risk_times is not None else _nice_ticks(t_max)
+    xlim = (0.0, max(t_max, ticks[-1]))
+    arm_labels = {key: str((labels or {}).get(key, key)) for key in first}
+    with house_style(style):
+        size = float(_rc("font.size"))
+        fig_width = width_inches(width)
+        panel_width = fig_width / ncols
+        risk_in = (len(first) + 2.6) * size * 1.45 / 72.0
+        figure = Figure(
+            figsize=(fig_width, nrows * (panel_width * 0.62 + risk_in + 0.35) + 0.3),
+            layout="constrained",
+        )
+        axes = figure.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False)
+        for index, level in enumerate(levels):
+            ax = axes[index // ncols][index % ncols]
+            ax.tick_params(labelbottom=True, labelleft=True)
+            _draw_km(
+                ax,
+                level_curves[(subgroup, level)],
+                labels=arm_labels,
+                at_risk=None,
+                risk_times=ticks,
+                time_label=time_label or _time_label(time_unit),
+                endpoint_name=endpoint_name,
+                annotation=(annotations or {}).get(level),
+                ci=ci,
+                medians=None,
+                show_at_risk=True,
+                legend=index == 0,
+                colors=colors,
+                xlim=xlim,
+                title=str((level_labels or {}).get(level, level)),
+                show_xlabel=True,
+                show_ylabel=index % ncols == 0,
+            )
+        for index in range(len(levels), nrows * ncols):
+            figure.delaxes(axes[index // ncols][index % ncols])
+        figure.suptitle(title or subgroup, x=0.02, ha="left", fontsize=size + 1, fontweight="bold")
+        figure.get_layout_engine().set(h_pad=6 / 72.0, hspace=0.08, w_pad=6 / 72.0, wspace=0.06)
+        figure.draw_without_rendering()
+    return figure
+
+
+def _endpoint_name(result: Any) -> str | None:
+    name = getattr(result, "endpoint_name", None)
+    return str(name) if name else None
+
+
+def km_from_result(result: Any, **kwargs: Any) -> Figure:
+    """KM plot of the overall cohort of a :class:`~survtdm1.subgroups.SubgroupResult`.
+
+    Uses ``overall_curves``, the at-risk table ``at_risk`` (numbers as
+    computed), ``risk_times``, the arm labels, the time unit and an annotation
+    with the overall HR (95% CI) and log-rank p. Medians come from
+    ``overall["treatment"]["median"]`` (and control) when ``show_median``.
+
+    Parameters
+    ----------
+    result : SubgroupResult
+    **kwargs
+        Passed to :func:`km_plot` (they override the values taken from the result).
+
+    Returns
+    -------
+    Figure
+    """
+    overall = result.overall or {}
+    conf_level = getattr(result, "conf_level", 0.95)
+    annotation = format_annotation(
+        float(overall.get("hr", math.nan)),
+        float(overall.get("hr_lower", math.nan)),
+        float(overall.get("hr_upper", math.nan)),
+        overall.get("p_logrank"),
+        conf_level=conf_level,
+    )
+    medians = {
+        key: float((overall.get(key) or {}).get("median", math.nan))
+        for key in ("treatment", "control")
+    }
+    options: dict[str, Any] = {
+        "labels": {"treatment": result.treatment_label, "control": result.control_label},
+        "at_risk": getattr(result, "at_risk", None),
+        "risk_times": list(getattr(result, "risk_times", ()) or ()) or None,
+        "time_unit": getattr(result, "time_unit", "months"),
+        "annotation": annotation,
+        "medians": medians,
+        "endpoint_name": _endpoint_name(result),
+    }
+    options.update(kwargs)
+    return km_plot(result.overall_curves, **options)
+
+
+def km_grid_from_result(result: Any, subgroup: str, **kwargs: Any) -> Figure:
+    """KM grid of one subgroup's levels from a :class:`~survtdm1.subgroups.SubgroupResult`.
+
+    Panels follow the table's level order, titled by ``level_label``, each
+    annotated with its HR (95% CI) from the table.
+
+    Parameters
+    ----------
+    result : SubgroupResult
+    subgroup : str
+        A value of the table's ``subgroup`` column.
+    **kwargs
+        Passed to :func:`km_grid`.
+
+    Returns
+    -------
+    Figure
+    """
+    table = result.table
+    rows = table[table["subgroup"].astype(str) == str(subgroup)]
+    if rows.empty:
+        raise ValueError(f"subgroup {subgroup!r} is not in the result's table")
+    levels = rows["level"].astype(str).tolist()
+    level_labels = {}
+    annotations = {}
+    conf_level = getattr(result, "conf_level", 0.95)
+    for _, row in rows.iterrows():
+        label = row.get("level_label")
+        level = str(row["level"])
+        level_labels[level] = str(label) if isinstance(label, str) and label else level
+        annotations[level] = format_annotation(
+            float(row.get("hr", math.nan)),
+            float(row.get("hr_lower", math.nan)),
+            float(row.get("hr_upper", math.nan)),
+            conf_level=conf_level,
+        )
+    heading = rows.iloc[0].get("subgroup_label")
+    options: dict[str, Any] = {
+        "levels": levels,
+        "level_labels": level_labels,
+        "labels": {"treatment": result.treatment_label, "control": result.control_label},
+        "risk_times": list(getattr(result, "risk_times", ()) or ()) or None,
+        "time_unit": getattr(result, "time_unit", "months"),
+        "annotations": annotations,
+        "title": str(heading) if isinstance(heading, str) and heading else str(subgroup),
+        "endpoint_name": _endpoint_name(result),
+    }
+    options.update(kwargs)
+    return km_grid(result.level_curves, subgroup, **options)

@@ -1,0 +1,243 @@
+"""Binary endpoint figure: response rates per arm with CIs, overall and per level.
+
+:func:`response_rates` turns the counts of a binary subgroup table into a tidy
+table of rates with exact (Clopper-Pearson) intervals; :func:`response_plot`
+draws that table and computes nothing. (``response_rates`` is data
+preparation, kept beside its only user until a binary-endpoint module wants it.)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib import ticker
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from scipy import stats
+
+from .forest import forest_rows
+from .style import LIGHT_GREY, arm_colors, fix_tick_style, house_style, width_inches
+
+__all__ = ["RATE_COLUMNS", "response_from_result", "response_plot", "response_rates"]
+
+#: Columns of :func:`response_rates`.
+RATE_COLUMNS = [
+    "row",
+    "kind",
+    "subgroup",
+    "level",
+    "label",
+    "arm",
+    "n",
+    "responders",
+    "rate",
+    "rate_lower",
+    "rate_upper",
+]
+
+
+def _clopper_pearson(responders: float, n: float, conf_level: float) -> tuple[float, float]:
+    if not (math.isfinite(responders) and math.isfinite(n) and n > 0):
+        return math.nan, math.nan
+    alpha = 1.0 - conf_level
+    lower = 0.0 if responders == 0 else stats.beta.ppf(alpha / 2, responders, n - responders + 1)
+    upper = (
+        1.0 if responders == n else stats.beta.ppf(1 - alpha / 2, responders + 1, n - responders)
+    )
+    return float(lower), float(upper)
+
+
+def response_rates(
+    table: pd.DataFrame,
+    overall: Mapping[str, Any] | None = None,
+    *,
+    conf_level: float = 0.95,
+    overall_label: str = "All patients",
+) -> pd.DataFrame:
+    """Response rate per arm and row, with exact confidence limits.
+
+    Parameters
+    ----------
+    table : DataFrame
+        A binary subgroup table (``n_treatment, n_control,
+        responders_treatment, responders_control`` per level).
+    overall : mapping, optional
+        The overall counts (same keys); gives the "All patients" rows.
+    conf_level : float
+    overall_label : str
+
+    Returns
+    -------
+    DataFrame
+        One row per (display row, arm) with columns ``row`` (display order),
+        ``kind`` ("overall", "heading" or "level"), ``subgroup``, ``level``,
+        ``label``, ``arm`` ("treatment"/"control"), ``n``, ``responders``,
+        ``rate`` (proportion), ``rate_lower``, ``rate_upper`` (Clopper-Pearson,
+        as R ``binom.test(responders, n)$conf.int``). Headings carry NaN counts.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"subgroup": ["hr"], "level": ["positive"],
+    ...     "n_treatment": [50], "n_control": [50],
+    ...     "responders_treatment": [20], "responders_control": [10]})
+    >>> response_rates(table)["rate"].dropna().tolist()
+    [0.4, 0.2]
+    """
+    records = []
+    rows = forest_rows(table, overall, effect="or", overall_label=overall_label)
+    for index, row in enumerate(rows):
+        for arm, n, responders in (
+            ("treatment", row.n_treatment, row.count_treatment),
+            ("control", row.n_control, row.count_control),
+        ):
+            lower, upper = _clopper_pearson(responders, n, conf_level)
+            rate = responders / n if math.isfinite(n) and n > 0 else math.nan
+            records.append(
+                (
+                    index,
+                    row.kind,
+                    row.subgroup,
+                    row.level,
+                    row.label,
+                    arm,
+                    n,
+                    responders,
+                    rate,
+                    lower,
+                    upper,
+                )
+            )
+    return pd.DataFrame.from_records(records, columns=RATE_COLUMNS)
+
+
+def response_plot(
+    rates: pd.DataFrame,
+    *,
+    treatment_label: str,
+    control_label: str,
+    endpoint_name: str | None = None,
+    conf_level: float = 0.95,
+    colors: Mapping[str, str] | None = None,
+    title: str | None = None,
+    ax: Axes | None = None,
+    width: str | float = "one-and-half",
+    style: Mapping[str, Any] | None = None,
+) -> Figure:
+    """Dot plot of response rates (%) per arm with CIs, overall and per level.
+
+    Parameters
+    ----------
+    rates : DataFrame
+        From :func:`response_rates` (columns :data:`RATE_COLUMNS`).
+    treatment_label, control_label : str
+        Arm names for the legend.
+    endpoint_name : str, optional
+        x label "<endpoint_name> (%)", e.g. "pCR rate (%)"; default "Response rate (%)".
+    conf_level : float
+        Names the interval in the legend note.
+    colors : mapping, optional
+        Colours keyed "treatment"/"control".
+    title : str, optional
+    ax : Axes, optional
+        Draw into this Axes (row labels are its y tick labels).
+    width : str or float
+        Figure width when ``ax`` is not given.
+    style : mapping, optional
+        rcParams overriding the house style.
+
+    Returns
+    -------
+    Figure
+    """
+    palette = arm_colors(colors)
+    order = rates.drop_duplicates("row").sort_values("row")
+    with house_style(style):
+        import matplotlib as mpl
+
+        size = float(mpl.rcParams["font.size"])
+        if ax is None:
+            n_rows = len(order)
+            height = (n_rows * size * 2.0 + size * 9) / 72.0
+            figure = Figure(figsize=(width_inches(width), height), layout="constrained")
+            figure.get_layout_engine().set(w_pad=5 / 72.0, h_pad=5 / 72.0)
+            ax = figure.add_subplot()
+        positions = {row: i for i, row in enumerate(order["row"])}
+        labels = [str(label) for label in order["label"]]
+        offsets = {"treatment": -0.17, "control": 0.17}
+        names = {"treatment": treatment_label, "control": control_label}
+        for arm in ("treatment", "control"):
+            part = rates[(rates["arm"] == arm) & rates["rate"].notna()]
+            y = np.array([positions[r] for r in part["row"]], dtype=float) + offsets[arm]
+            rate = part["rate"].to_numpy(dtype=float) * 100
+            lower = part["rate_lower"].to_numpy(dtype=float) * 100
+            upper = part["rate_upper"].to_numpy(dtype=float) * 100
+            ax.errorbar(
+                rate,
+                y,
+                xerr=np.vstack([rate - lower, upper - rate]),
+                fmt="o",
+                markersize=3.5,
+                color=palette[arm],
+                elinewidth=0.9,
+                capsize=0,
+                label=str(names[arm]),
+                gid=f"response-{arm}",
+            )
+        for i, kind in enumerate(order["kind"]):
+            if kind == "heading":
+                ax.axhspan(i - 0.5, i + 0.5, color=LIGHT_GREY, alpha=0.35, linewidth=0, zorder=0)
+        ax.set_yticks(range(len(order)), labels)
+        for tick_label, kind in zip(ax.get_yticklabels(), order["kind"], strict=True):
+            if kind != "level":
+                tick_label.set_fontweight("bold")
+        ax.set_ylim(len(order) - 0.5, -0.5)
+        ax.set_xlim(-2, 102)
+        ax.xaxis.set_major_locator(ticker.FixedLocator([0, 20, 40, 60, 80, 100]))
+        ax.tick_params(axis="y", length=0)
+        ax.set_xlabel(f"{endpoint_name} (%)" if endpoint_name else "Response rate (%)")
+        ax.grid(axis="x", color=LIGHT_GREY, linewidth=0.5)
+        ax.set_axisbelow(True)
+        ax.legend(
+            loc="lower center",
+            bbox_to_anchor=(0.5, 1.0),
+            ncols=2,
+            title=f"Rate with {conf_level * 100:g}% CI (Clopper-Pearson)",
+            title_fontsize=size,
+            borderaxespad=0.2,
+        )
+        if title:
+            ax.figure.suptitle(title, x=0.02, ha="left", fontsize=size + 1, fontweight="bold")
+        fix_tick_style(ax)
+        ax.tick_params(axis="y", length=0)
+        ax.figure.draw_without_rendering()
+    return ax.figure
+
+
+def response_from_result(result: Any, **kwargs: Any) -> Figure:
+    """Response-rate plot of a binary :class:`~survtdm1.subgroups.SubgroupResult`.
+
+    Parameters
+    ----------
+    result : SubgroupResult
+        A binary-endpoint result (``table`` with responders per arm).
+    **kwargs
+        Passed to :func:`response_plot`.
+
+    Returns
+    -------
+    Figure
+    """
+    conf_level = getattr(result, "conf_level", 0.95)
+    rates = response_rates(result.table, result.overall, conf_level=conf_level)
+    options: dict[str, Any] = {
+        "treatment_label": str(result.treatment_label),
+        "control_label": str(result.control_label),
+        "conf_level": conf_level,
+    }
+    options.update(kwargs)
+    return response_plot(rates, **options)

@@ -1,0 +1,306 @@
+"""Self-contained HTML report of a subgroup analysis.
+
+:func:`render_report` returns one HTML document: figures embedded as base64
+``data:`` images, an inline style sheet, no script and nothing loaded from the
+network (a Content-Security-Policy forbids it). Every text that comes from
+data or from the plan is escaped with :func:`html.escape`; numbers are rounded
+for display only.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["figure_data_uri", "render_report", "table_html"]
+
+_CSS = """
+body { font-family: "DejaVu Sans", Arial, Helvetica, sans-serif; font-size: 14px;
+       color: #1a1a1a; max-width: 1100px; margin: 2em auto; padding: 0 1em; }
+h1 { font-size: 1.6em; margin-bottom: 0.2em; }
+h2 { font-size: 1.2em; margin-top: 1.8em; border-bottom: 1px solid #ccc; }
+p.subtitle { color: #555; margin-top: 0; }
+table { border-collapse: collapse; margin: 0.6em 0; font-size: 12px; }
+th, td { padding: 3px 8px; border-bottom: 1px solid #e3e3e3; text-align: right; }
+th { background: #f2f2f2; }
+td.text, th.text { text-align: left; }
+figure { margin: 1em 0; }
+figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+figcaption { color: #555; font-size: 12px; }
+pre { background: #f7f7f7; padding: 0.8em; overflow-x: auto; font-size: 12px; }
+ul.warnings li { color: #8a4b00; }
+.scroll { overflow-x: auto; }
+"""
+
+_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+_COUNT_PREFIXES = ("n_", "events_", "responders_")
+
+
+def _escape(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _format_p(value: float) -> str:
+    if value < 0.001:
+        return "<0.001"
+    return f"{value:.3f}"
+
+
+def format_value(value: Any, name: str = "") -> str:
+    """A value rounded for display (escaped text is produced by the callers).
+
+    p-values (names starting with ``p_`` or equal to ``p_value``) as "<0.001" or
+    three decimals; counts as integers; other numbers with two decimals;
+    missing values as an empty string.
+
+    Examples
+    --------
+    >>> format_value(0.000012, "p_value"), format_value(743.0, "n_treatment")
+    ('<0.001', '743')
+    >>> format_value(0.50123, "hr"), format_value(float("nan"), "hr")
+    ('0.50', '')
+    """
+    if _is_missing(value):
+        return ""
+    if isinstance(value, bool | np.bool_):
+        return str(bool(value))
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    if isinstance(value, float | np.floating):
+        number = float(value)
+        if not math.isfinite(number):
+            return str(number)
+        base = name.rsplit(".", 1)[-1]
+        if base.startswith("p_") or base == "p":
+            return _format_p(number)
+        if base.startswith(_COUNT_PREFIXES) or base == "n" and number.is_integer():
+            return f"{number:.0f}"
+        if abs(number) >= 1000:
+            return f"{number:.0f}"
+        return f"{number:.2f}"
+    return str(value)
+
+
+def table_html(table: pd.DataFrame, *, caption: str | None = None) -> str:
+    """An escaped HTML table of ``table`` with numbers rounded for display.
+
+    Parameters
+    ----------
+    table : DataFrame
+    caption : str, optional
+
+    Returns
+    -------
+    str
+        A ``<table>`` element (inside a scrolling ``<div>``).
+    """
+    numeric = {c for c in table.columns if pd.api.types.is_numeric_dtype(table[c])}
+    head = "".join(
+        f'<th class="{"num" if c in numeric else "text"}">{_escape(c)}</th>' for c in table.columns
+    )
+    body = []
+    for record in table.itertuples(index=False, name=None):
+        cells = "".join(
+            f'<td class="{"num" if c in numeric else "text"}">'
+            f"{_escape(format_value(v, str(c)))}</td>"
+            for c, v in zip(table.columns, record, strict=True)
+        )
+        body.append(f"<tr>{cells}</tr>")
+    caption_html = f"<caption>{_escape(caption)}</caption>" if caption else ""
+    return (
+        f'<div class="scroll"><table>{caption_html}<thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table></div>"
+    )
+
+
+def _flatten(mapping: Mapping[str, Any], prefix: str = "") -> Iterable[tuple[str, Any]]:
+    for key, value in mapping.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            yield from _flatten(value, prefix=f"{name}.")
+        elif isinstance(value, list | tuple):
+            yield name, ", ".join(str(v) for v in value)
+        else:
+            yield name, value
+
+
+def _key_value_html(mapping: Mapping[str, Any]) -> str:
+    rows = "".join(
+        f'<tr><th class="text">{_escape(key)}</th>'
+        f'<td class="text">{_escape(format_value(value, key))}</td></tr>'
+        for key, value in _flatten(mapping)
+    )
+    return f"<table><tbody>{rows}</tbody></table>"
+
+
+def figure_data_uri(figure: Any, *, dpi: float = 150, min_width_px: int = 800) -> str:
+    """A ``data:`` URI of a figure: a Figure (rendered to PNG), PNG bytes or SVG.
+
+    Parameters
+    ----------
+    figure : Figure, bytes or str
+        A matplotlib figure, the bytes of a PNG or SVG file, or SVG text.
+    dpi : float
+        Resolution used for a Figure, raised to reach ``min_width_px``.
+    min_width_px : int
+
+    Returns
+    -------
+    str
+        ``data:image/png;base64,...`` or ``data:image/svg+xml;base64,...``;
+        an SVG shown through ``<img>`` cannot run scripts.
+    """
+    if isinstance(figure, str):
+        figure = figure.encode("utf-8")
+    if isinstance(figure, bytes | bytearray):
+        data = bytes(figure)
+        if data.startswith(b"\x89PNG"):
+            mime = "image/png"
+        elif data.lstrip()[:5] in (b"<?xml", b"<svg ", b"<svg\n") or b"<svg" in data[:512]:
+            mime = "image/svg+xml"
+        else:
+            raise ValueError("figure bytes are neither PNG nor SVG")
+        return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+    from .plots.style import house_style
+
+    width_in = float(figure.get_size_inches()[0])
+    resolution = max(float(dpi), math.ceil(min_width_px / width_in) if width_in > 0 else dpi)
+    buffer = io.BytesIO()
+    with house_style():
+        figure.savefig(buffer, format="png", dpi=resolution, facecolor="white")
+    return f"data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode('ascii')}"
+
+
+def _overall_summary(result: Any) -> dict[str, Any]:
+    overall = dict(getattr(result, "overall", {}) or {})
+    binary = getattr(result, "endpoint", "survival") == "binary"
+    effect = "or" if binary else "hr"
+    lead = {
+        "treatment": getattr(result, "treatment_label", ""),
+        "control": getattr(result, "control_label", ""),
+        "endpoint": getattr(result, "endpoint", ""),
+    }
+    if not binary:
+        lead["time_unit"] = getattr(result, "time_unit", "")
+    ordered = {
+        k: overall.pop(k) for k in (effect, f"{effect}_lower", f"{effect}_upper") if k in overall
+    }
+    return {**lead, **ordered, **overall}
+
+
+def render_report(
+    result: Any,
+    *,
+    title: str,
+    figures: Mapping[str, Any] | None = None,
+    plan_text: str | None = None,
+    provenance: Mapping[str, Any] | None = None,
+) -> str:
+    """A self-contained HTML report of a subgroup analysis.
+
+    Parameters
+    ----------
+    result : SubgroupResult
+        Supplies ``table``, ``overall``, ``exclusions``, ``warnings``, the arm
+        labels, ``endpoint`` and ``time_unit``.
+    title : str
+        Document title.
+    figures : mapping of str to Figure, bytes or str, optional
+        Caption -> figure (a matplotlib Figure, PNG bytes or SVG), embedded
+        as base64 ``data:`` images in the given order.
+    plan_text : str, optional
+        The analysis plan, shown verbatim (escaped).
+    provenance : mapping, optional
+        Version, plan path, input hash...; shown as a table.
+
+    Returns
+    -------
+    str
+        The HTML document. Nothing in it loads from the network and every
+        text from data or plan is escaped (``<script>`` shows as text).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from types import SimpleNamespace
+    >>> result = SimpleNamespace(table=pd.DataFrame({"subgroup": ["<b>x</b>"]}),
+    ...     overall={"hr": 0.5}, exclusions=pd.DataFrame({"reason": [], "n": []}),
+    ...     warnings=(), treatment_label="A", control_label="B", endpoint="survival",
+    ...     time_unit="months")
+    >>> "&lt;b&gt;x&lt;/b&gt;" in render_report(result, title="Demo")
+    True
+    """
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_escape(title)}</title>",
+        f"<style>{_CSS}</style></head><body>",
+        f"<h1>{_escape(title)}</h1>",
+    ]
+    treatment = getattr(result, "treatment_label", "")
+    control = getattr(result, "control_label", "")
+    parts.append(
+        f'<p class="subtitle">{_escape(treatment)} vs {_escape(control)} &middot; '
+        f"endpoint: {_escape(getattr(result, 'endpoint', ''))}</p>"
+    )
+
+    parts.append("<h2>Overall</h2>")
+    parts.append(_key_value_html(_overall_summary(result)))
+
+    if figures:
+        parts.append("<h2>Figures</h2>")
+        for caption, figure in figures.items():
+            uri = figure_data_uri(figure)
+            parts.append(
+                f'<figure><img src="{uri}" alt="{_escape(caption)}">'
+                f"<figcaption>{_escape(caption)}</figcaption></figure>"
+            )
+
+    parts.append("<h2>Subgroups</h2>")
+    table = getattr(result, "table", None)
+    if table is not None and len(table):
+        parts.append(table_html(table))
+    else:
+        parts.append("<p>No subgroups.</p>")
+
+    parts.append("<h2>Exclusions</h2>")
+    exclusions = getattr(result, "exclusions", None)
+    if exclusions is not None and len(exclusions):
+        parts.append(table_html(exclusions))
+    else:
+        parts.append("<p>No rows were excluded.</p>")
+
+    parts.append("<h2>Warnings</h2>")
+    warnings = list(getattr(result, "warnings", ()) or ())
+    if warnings:
+        items = "".join(f"<li>{_escape(w)}</li>" for w in warnings)
+        parts.append(f'<ul class="warnings">{items}</ul>')
+    else:
+        parts.append("<p>None.</p>")
+
+    if plan_text is not None:
+        parts.append("<h2>Analysis plan</h2>")
+        parts.append(f"<pre>{_escape(plan_text)}</pre>")
+    if provenance:
+        parts.append("<h2>Provenance</h2>")
+        parts.append(_key_value_html(provenance))
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
