@@ -357,8 +357,9 @@ def stepp(
     seed : int or numpy Generator, optional
         All randomness comes from ``numpy.random.default_rng(seed)``.
     n_jobs : int
-        Parallel jobs (joblib) over chunks of 100 permutations; the result
-        does not depend on it.
+        Parallel jobs (joblib; threads unless the caller activates another
+        backend) over chunks of 100 permutations; the result does not depend
+        on it.
     landmark : float, optional
         Also report each window's KM survival at this time per arm and their
         difference with CI.
@@ -444,7 +445,7 @@ def stepp(
         )
         results = []
         with tqdm(total=n_permutations, disable=not progress, desc="STEPP permutations") as bar:
-            for part in Parallel(n_jobs=n_jobs, return_as="generator")(jobs):
+            for part in Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator")(jobs):
                 results.append(part)
                 bar.update(part.shape[0])
         permuted_stats = np.concatenate(results)

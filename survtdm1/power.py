@@ -9,7 +9,8 @@ are significant.
 Trials are simulated in chunks of :data:`CHUNK` trials, each chunk from its
 own generator spawned from ``numpy.random.default_rng(seed)``, so the result
 depends on the seed only, not on ``n_jobs`` or on where the chunks run
-(joblib processes, or a Dask cluster through
+(joblib threads by default, as numpy releases the GIL in the batched fits;
+any joblib backend the caller activates, e.g. a Dask cluster through
 ``with joblib.parallel_backend("dask"):``). The Cox fits of a chunk run at
 once with :mod:`survtdm1.cox_batch`.
 
@@ -286,7 +287,8 @@ def power_interaction(
     seed : int, optional
         All randomness comes from ``numpy.random.default_rng(seed)``.
     n_jobs : int
-        joblib jobs over chunks of 50 trials. Inside ``with
+        joblib jobs (threads unless the caller activates another backend)
+        over chunks of 50 trials. Inside ``with
         joblib.parallel_backend("dask"):`` the chunks run on the Dask cluster
         (pass ``n_jobs=-1``). The result does not depend on ``n_jobs`` or the
         backend.
@@ -343,7 +345,7 @@ def power_interaction(
     )
     parts = []
     with tqdm(total=n_simulations, disable=not progress, desc="Simulated trials") as bar:
-        for part in Parallel(n_jobs=n_jobs, return_as="generator")(jobs):
+        for part in Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator")(jobs):
             parts.append(part)
             bar.update(part["events"].shape[0])
     columns = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
