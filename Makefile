@@ -18,13 +18,13 @@ demo: $(BIN)/python
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pip install -q -e ".[test]"
-	$(BIN)/ruff check survtdm1 tests benchmarks
-	$(BIN)/ruff format --check survtdm1 tests benchmarks
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check --fix survtdm1 tests benchmarks
-	$(BIN)/ruff format survtdm1 tests benchmarks
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/run.py
