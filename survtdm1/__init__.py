@@ -9,8 +9,10 @@
 
 __version__ = "0.1.0"
 
+from . import datasets
 from .analysis import AnalysisResult, analyze
 from .cohort import Cohort, load_cohort
+from .continuous import EffectCurveResult, SteppResult, effect_curve, stepp
 from .exceptions import (
     ConvergenceWarning,
     InputError,
@@ -20,6 +22,8 @@ from .exceptions import (
     SurvTDM1Error,
     SurvTDM1Warning,
 )
+from .power import PowerResult, power_interaction
+from .simulate import simulate_trial
 from .stratify import SubgroupSpec
 from .subgroups import SubgroupResult, subgroup_analysis
 
@@ -27,16 +31,24 @@ __all__ = [
     "AnalysisResult",
     "Cohort",
     "ConvergenceWarning",
+    "EffectCurveResult",
     "InputError",
     "PlanError",
+    "PowerResult",
     "SeparationWarning",
     "SmallSampleWarning",
+    "SteppResult",
     "SubgroupResult",
     "SubgroupSpec",
     "SurvTDM1Error",
     "SurvTDM1Warning",
     "__version__",
     "analyze",
+    "datasets",
+    "effect_curve",
     "load_cohort",
+    "power_interaction",
+    "simulate_trial",
+    "stepp",
     "subgroup_analysis",
 ]

@@ -25,6 +25,7 @@ COHORT_KEYS = {
     "treatment",
     "control",
     "id",
+    "endpoint_name",
 }
 ANALYSIS_KEYS = {
     "ties",
