@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 CONF_TYPES = ("log-log", "log", "plain")
 _TOLERANCE = np.sqrt(np.finfo(float).eps)
@@ -74,15 +74,13 @@ def kaplan_meier(time, event, *, conf_type: str = "log-log", conf_level: float =
     """
     if conf_type not in CONF_TYPES:
         raise ValueError(f"conf_type must be one of {CONF_TYPES}, not {conf_type!r}")
-    time = np.asarray(time, dtype=float)
-    event = np.asarray(event).astype(bool)
-    order = np.argsort(time, kind="stable")
-    t_sorted, e_sorted = time[order], event[order]
+    t_sorted, e_sorted = _sorted_by_time(np.asarray(time, dtype=float), np.asarray(event))
     n = t_sorted.shape[0]
     if n == 0:
         empty = np.empty(0)
         return KMCurve(*(empty,) * 8, conf_type=conf_type, conf_level=conf_level)
-    uniq, first = np.unique(t_sorted, return_index=True)
+    first = _distinct_starts(t_sorted)
+    uniq = t_sorted[first]
     n_risk = n - first
     n_event = np.add.reduceat(e_sorted.astype(float), first)
     n_all = np.diff(np.append(first, n))
@@ -111,9 +109,32 @@ def kaplan_meier(time, event, *, conf_type: str = "log-log", conf_level: float =
     )
 
 
+def _is_sorted(values: np.ndarray) -> bool:
+    return bool(np.all(values[1:] >= values[:-1]))
+
+
+def _sorted_by_time(time: np.ndarray, *others: np.ndarray):
+    """``time`` and ``others`` in ascending (stable) time order; no sort when already so.
+
+    Rows taken from a :class:`~survtdm1.cox.SortedSurvival` (a subgroup, an arm)
+    are sorted already, and checking costs one pass instead of a sort.
+    """
+    if _is_sorted(time):
+        return (time, *others)
+    order = np.argsort(time, kind="stable")
+    return (time[order], *(values[order] for values in others))
+
+
+def _distinct_starts(sorted_values: np.ndarray) -> np.ndarray:
+    """Index of the first of each run of equal values (``np.unique``'s return_index)."""
+    starts = np.ones(sorted_values.shape[0], dtype=bool)
+    starts[1:] = sorted_values[1:] != sorted_values[:-1]
+    return np.flatnonzero(starts)
+
+
 def _confidence_limits(surv, se_log, conf_type, conf_level):
     """Pointwise limits from the SE of log S, as R's ``survfit_confint``."""
-    z = stats.norm.ppf(0.5 + conf_level / 2.0)
+    z = special.ndtri(0.5 + conf_level / 2.0)  # = stats.norm.ppf
     with np.errstate(divide="ignore", invalid="ignore"):
         if conf_type == "plain":
             half = z * se_log * surv
@@ -229,7 +250,7 @@ def restricted_mean(curve: KMCurve, tau: float) -> tuple[float, float]:
 
 def n_at_risk(time, times) -> np.ndarray:
     """Patients with follow-up time >= t, for each t in ``times`` (as R)."""
-    time = np.sort(np.asarray(time, dtype=float))
+    (time,) = _sorted_by_time(np.asarray(time, dtype=float))
     times = np.asarray(times, dtype=float)
     return (time.shape[0] - np.searchsorted(time, times, side="left")).astype(int)
 
@@ -259,16 +280,17 @@ def logrank_test(time, event, group, strata=None) -> LogRankResult:
     group = np.asarray(group).astype(float)
     if strata is None:
         codes = np.zeros(time.shape[0], dtype=np.int64)
+        time, event, group = _sorted_by_time(time, event, group)
     else:
         _, codes = np.unique(np.asarray(strata), return_inverse=True)
-    order = np.lexsort((time, codes))
-    time, event, group, codes = time[order], event[order], group[order], codes[order]
+        order = np.lexsort((time, codes))
+        time, event, group, codes = time[order], event[order], group[order], codes[order]
     observed = expected = variance = 0.0
     bounds = np.flatnonzero(np.diff(codes)) + 1
     for t, e, g in zip(
         np.split(time, bounds), np.split(event, bounds), np.split(group, bounds), strict=True
     ):
-        _, first = np.unique(t, return_index=True)
+        first = _distinct_starts(t)
         n = t.shape[0]
         risk = (n - first).astype(float)
         risk_1 = np.cumsum(g[::-1])[::-1][first]
@@ -282,4 +304,5 @@ def logrank_test(time, event, group, strata=None) -> LogRankResult:
     if variance <= 0:
         return LogRankResult(float("nan"), float("nan"), observed, expected, variance)
     chisq = (observed - expected) ** 2 / variance
-    return LogRankResult(float(chisq), float(stats.chi2.sf(chisq, 1)), observed, expected, variance)
+    p_value = float(special.chdtrc(1, chisq))  # = stats.chi2.sf
+    return LogRankResult(float(chisq), p_value, observed, expected, variance)

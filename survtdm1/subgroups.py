@@ -329,8 +329,10 @@ def _degenerate_note(n, events, cohort: Cohort) -> str:
 
 def _level_row(arms: _Arms, mask: np.ndarray, settings: _Settings, cohort: Cohort):
     """Counts, HR and KM summaries of the rows in ``mask``."""
-    sub = arms.data.subset(mask)
-    treated = arms.treated[mask]
+    if mask.all():  # the whole cohort: reuse the sorted rows and their risk sets
+        sub, treated = arms.data, arms.treated
+    else:
+        sub, treated = arms.data.subset(mask), arms.treated[mask]
     n, events, curves = {}, {}, {}
     for arm, flag in (("treatment", 1.0), ("control", 0.0)):
         in_arm = treated == flag
@@ -391,8 +393,15 @@ def _interaction_tests(arms: _Arms, codes: np.ndarray, split: Stratification, ti
     df = interactions.shape[1]
     if df == 0:
         return out
+    # the three fits share ``sub`` and so its risk sets; the full model starts
+    # from the reduced one (its interaction terms at zero)
     reduced_fit = cox.cox_fit_sorted(sub, main, ties=ties)
-    full_fit = cox.cox_fit_sorted(sub, np.column_stack([main, interactions]), ties=ties)
+    full_fit = cox.cox_fit_sorted(
+        sub,
+        np.column_stack([main, interactions]),
+        ties=ties,
+        init=np.append(reduced_fit.coef, np.zeros(df)) if reduced_fit.converged else None,
+    )
     out["p_interaction"] = cox.lr_test(reduced_fit, full_fit, df)[1]
     if full_fit.converged:
         terms = np.arange(main.shape[1], main.shape[1] + df)
