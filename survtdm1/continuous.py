@@ -28,7 +28,7 @@ import pandas as pd
 from joblib import Parallel, delayed
 from scipy import linalg, stats
 from scipy.interpolate import BSpline
-from tqdm.auto import tqdm
+from tqdm import tqdm  # plain bars: tqdm.auto needs ipywidgets in Jupyter
 
 from . import km
 from .cohort import Cohort

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 from scipy import stats
-from tqdm.auto import tqdm
+from tqdm import tqdm  # plain bars: tqdm.auto needs ipywidgets in Jupyter
 
 from .cox_batch import cell_risk_sets, cox_fit_cells, merge_cells
 
