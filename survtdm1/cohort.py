@@ -169,9 +169,15 @@ def _read_csv(path: Path, arm: str) -> pd.DataFrame:
     mangled = [c for c in names if "." in c and c.rsplit(".", 1)[0] in names]
     if mangled or len(set(names)) != len(names):
         raise InputError(f"{path}: duplicated column names in the header")
-    # the arm column is kept as written, so that "01" or "2.0" stay what they are
-    dtype = {arm: str} if arm in names else None
-    return pd.read_csv(path, dtype=dtype, encoding="utf-8")
+    frame = pd.read_csv(path, encoding="utf-8")
+    if arm in names:
+        # the arm column is kept as written, so that "01", "2.0" or "NA" (an arm
+        # coded like that) stay what they are; only an empty cell is missing
+        written = pd.read_csv(
+            path, usecols=[arm], dtype=str, keep_default_na=False, encoding="utf-8"
+        )[arm]
+        frame[arm] = written.where(written.str.strip() != "", np.nan)
+    return frame
 
 
 def _require_columns(frame: pd.DataFrame, columns: dict[str, str | None], source: str) -> None:

@@ -98,6 +98,13 @@ def test_arm_value_kept_as_written(tmp_path):
     assert (cohort.treatment_label, cohort.control_label) == ("01", "02")
 
 
+def test_arm_named_like_a_missing_value_is_an_arm(tmp_path):
+    path = _write(tmp_path, "months,event,arm\n1,1,NA\n2,0,None\n3,1,\n")
+    cohort = st.load_cohort(path, **{**ARGS, "treatment": "NA", "control": "None"})
+    assert cohort.treated.tolist() == [1.0, 0.0]
+    assert cohort.exclusions.to_dict("records") == [{"reason": "missing arm", "n": 1}]
+
+
 def test_missing_arm_is_counted(tmp_path):
     path = _write(tmp_path, "months,event,arm\n1,1,A\n2,0,B\n3,1,\n")
     cohort = st.load_cohort(path, **ARGS)
