@@ -230,8 +230,8 @@ class _CoxProblem:
         shift = float(eta.max())
         risk = np.exp(eta - shift)
         Z, Z_events = self.Z[:, :columns], self.Z_events[:, :columns]
-        at_risk = sets.tail_sums(np.add.reduceat(risk[:, None] * Z, sets.block_first, axis=0))
-        tied = np.add.reduceat(risk[sets.events, None] * Z_events, sets.group_first, axis=0)
+        at_risk = sets.tail_sums(_segment_sums(risk[:, None] * Z, sets.block_first))
+        tied = _segment_sums(risk[sets.events, None] * Z_events, sets.group_first)
         return eta, shift, at_risk[sets.group_block], tied
 
     def _loglik(self, eta, shift, T, F):
@@ -258,7 +258,7 @@ class _CoxProblem:
         inv = 1.0 / den
         f_inv = frac * inv
         weights = np.column_stack([inv, f_inv, inv * inv, f_inv * inv, f_inv * f_inv])
-        a, b, c, e, h = np.add.reduceat(weights, first, axis=0).T[:, :, None]
+        a, b, c, e, h = _segment_sums(weights, first).T[:, :, None]
         T1, F1, T2, F2 = T[:, 1 : 1 + p], F[:, 1 : 1 + p], T[:, 1 + p :], F[:, 1 + p :]
         mean_sum = a * T1 - b * F1
         # sum over the group's events of (T1 - f F1)(T1 - f F1)' / den^2
@@ -273,6 +273,13 @@ class _CoxProblem:
         loglik, mean_sum, cov_sum = self.group_moments(beta)
         score = self.x_events.sum(axis=0) - mean_sum.sum(axis=0)
         return loglik, score, cov_sum.sum(axis=0).reshape(p, p)
+
+
+def _segment_sums(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Sums of consecutive row segments beginning at ``starts`` (rows when all are 1 long)."""
+    if starts.shape[0] == values.shape[0]:  # no ties: nothing to sum
+        return values
+    return np.add.reduceat(values, starts, axis=0)
 
 
 def _outer(u: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -360,6 +367,9 @@ def _halving(problem: _CoxProblem, beta, step, loglik):
 
 
 def _invert(info: np.ndarray) -> np.ndarray:
+    """Inverse information, or all NaN when it is not finite or (near) singular."""
+    if not np.all(np.isfinite(info)):  # a diverging fit: np.linalg.cond would raise
+        return np.full_like(info, np.nan)
     try:
         var = np.linalg.inv(info)
     except np.linalg.LinAlgError:
