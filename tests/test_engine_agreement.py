@@ -25,7 +25,7 @@ from reference_values import DATA_SETS, analysed, assert_close, design_matrix, e
 
 from survtdm1 import cox, km
 
-LIFELINES_TIGHT = {"precision": 1e-12, "r_precision": 1e-30, "max_steps": 500}
+LIFELINES_TIGHT = {"precision": 1e-14, "r_precision": 1e-30, "max_steps": 500}
 MODELS = ("treatment", "covariates")
 
 

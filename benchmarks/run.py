@@ -1,0 +1,427 @@
+"""survtdm1 benchmarks: each workload of docs' performance spec against its baselines.
+
+Run ``python benchmarks/run.py`` (or ``make bench``). For every workload in
+:data:`WORKLOADS` it times survtdm1 as users call it, the lifelines loop that
+computes the same numbers, and R survival (when ``Rscript`` is installed; else
+skipped with a message), all in the same run; prints times, ratios, peak
+memory and the largest relative difference of the estimates; and writes
+``benchmarks/results.md`` with the machine described.
+
+Times are the best of N repetitions (``--repeats``); the simulated cohorts
+come from fixed seeds (``cohorts.py``). Adding a workload (W2 STEPP, W4
+power) means writing one function that returns a :class:`Outcome` and
+registering it in :data:`WORKLOADS`.
+
+    python benchmarks/run.py                 # every workload
+    python benchmarks/run.py --workload W1   # one of them
+    python benchmarks/run.py --quick         # fewer repetitions
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+import tracemalloc
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+
+import cohorts  # noqa: E402
+import lifelines_loop  # noqa: E402
+import r_baseline  # noqa: E402
+
+import survtdm1 as st  # noqa: E402
+
+# estimates left out of the comparison with lifelines, and why
+NOT_COMPARED = {
+    "p_ph": "lifelines' proportional_hazard_test is survival 2.x's cox.zph, not 3.x's",
+    "rmst_se": "lifelines' RMST variance is not the Greenwood-type one of print(survfit)",
+    "median_lower": "lifelines reads the median CI off its own CI curves",
+    "median_upper": "lifelines reads the median CI off its own CI curves",
+}
+
+
+@dataclass
+class Timing:
+    """One implementation's best time (seconds) over ``repeats`` runs."""
+
+    name: str
+    seconds: float | None
+    repeats: int
+    note: str = ""
+
+
+@dataclass
+class Outcome:
+    """What a workload reports: timings, memory, agreement, target checks."""
+
+    workload: str
+    description: str
+    timings: list[Timing]
+    memory: dict = field(default_factory=dict)
+    agreement: dict = field(default_factory=dict)  # baseline -> (max rel diff, key)
+    targets: list[tuple[str, bool]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def best_of(function: Callable[[], object], repeats: int) -> tuple[float, object]:
+    """Fastest wall time of ``repeats`` calls and the last call's result."""
+    best, result = float("inf"), None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = function()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+# --- survtdm1 outputs as flat, comparable dicts -------------------------------------------
+
+
+def flatten_result(result) -> dict:
+    """subgroups.csv and summary.json values keyed as the baselines key them."""
+    out = {}
+    fields = [
+        "hr",
+        "hr_lower",
+        "hr_upper",
+        "p_value",
+        "median_treatment",
+        "median_control",
+        "landmark_treatment",
+        "landmark_control",
+        "p_interaction",
+        "p_interaction_wald",
+        "p_trend",
+    ]
+    for row in result.table.to_dict("records"):
+        for name in fields:
+            out[f"{row['subgroup']}={row['level']}.{name}"] = row[name]
+    overall = result.overall
+    for name in ("hr", "hr_lower", "hr_upper", "p_value", "p_logrank", "p_ph"):
+        out[f"overall.{name}"] = overall[name]
+    for arm in ("treatment", "control"):
+        for name, value in overall[arm].items():
+            if name != "landmark_se":
+                out[f"overall.{arm}.{name}"] = value
+    return out
+
+
+def _missing(value) -> bool:
+    """Not reached / not estimable: None, NaN, or lifelines' inf median."""
+    return value is None or not np.isfinite(float(value))
+
+
+def max_relative_difference(ours: dict, theirs: dict) -> tuple[float, str, list[str]]:
+    """Largest |ours - theirs| / |theirs| over shared keys (missing in both counts as equal).
+
+    Returns the difference, its key, and the keys where exactly one side is missing.
+    """
+    worst, worst_key, mismatched = 0.0, "", []
+    for key, reference in theirs.items():
+        if key not in ours or key.rsplit(".", 1)[-1] in NOT_COMPARED:
+            continue
+        value = ours[key]
+        if _missing(value) or _missing(reference):
+            if _missing(value) != _missing(reference):
+                mismatched.append(key)
+            continue
+        scale = max(abs(float(reference)), 1e-300)
+        difference = abs(float(value) - float(reference)) / scale
+        if difference > worst:
+            worst, worst_key = difference, key
+    return worst, worst_key, mismatched
+
+
+# --- W1: the subgroup battery ------------------------------------------------------------
+
+
+def _w1_cohort():
+    frame = cohorts.katherine_like()
+    cohort = st.load_cohort(
+        frame,
+        arm="arm",
+        treatment=cohorts.TREATMENT,
+        control=cohorts.CONTROL,
+        time="idfs_months",
+        event="idfs_event",
+    )
+    plain = frame.rename(columns={"idfs_months": "time", "idfs_event": "event"})
+    plain["treated"] = (plain["arm"] == cohorts.TREATMENT).astype(int)
+    return cohort, plain
+
+
+def _r_frame(plain, subgroups):
+    """time, event, treated and an integer level code per subgroup, for R."""
+    frame = plain[["time", "event", "treated"]].copy()
+    labels, ordered = {}, []
+    for spec in subgroups:
+        names, codes, is_ordered = lifelines_loop.levels(plain, spec)
+        frame[spec["column"]] = np.where(codes >= 0, codes, np.nan)
+        labels[spec["column"]] = names
+        if is_ordered:
+            ordered.append(spec["column"])
+    return frame, labels, ordered
+
+
+def _compare_r(ours: dict, frame, labels, ordered, options, repeats, outcome: Outcome):
+    if not r_baseline.available():
+        outcome.notes.append("R survival skipped: Rscript is not installed")
+        outcome.timings.append(Timing("R survival", None, 0, "Rscript not installed"))
+        return
+    seconds, estimates = r_baseline.run(
+        frame, ordered=ordered, labels=labels, repeats=repeats, **options
+    )
+    outcome.timings.append(Timing("R survival", seconds, repeats, "system.time in R"))
+    worst, key, mismatched = max_relative_difference(ours, estimates)
+    outcome.agreement["R survival"] = (worst, key, mismatched)
+
+
+def workload_w1(repeats: int, with_r: bool) -> Outcome:
+    """W1: 1,486 rows, 10 subgroup variables, 25 levels, landmark and RMST."""
+    cohort, plain = _w1_cohort()
+    subgroups, options = cohorts.W1_SUBGROUPS, cohorts.W1_OPTIONS
+    outcome = Outcome("W1", "subgroup battery: 1,486 rows, 10 subgroups, 25 levels", [])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours_time, result = best_of(
+            lambda: st.subgroup_analysis(cohort, subgroups, **options), repeats
+        )
+        ll_time, _ = best_of(
+            lambda: lifelines_loop.battery(plain, subgroups, **options), max(1, repeats // 5)
+        )
+        tight = lifelines_loop.battery(plain, subgroups, options=lifelines_loop.TIGHT, **options)
+    ours = flatten_result(result)
+    outcome.timings += [
+        Timing("survtdm1 subgroup_analysis", ours_time, repeats),
+        Timing("lifelines loop", ll_time, max(1, repeats // 5), "default convergence"),
+    ]
+    outcome.agreement["lifelines (tight convergence)"] = max_relative_difference(ours, tight)
+    if with_r:
+        frame, labels, ordered = _r_frame(plain, subgroups)
+        _compare_r(ours, frame, labels, ordered, options, repeats, outcome)
+    outcome.memory = _memory_in_subprocess("W1")
+    outcome.targets = [
+        ("W1 >= 20x faster than the lifelines loop", ll_time / ours_time >= 20),
+        ("estimates agree with lifelines to 1e-6", _agree(outcome, "lifelines")),
+    ]
+    return outcome
+
+
+# --- W3: one Cox fit + KM on 1,000,000 rows ----------------------------------------------
+
+
+def _w3_cohort():
+    frame = cohorts.large_two_arm()
+    cohort = st.load_cohort(
+        frame, arm="arm", treatment=cohorts.TREATMENT, control=cohorts.CONTROL,
+        time="time", event="event",
+    )  # fmt: skip
+    plain = frame.assign(treated=(frame["arm"] == cohorts.TREATMENT).astype(int))
+    return cohort, plain
+
+
+def workload_w3(repeats: int, with_r: bool) -> Outcome:
+    """W3: the overall analysis (Cox, log-rank, PH test, KM per arm) of 1,000,000 rows."""
+    cohort, plain = _w3_cohort()
+    options = cohorts.W1_OPTIONS
+    outcome = Outcome("W3", "one Cox fit + KM, 1,000,000 rows, 2 arms", [])
+    ours_time, result = best_of(lambda: st.subgroup_analysis(cohort, [], **options), repeats)
+    time_, event, treated = (plain[c].to_numpy() for c in ("time", "event", "treated"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # lifelines' RMST variance integral warns on 1M rows
+        start = time.perf_counter()
+        theirs = lifelines_loop.overall(time_, event, treated, ph_test=False, **options)
+        ll_time = time.perf_counter() - start
+    outcome.timings += [
+        Timing("survtdm1 subgroup_analysis", ours_time, repeats),
+        Timing("lifelines CoxPHFitter + KM + log-rank", ll_time, 1, "no PH test (see notes)"),
+    ]
+    outcome.notes.append(
+        "lifelines' proportional_hazard_test is left out of W3's baseline: on 1M rows it "
+        "alone takes longer than the Cox fit; survtdm1's time includes its PH test"
+    )
+    ours = flatten_result(result)
+    outcome.agreement["lifelines (default convergence)"] = max_relative_difference(ours, theirs)
+    if with_r:
+        frame = plain[["time", "event", "treated"]]
+        _compare_r(ours, frame, {}, [], options, max(1, repeats // 2), outcome)
+    outcome.memory = _memory_in_subprocess("W3")
+    r_time = next((t.seconds for t in outcome.timings if t.name == "R survival"), None)
+    outcome.targets = [
+        ("W3 >= 20x faster than lifelines", ll_time / ours_time >= 20),
+        ("W3 faster than R survival", r_time is None or ours_time < r_time),
+        ("W3 peak memory < 1 GiB", outcome.memory.get("max_rss_mib", 0) < 1024),
+    ]
+    return outcome
+
+
+def _agree(outcome: Outcome, prefix: str) -> bool:
+    return all(
+        worst <= 1e-6 and not mismatched
+        for name, (worst, _, mismatched) in outcome.agreement.items()
+        if name.startswith(prefix)
+    )
+
+
+# --- peak memory, measured in a fresh process --------------------------------------------
+
+COHORT_BUILDERS = {"W1": (_w1_cohort, "W1"), "W3": (_w3_cohort, "W3")}
+
+
+def _memory_in_subprocess(name: str) -> dict:
+    """Run one survtdm1 call of workload ``name`` in a fresh process and read its peak memory."""
+    done = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--memory-probe", name],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def memory_probe(name: str) -> None:
+    """Print peak memory of one ``subgroup_analysis`` call (ru_maxrss and tracemalloc)."""
+    cohort, _ = COHORT_BUILDERS[name][0]()
+    subgroups = cohorts.W1_SUBGROUPS if name == "W1" else []
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    tracemalloc.start()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        st.subgroup_analysis(cohort, subgroups, **cohorts.W1_OPTIONS)
+    traced_peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        json.dumps(
+            {
+                "max_rss_mib": round(rss, 1),
+                "rss_before_call_mib": round(rss_before, 1),
+                "call_peak_traced_mib": round(traced_peak, 1),
+            }
+        )
+    )
+
+
+WORKLOADS: dict[str, Callable[[int, bool], Outcome]] = {
+    "W1": workload_w1,
+    # "W2": STEPP, 1,486 rows, 10 windows, 1,000 permutations (issue 6)
+    "W3": workload_w3,
+    # "W4": power simulation, 1,000 KATHERINE-size trials (issue 6)
+}
+DEFAULT_REPEATS = {"W1": 10, "W3": 3}
+
+
+# --- the machine and the report ----------------------------------------------------------
+
+
+def describe_machine() -> dict:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import lifelines
+    import pandas
+    import scipy
+
+    blas = "unknown"
+    try:
+        config = np.show_config(mode="dicts")
+        info = config["Build Dependencies"]["blas"]
+        blas = f"{info.get('name')} {info.get('version')}"
+    except (TypeError, KeyError):
+        pass
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "blas": blas,
+        "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "(unset)"),
+        "scipy": scipy.__version__,
+        "pandas": pandas.__version__,
+        "lifelines": lifelines.__version__,
+        "survtdm1": st.__version__,
+        "R": r_baseline.r_version() if r_baseline.available() else "not installed",
+        "load average": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+    }
+
+
+def _fmt_seconds(seconds) -> str:
+    return "skipped" if seconds is None else f"{seconds:.4f} s"
+
+
+def render(outcomes: list[Outcome], machine: dict) -> str:
+    lines = ["# survtdm1 benchmark results", "", "Written by `python benchmarks/run.py`.", ""]
+    lines += ["## Machine", ""] + [f"- {k}: {v}" for k, v in machine.items()] + [""]
+    for outcome in outcomes:
+        ours = outcome.timings[0].seconds
+        lines += [f"## {outcome.workload}: {outcome.description}", ""]
+        lines += ["| implementation | best time | repeats | survtdm1 faster by | note |"]
+        lines += ["|---|---|---|---|---|"]
+        for timing in outcome.timings:
+            ratio = "" if timing.seconds is None else f"{timing.seconds / ours:.1f}x"
+            lines.append(
+                f"| {timing.name} | {_fmt_seconds(timing.seconds)} | {timing.repeats} "
+                f"| {ratio} | {timing.note} |"
+            )
+        lines += ["", "Peak memory of one survtdm1 call (fresh process): " + ", ".join(
+            f"{k} = {v}" for k, v in outcome.memory.items()
+        ), ""]  # fmt: skip
+        for name, (worst, key, mismatched) in outcome.agreement.items():
+            text = f"- max relative difference vs {name}: {worst:.2e} ({key})"
+            if mismatched:
+                text += f"; missing on one side only: {', '.join(mismatched)}"
+            lines.append(text)
+        lines += [f"- not compared: {k} ({v})" for k, v in NOT_COMPARED.items()]
+        lines += [""] + [f"- target {'met' if ok else 'NOT met'}: {t}" for t, ok in outcome.targets]
+        lines += [f"- note: {note}" for note in outcome.notes] + [""]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workload", action="append", choices=sorted(WORKLOADS))
+    parser.add_argument("--repeats", type=int, help="repetitions (best of N)")
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    parser.add_argument("--no-r", action="store_true", help="skip the R survival baseline")
+    parser.add_argument("--output", type=Path, default=HERE / "results.md")
+    parser.add_argument("--memory-probe", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.memory_probe:
+        memory_probe(args.memory_probe)
+        return 0
+    with_r = not args.no_r and r_baseline.available()
+    if not args.no_r and not with_r:
+        print("R survival baseline skipped: Rscript is not installed")
+    outcomes = []
+    for name in args.workload or list(WORKLOADS):
+        repeats = args.repeats or (3 if args.quick else DEFAULT_REPEATS[name])
+        print(f"running {name} (best of {repeats}) ...", flush=True)
+        outcomes.append(WORKLOADS[name](repeats, with_r))
+        print(render([outcomes[-1]], {}).split("## Machine", 1)[-1].split("\n", 3)[-1])
+    machine = describe_machine()
+    args.output.write_text(render(outcomes, machine))
+    print(f"results written to {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
