@@ -250,8 +250,8 @@ def workload_w3(repeats: int, with_r: bool) -> Outcome:
         Timing("lifelines CoxPHFitter + KM + log-rank", ll_time, 1, "no PH test (see notes)"),
     ]
     outcome.notes.append(
-        "lifelines' proportional_hazard_test is left out of W3's baseline: on 1M rows it "
-        "alone takes longer than the Cox fit; survtdm1's time includes its PH test"
+        "the lifelines baseline leaves out the PH test (proportional_hazard_test, not timed "
+        "on 1M rows); survtdm1's and R's times include theirs (cox.zph)"
     )
     ours = flatten_result(result)
     outcome.agreement["lifelines (default convergence)"] = max_relative_difference(ours, theirs)
