@@ -238,6 +238,10 @@ class _CoxProblem:
         """Log-likelihood and the per-event denominators ``T0 - f F0``."""
         group = self.sets.event_group
         den = T[group, 0] - self.frac * F[group, 0]
+        if not np.all(den > 0):
+            # risk weights underflowed (a diverging fit): not a valid point, so that
+            # step halving backs off instead of taking -log(0) = +inf as a gain
+            return -np.inf, den
         loglik = eta[self.sets.events].sum() - np.log(den).sum() - shift * self.n_events
         return float(loglik), den
 
@@ -332,6 +336,8 @@ def cox_fit_sorted(
         new_beta, (new_loglik, new_score, new_info), halvings = _halving(
             problem, beta, step, loglik
         )
+        if not np.isfinite(new_loglik) or new_loglik < loglik - 1e-12:
+            break  # no better point along the step (a diverging fit): stop where we are
         change = abs(new_loglik - loglik)
         beta, loglik, score, info = new_beta, new_loglik, new_score, new_info
         if halvings and change < 1e-13 * max(1.0, abs(loglik)):
