@@ -288,7 +288,7 @@ CASE_8AF0729 = {  # at commit 8af0729 one order gave log-likelihood +inf, p_inte
     + [28, 31, 36, 30, 20, 22, 13, 39, 26, 14, 32, 23, 10, 9, 15, 2, 8, 29, 18, 17],
     "p": 0.5845647819488,
 }
-CASE_88D5472 = {  # at commit 88d5472 the file order gave p_interaction 0.0
+CASE_88D5472 = {  # at commit 88d5472 the file order gave p_interaction 0.0 (fixed: 4eb7769)
     "months": [9, 13, 6, 22, 29, 5, 20, 13, 20, 24, 10, 6, 8, 19, 29, 20, 8, 6, 13, 14]
     + [9, 21, 19, 16, 22],
     "event": "0110111100110000101100000",
@@ -304,10 +304,7 @@ CASE_88D5472 = {  # at commit 88d5472 the file order gave p_interaction 0.0
     "case",
     [
         CASE_8AF0729,
-        pytest.param(
-            CASE_88D5472,
-            marks=pytest.mark.xfail(strict=True, reason="reported: cox.py diverging fit, +inf"),
-        ),
+        CASE_88D5472,
     ],
 )
 def test_diverging_interaction_model_gives_the_same_p_in_any_row_order(case):
