@@ -365,6 +365,58 @@ def test_forest_adjusted_p_and_binary_odds_ratio():
     assert favours[0].endswith("Favours B") and favours[1].startswith("Favours A")
 
 
+def test_forest_firth_marks_only_the_effect_the_note_is_about():
+    table = binary_table()
+    note = "Firth-penalised OR (no responders in one arm): profile-likelihood CI"
+    table.loc[1, "note"] = note
+    for effect, firth in (("or", True), ("rd", False)):
+        fig = forest_plot(table, treatment_label="A", control_label="B", effect=effect)
+        assert len(_lines(fig, "forest-marker-firth")) == (1 if firth else 0)
+        assert len(_lines(fig, "forest-marker")) == (3 if firth else 4)
+        notes = " ".join(t.get_text() for t in _texts(fig, "forest-footnotes"))
+        assert ("Open squares: Firth" in notes) is firth
+        assert (note in notes) is firth
+        effects = [t.get_text() for t in _texts(fig, "forest-cell-effect")]
+        assert any(text[-1] in "ᵃᵇᶜ" for text in effects) is firth
+    # a note saying why the estimate is missing stays with every effect
+    table.loc[2, ["rd", "rd_lower", "rd_upper"]] = float("nan")
+    table.loc[2, "note"] = "no patients in the A arm"
+    fig = forest_plot(table, treatment_label="A", control_label="B", effect="rd")
+    notes = " ".join(t.get_text() for t in _texts(fig, "forest-footnotes"))
+    assert "no patients in the A arm" in notes and "Firth" not in notes
+
+
+def test_forest_shows_suppressed_counts_as_they_are():
+    from survtdm1.privacy import suppress_small_cells
+
+    table = suppress_small_cells(survival_table(), 10)
+    overall = {**OVERALL, "events_treatment": "<100"}
+    fig = forest_plot(table, overall, treatment_label="T-DM1", control_label="Trastuzumab")
+
+    def column(key):
+        cells = sorted(_texts(fig, f"forest-cell-{key}"), key=_row_y)
+        return [t.get_text() for t in cells]
+
+    assert column("count_treatment") == [
+        "<100",
+        "82",
+        "<10",
+        "20",
+        "50",
+        "<10",
+        "<10",
+        "<10",
+        "<10",
+    ]
+    assert column("count_control") == ["165", "152", "13", "40", "90", "<10", "<10", "12", "<10"]
+    assert column("n_treatment")[:3] == ["743", "670", "73"]
+    # a suppressed count has no response rate
+    binary = suppress_small_cells(binary_table(), 45)
+    rates = response_rates(binary)
+    row = rates[(rates["level"] == "Positive") & (rates["arm"] == "control")].iloc[0]
+    assert math.isnan(row["rate"])
+
+
 def test_forest_draws_into_a_given_axes():
     fig = Figure(figsize=(8, 5))
     ax = fig.add_axes((0.45, 0.2, 0.3, 0.65))

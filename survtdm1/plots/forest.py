@@ -50,6 +50,9 @@ class _Effect:
     reference: float
     treatment_side: str  # where the treatment is favoured: "left" or "right"
     display_scale: float = 1.0
+    # a Firth note is about the HR or OR model; other effects (the risk
+    # difference, a Wald estimate) are not penalised and keep no such note
+    firth_applies: bool = True
 
 
 #: The effect measures a forest plot can show.
@@ -84,6 +87,7 @@ EFFECTS: dict[str, _Effect] = {
         0.0,
         "right",
         100.0,
+        firth_applies=False,
     ),
 }
 
@@ -99,12 +103,16 @@ class ForestRow:
         Display text of the row (heading: the subgroup's display name).
     subgroup, level : str
         Keys as in the table ("" where not applicable).
-    n_treatment, n_control, count_treatment, count_control : float
-        Patients and events (or responders) per arm; NaN on headings.
+    n_treatment, n_control, count_treatment, count_control : float or str
+        Patients and events (or responders) per arm; NaN on headings; text
+        as given when the table holds text (e.g. "<5" from
+        :func:`survtdm1.privacy.suppress_small_cells`), shown unchanged.
     estimate, lower, upper : float
         Effect and confidence limits on the table's scale; NaN when not estimable.
     note : str
-        Why the estimate is missing or penalised ("" when nothing to say).
+        Why the estimate is missing or penalised ("" when nothing to say). A
+        note about a Firth-penalised fit is kept only for the effects it
+        concerns (HR, OR), not for the risk difference.
     p_interaction, p_interaction_adj : float
         On headings only.
     """
@@ -113,10 +121,10 @@ class ForestRow:
     label: str
     subgroup: str = ""
     level: str = ""
-    n_treatment: float = math.nan
-    n_control: float = math.nan
-    count_treatment: float = math.nan
-    count_control: float = math.nan
+    n_treatment: float | str = math.nan
+    n_control: float | str = math.nan
+    count_treatment: float | str = math.nan
+    count_control: float | str = math.nan
     estimate: float = math.nan
     lower: float = math.nan
     upper: float = math.nan
@@ -130,7 +138,19 @@ class ForestRow:
 
     @property
     def firth(self) -> bool:
-        return self.note.strip().lower().startswith("firth")
+        return _is_firth_note(self.note)
+
+
+def _is_firth_note(note: str) -> bool:
+    return note.strip().lower().startswith("firth")
+
+
+def _note_for(spec: _Effect, note: Any) -> str:
+    """The row's note as it applies to the plotted effect."""
+    text = _text(note)
+    if _is_firth_note(text) and not spec.firth_applies:
+        return ""
+    return text
 
 
 def _text(value: Any) -> str:
@@ -203,14 +223,14 @@ def forest_rows(
             ForestRow(
                 "overall",
                 overall_label,
-                n_treatment=_number(overall.get("n_treatment")),
-                n_control=_number(overall.get("n_control")),
-                count_treatment=_number(overall.get(spec.count_columns[0])),
-                count_control=_number(overall.get(spec.count_columns[1])),
+                n_treatment=_count(overall.get("n_treatment")),
+                n_control=_count(overall.get("n_control")),
+                count_treatment=_count(overall.get(spec.count_columns[0])),
+                count_control=_count(overall.get(spec.count_columns[1])),
                 estimate=est,
                 lower=lower,
                 upper=upper,
-                note=_text(overall.get("note")),
+                note=_note_for(spec, overall.get("note")),
             )
         )
     if table is None or len(table) == 0:
@@ -246,14 +266,14 @@ def forest_rows(
                     _text(record.get("level_label")) or level,
                     subgroup=subgroup,
                     level=level,
-                    n_treatment=_number(column("n_treatment")[index]),
-                    n_control=_number(column("n_control")[index]),
-                    count_treatment=_number(column(spec.count_columns[0])[index]),
-                    count_control=_number(column(spec.count_columns[1])[index]),
+                    n_treatment=_count(column("n_treatment")[index]),
+                    n_control=_count(column("n_control")[index]),
+                    count_treatment=_count(column(spec.count_columns[0])[index]),
+                    count_control=_count(column(spec.count_columns[1])[index]),
                     estimate=est,
                     lower=lower,
                     upper=upper,
-                    note=_text(record.get("note")),
+                    note=_note_for(spec, record.get("note")),
                 )
             )
     return rows
@@ -268,9 +288,26 @@ def _first_finite(values: pd.Series) -> float:
 # text formatting and measuring
 
 
-def format_count(value: float) -> str:
-    """A count as an integer string; empty when missing."""
-    return "" if not math.isfinite(value) else f"{value:.0f}"
+def format_count(value: Any) -> str:
+    """A count as an integer string; text (e.g. a suppressed "<5") as it is; empty when missing.
+
+    Examples
+    --------
+    >>> [format_count(v) for v in (12, 12.0, "<5", float("nan"), None)]
+    ['12', '12', '<5', '', '']
+    """
+    if isinstance(value, str):
+        return value
+    number = _number(value)
+    return f"{number:.0f}" if math.isfinite(number) else ""
+
+
+def _count(value: Any) -> float | str:
+    """A count cell: its number, or its text when it is not a number (e.g. "<5")."""
+    number = _number(value)
+    if math.isnan(number) and isinstance(value, str) and value.strip():
+        return value.strip()
+    return number
 
 
 def format_p(value: float) -> str:
@@ -494,7 +531,8 @@ def forest_plot(
     -----
     Rows whose estimate is missing say "NE" with a footnote mark; the
     footnotes give each row's ``note`` (why it is not estimable, or that it is
-    Firth-penalised; Firth estimates are drawn as open squares). Marker areas
+    Firth-penalised; Firth HRs and ORs are drawn as open squares, a risk
+    difference never, as it is not penalised). Marker areas
     are proportional to ``1 / SE^2`` with SE read from the CI width on the log
     scale.
 

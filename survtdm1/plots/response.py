@@ -19,7 +19,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from scipy import stats
 
-from .forest import forest_rows
+from .forest import _number, forest_rows
 from .style import LIGHT_GREY, arm_colors, fix_tick_style, house_style, width_inches
 
 __all__ = ["RATE_COLUMNS", "response_from_result", "response_plot", "response_rates"]
@@ -92,9 +92,9 @@ def response_rates(
     rows = forest_rows(table, overall, effect="or", overall_label=overall_label)
     for index, row in enumerate(rows):
         for arm, n, responders in (
-            ("treatment", row.n_treatment, row.count_treatment),
-            ("control", row.n_control, row.count_control),
-        ):
+            ("treatment", _number(row.n_treatment), _number(row.count_treatment)),
+            ("control", _number(row.n_control), _number(row.count_control)),
+        ):  # a suppressed count ("<5") has no rate: NaN
             lower, upper = _clopper_pearson(responders, n, conf_level)
             rate = responders / n if math.isfinite(n) and n > 0 else math.nan
             records.append(
