@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from lifelines import CoxPHFitter
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 
 import survtdm1 as st
 from survtdm1.continuous import (
@@ -239,3 +240,42 @@ def test_plots_return_figures_and_accept_ax():
     curve = effect_curve(cohort, "x")
     assert isinstance(curve.plot(), Figure)
     assert "STEPP" in result._repr_html_()
+
+
+def _boxes_apart(a, b) -> bool:
+    return min(a.x1, b.x1) - max(a.x0, b.x0) <= 0.5 or min(a.y1, b.y1) - max(a.y0, b.y0) <= 0.5
+
+
+def test_plot_text_and_legend_never_overlap_each_other_or_the_data(gbsg):
+    cohort = _simulated(7, 400, 0.5)
+    figures = {
+        "effect curve": effect_curve(gbsg, "age").plot(),
+        "effect curve, long arm names": effect_curve(
+            st.load_cohort(
+                st.datasets.emilia(),
+                arm="arm",
+                treatment="T-DM1",
+                control="Lapatinib+Capecitabine",
+                time="os_months",
+                event="os_event",
+            ),
+            "her2_mrna",
+        ).plot(),
+        "stepp": stepp(cohort, "x", n_permutations=20, seed=1).plot(),
+    }
+    for name, figure in figures.items():
+        figure.draw_without_rendering()
+        ax = figure.axes[0]
+        plot_area = ax.get_window_extent()
+        legend = ax.get_legend().get_window_extent()
+        text = next(
+            t
+            for t in ax.get_children()
+            if isinstance(t, Text) and t.get_text().startswith(("Interaction", "Permutation"))
+        )
+        text_box = text.get_window_extent()
+        assert _boxes_apart(text_box, legend), name
+        # the test's text above the plotting area, the legend below its x label
+        assert text_box.y0 >= plot_area.y1 - 0.5, name
+        assert legend.y1 <= ax.xaxis.label.get_window_extent().y0 + 0.5, name
+        assert legend.x0 >= figure.bbox.x0 - 0.5 and legend.x1 <= figure.bbox.x1 + 0.5, name

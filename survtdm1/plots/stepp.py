@@ -9,12 +9,23 @@ from __future__ import annotations
 
 from typing import Any
 
+import matplotlib as mpl
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+from matplotlib.transforms import ScaledTranslation
 
-from .style import GREY, LIGHT_GREY, arm_colors, fix_tick_style, house_style, width_inches
+from .style import (
+    GREY,
+    LIGHT_GREY,
+    arm_colors,
+    fix_tick_style,
+    house_style,
+    text_width_pt,
+    width_inches,
+)
 
 __all__ = ["effect_curve_plot", "stepp_plot"]
 
@@ -59,6 +70,45 @@ def _format_p(p: float) -> str:
     if not np.isfinite(p):
         return "p not computed"
     return f"p = {p:.3f}" if p >= 0.001 else "p < 0.001"
+
+
+def _text_and_legend_outside(ax: Axes, text: str) -> None:
+    """The test's text above the panel (left, as a subtitle) and the legend below its x label.
+
+    Neither can then cover the curve, its band, the rug or each other.
+    """
+    rc = mpl.rcParams
+    small = FontProperties(size="small").get_size_in_points()
+    ax.set_title(text, loc="left", fontsize=small, fontweight="normal", linespacing=1.3)
+    handles, labels = ax.get_legend_handles_labels()
+    if not handles:
+        return
+    figure = ax.figure
+    axes_pt = ax.get_position().width * figure.get_size_inches()[0] * 72.0
+    entry_pt = [text_width_pt(label, small) + small * 3.6 for label in labels]
+    ncols = len(handles) if sum(entry_pt) <= axes_pt else 2
+    tick_label_pt = FontProperties(size=rc["xtick.labelsize"]).get_size_in_points()
+    below_pt = (  # ticks, tick labels and the x label, as matplotlib lays them out
+        rc["xtick.major.size"]
+        + rc["xtick.major.pad"]
+        + tick_label_pt * 1.3
+        + rc["axes.labelpad"]
+        + ax.xaxis.label.get_fontsize() * 1.3
+        + small * 0.3
+    )
+    ax.legend(
+        handles,
+        labels,
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        bbox_transform=ax.transAxes
+        + ScaledTranslation(0.0, -below_pt / 72.0, figure.dpi_scale_trans),
+        borderaxespad=0.0,
+        ncols=ncols,
+        fontsize=small,
+        handlelength=1.6,
+        columnspacing=1.5,
+    )
 
 
 def stepp_plot(
@@ -125,9 +175,7 @@ def stepp_plot(
             f"{len(table)} windows of ~{result.window_size} patients,"
             f" overlap {result.overlap}"
         )
-        ax.text(0.02, 0.97, text, transform=ax.transAxes, va="top", ha="left",
-                fontsize="small", color="black")  # fmt: skip
-        ax.legend(loc="best", fontsize="small")
+        _text_and_legend_outside(ax, text)
         ax.grid(axis="y", color=LIGHT_GREY, linewidth=0.4)
         fix_tick_style(ax)
     return figure
@@ -185,10 +233,10 @@ def effect_curve_plot(
         ax.set_ylabel(f"Hazard ratio, {result.treatment_label} vs {result.control_label}")
         ax.set_xlabel(xlabel or result.biomarker)
         p = result.p_interaction
-        ax.text(0.02, 0.97,
-                f"Interaction (LRT, {result.df} df): {_format_p(p)}\n"
-                f"Natural spline, knots at {', '.join(f'{k:.3g}' for k in result.knots)}",
-                transform=ax.transAxes, va="top", ha="left", fontsize="small")  # fmt: skip
-        ax.legend(loc="upper center", fontsize="small")
+        _text_and_legend_outside(
+            ax,
+            f"Interaction (LRT, {result.df} df): {_format_p(p)}\n"
+            f"Natural spline, knots at {', '.join(f'{k:.3g}' for k in result.knots)}",
+        )
         fix_tick_style(ax)
     return figure
