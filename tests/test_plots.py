@@ -449,7 +449,7 @@ def test_km_at_risk_numbers_are_those_passed(curves, at_risk):
     assert ax.get_xlabel() == "Months since randomisation"
     assert ax.get_ylim() == (0.0, 100.0)
     annotation = _texts(fig, "km-annotation")[0].get_text()
-    assert annotation == "HR 0.50 (95% CI 0.39–0.64)\nLog-rank P <0.001"
+    assert annotation == "HR 0.50 (95% CI 0.39–0.64)\nLog-rank P < 0.001"
     assert len(_lines(fig, "km-censor-treatment")) == 1
 
 
@@ -530,6 +530,163 @@ def test_result_wrappers(curves, at_risk):
     assert isinstance(response_from_result(binary), Figure)
     headers = " ".join(t.get_text() for t in _texts(forest_from_result(binary), "forest-header"))
     assert "OR" in headers
+
+
+def _result(curves, at_risk, **extra):
+    fields = {
+        "table": survival_table(),
+        "overall": OVERALL,
+        "at_risk": at_risk,
+        "overall_curves": curves,
+        "level_curves": {("pik3ca", "mut"): curves, ("pik3ca", "wt"): curves},
+        "treatment_label": "T-DM1",
+        "control_label": "Trastuzumab",
+        "time_unit": "months",
+        "endpoint": "survival",
+        "risk_times": tuple(RISK_TIMES),
+        "conf_level": 0.95,
+        "warnings": (),
+    }
+    fields.update(extra)
+    return SimpleNamespace(**fields)
+
+
+def test_km_from_result_labels_rename_arms_for_display_only(curves, at_risk):
+    result = _result(curves, at_risk)
+    fig = km_from_result(result, labels={"treatment": "Trastuzumab emtansine", "control": "H"})
+    for key, arm in (("treatment", "T-DM1"), ("control", "Trastuzumab")):
+        texts = sorted(_texts(fig, f"km-at-risk-{key}"), key=lambda t: t.get_position()[0])
+        expected = at_risk[at_risk["arm"] == arm]["n_at_risk"].tolist()
+        assert [int(t.get_text()) for t in texts] == expected
+    shown = [t.get_text() for t in _texts(fig, "km-at-risk-label-")]
+    assert shown == ["Trastuzumab emtansine", "H"]
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == shown
+    # an arm left out of labels keeps its arm value
+    fig = km_from_result(result, labels={"control": "H"})
+    assert [t.get_text() for t in _texts(fig, "km-at-risk-label-")] == ["T-DM1", "H"]
+    with pytest.raises(ValueError, match="no rows for arm 'T-DM1 '"):
+        km_plot(curves, at_risk=at_risk, arm_values={"treatment": "T-DM1 ", "control": "x"})
+
+
+def test_km_endpoint_name_read_from_result_when_present(curves, at_risk):
+    assert km_from_result(_result(curves, at_risk)).axes[0].get_ylabel() == "Event-free (%)"
+    named = _result(curves, at_risk, endpoint_name="IDFS")
+    assert km_from_result(named).axes[0].get_ylabel() == "IDFS (%)"
+    assert km_from_result(_result(curves, at_risk, endpoint_name=None)).axes[0].get_ylabel() == (
+        "Event-free (%)"
+    )
+    grid = km_grid_from_result(named, "pik3ca")
+    assert grid.axes[0].get_ylabel() == "IDFS (%)"
+
+
+def test_km_suppressed_at_risk_counts_shown_as_given(curves, at_risk):
+    from survtdm1.privacy import suppress_small_cells
+
+    suppressed = suppress_small_cells(at_risk, 100)
+    fig = km_from_result(_result(curves, suppressed))
+    texts = sorted(_texts(fig, "km-at-risk-treatment"), key=lambda t: t.get_position()[0])
+    assert [t.get_text() for t in texts] == [
+        str(v) for v in suppressed[suppressed["arm"] == "T-DM1"]["n_at_risk"]
+    ]
+    assert "<100" in [t.get_text() for t in texts]
+    fig = km_plot(
+        curves,
+        risk_times=[0, 24],
+        at_risk={"treatment": [300, "<10"], "control": [300.0, float("nan")]},
+    )
+    for key, expected in (("treatment", ["300", "<10"]), ("control", ["300", ""])):
+        texts = sorted(_texts(fig, f"km-at-risk-{key}"), key=lambda t: t.get_position()[0])
+        assert [t.get_text() for t in texts] == expected
+
+
+def test_km_annotation_p_value_spacing():
+    assert format_annotation(0.5, 0.39, 0.64, 2e-8).endswith("Log-rank P < 0.001")
+    assert format_annotation(0.5, 0.39, 0.64, 0.0031).endswith("Log-rank P = 0.003")
+    assert format_annotation(0.5, 0.39, 0.64, 0.31).endswith("Log-rank P = 0.31")
+
+
+def _step_path(line):
+    from matplotlib.path import Path as MplPath
+
+    x, y = np.asarray(line.get_xdata(), float), np.asarray(line.get_ydata(), float)
+    xs = np.repeat(x, 2)[1:]
+    ys = np.repeat(y, 2)[:-1]
+    return MplPath(line.get_transform().transform(np.column_stack([xs, ys])))
+
+
+def _key_boxes(ax):
+    boxes = [t.get_window_extent() for t in ax.texts if t.get_gid() == "km-annotation"]
+    if ax.get_legend() is not None:
+        boxes.append(ax.get_legend().get_window_extent())
+    return boxes
+
+
+def _assert_key_clear_of_curves(fig):
+    fig.draw_without_rendering()
+    for ax in fig.axes:
+        paths = [
+            _step_path(line) for line in ax.lines if (line.get_gid() or "").startswith("km-curve-")
+        ]
+        boxes = _key_boxes(ax)
+        assert boxes
+        for box in boxes:
+            for path in paths:
+                assert not path.intersects_bbox(box, filled=False), (ax.get_title(loc="left"), box)
+        for i, a in enumerate(boxes):
+            for b in boxes[i + 1 :]:
+                assert not a.overlaps(b)
+
+
+@pytest.fixture(scope="module")
+def apart_curves():
+    """One arm stays high, the other falls to about 10% (as EMILIA OS, PIK3CA-mutated)."""
+    rng = np.random.default_rng(11)
+    event_time, censor_time = rng.exponential(120, 80), rng.uniform(5, 36, 80)
+    high_time = np.minimum(event_time, censor_time)
+    high_event = (event_time <= censor_time).astype(int)
+    low_time = rng.exponential(14, 80)
+    low_event = (low_time < 34).astype(int)
+    low_time = np.minimum(low_time, 34)
+    return {
+        "treatment": kaplan_meier(high_time, high_event),
+        "control": kaplan_meier(low_time, low_event),
+    }
+
+
+def test_km_legend_and_annotation_avoid_the_curves(apart_curves, curves):
+    labels = {"treatment": "T-DM1", "control": "Lapatinib+Capecitabine"}
+    annotation = format_annotation(0.24, 0.11, 0.55, 0.0004)
+    assert min(float(c.surv[-1]) for c in apart_curves.values()) < 0.45
+    assert max(float(c.surv[-1]) for c in apart_curves.values()) > 0.6
+    for width in ("single", "full"):
+        fig = km_plot(apart_curves, labels=labels, annotation=annotation, width=width)
+        _assert_key_clear_of_curves(fig)
+    fig = km_plot(curves, labels=labels, annotation=annotation)
+    _assert_key_clear_of_curves(fig)
+    level_curves = {("pik3ca", "mutated"): apart_curves, ("pik3ca", "wild-type"): curves}
+    fig = km_grid(
+        level_curves,
+        "pik3ca",
+        labels=labels,
+        annotations={"mutated": annotation, "wild-type": annotation},
+    )
+    _assert_key_clear_of_curves(fig)
+
+
+def test_km_grid_key_clear_of_curves_on_emilia():
+    import survtdm1 as st
+
+    cohort = st.load_cohort(
+        st.datasets.emilia(),
+        arm="arm",
+        treatment="T-DM1",
+        control="Lapatinib+Capecitabine",
+        time="os_months",
+        event="os_event",
+    )
+    result = st.subgroup_analysis(cohort, [{"column": "pik3ca"}])
+    _assert_key_clear_of_curves(km_grid_from_result(result, "pik3ca"))
+    _assert_key_clear_of_curves(km_from_result(result))
 
 
 # ---------------------------------------------------------------------------

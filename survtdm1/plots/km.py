@@ -10,8 +10,10 @@ estimated here.
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -21,7 +23,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from ..km import KMCurve
-from .forest import format_effect, format_p
+from .forest import format_count, format_effect, format_p
 from .style import (
     GREY,
     OKABE_ITO,
@@ -75,13 +77,19 @@ def format_annotation(
     conf_level: float = 0.95,
     effect_name: str = "HR",
 ) -> str:
-    """The usual KM annotation, e.g. "HR 0.50 (95% CI 0.39–0.64)\\nLog-rank P <0.001".
+    """The usual KM annotation, e.g. "HR 0.50 (95% CI 0.39–0.64)\\nLog-rank P < 0.001".
+
+    The p-value reads "P < 0.001" or "P = 0.003" (spaced, as running text;
+    the forest plot's p columns keep the compact "<0.001").
 
     Examples
     --------
     >>> print(format_annotation(0.5, 0.39, 0.64, 2e-8))
     HR 0.50 (95% CI 0.39–0.64)
-    Log-rank P <0.001
+    Log-rank P < 0.001
+    >>> print(format_annotation(0.5, 0.39, 0.64, 0.0031))
+    HR 0.50 (95% CI 0.39–0.64)
+    Log-rank P = 0.003
     """
     percent = f"{conf_level * 100:g}%"
     text = format_effect(hr, hr_lower, hr_upper)
@@ -92,7 +100,10 @@ def format_annotation(
         text = f"{effect_name} not estimable"
     if p_logrank is not None and math.isfinite(p_logrank):
         p_text = format_p(p_logrank)
-        text += f"\nLog-rank P {p_text}" if p_text.startswith("<") else f"\nLog-rank P = {p_text}"
+        if p_text.startswith("<"):
+            text += f"\nLog-rank P < {p_text[1:]}"
+        else:
+            text += f"\nLog-rank P = {p_text}"
     return text
 
 
@@ -109,26 +120,42 @@ def _nice_ticks(t_max: float) -> list[float]:
 def _at_risk_rows(
     curves: Mapping[str, KMCurve],
     labels: Mapping[str, str],
-    at_risk: pd.DataFrame | Mapping[str, Sequence[float]] | None,
+    at_risk: pd.DataFrame | Mapping[str, Sequence[Any]] | None,
     times: Sequence[float],
-) -> dict[str, list[int]]:
-    """Numbers at risk per arm key at ``times``: as given, else read off the curves."""
-    rows: dict[str, list[int]] = {}
+    arm_values: Mapping[str, Any] | None = None,
+) -> dict[str, list[str]]:
+    """Numbers at risk per arm key at ``times`` as display text: as given, else off the curves.
+
+    DataFrame rows are matched on ``arm`` by the arm value of each key
+    (``arm_values``), else by its display label or the key itself. Counts are
+    shown as they are: integers as integers, text (e.g. "<5" from
+    :func:`survtdm1.privacy.suppress_small_cells`) unchanged.
+    """
+    rows: dict[str, list[str]] = {}
     for key, curve in curves.items():
         if isinstance(at_risk, pd.DataFrame):
-            arm_values = at_risk["arm"].astype(str)
-            part = at_risk[(arm_values == str(labels[key])) | (arm_values == str(key))]
+            arm_column = at_risk["arm"].astype(str)
+            if arm_values is not None and key in arm_values:
+                name = str(arm_values[key])
+                wanted = {name}
+            else:
+                name = str(labels[key])
+                wanted = {name, str(key)}
+            part = at_risk[arm_column.isin(wanted)]
             if part.empty:
-                raise ValueError(f"at_risk has no rows for arm {labels[key]!r}")
+                raise ValueError(
+                    f"at_risk has no rows for arm {name!r}"
+                    f" (its arm values: {sorted(set(arm_column))})"
+                )
             lookup = dict(zip(part["time"].astype(float), part["n_at_risk"], strict=True))
             missing = [t for t in times if float(t) not in lookup]
             if missing:
-                raise ValueError(f"at_risk has no count for arm {labels[key]!r} at {missing}")
-            rows[key] = [int(lookup[float(t)]) for t in times]
+                raise ValueError(f"at_risk has no count for arm {name!r} at {missing}")
+            rows[key] = [format_count(lookup[float(t)]) for t in times]
         elif at_risk is not None:
-            rows[key] = [int(v) for v in at_risk[key]]
+            rows[key] = [format_count(v) for v in at_risk[key]]
         else:
-            rows[key] = at_risk_from_curve(curve, times).tolist()
+            rows[key] = [format_count(v) for v in at_risk_from_curve(curve, times)]
     return rows
 
 
@@ -136,7 +163,8 @@ def km_plot(
     curves: Mapping[str, KMCurve],
     *,
     labels: Mapping[str, str] | None = None,
-    at_risk: pd.DataFrame | Mapping[str, Sequence[float]] | None = None,
+    at_risk: pd.DataFrame | Mapping[str, Sequence[Any]] | None = None,
+    arm_values: Mapping[str, Any] | None = None,
     risk_times: Sequence[float] | None = None,
     time_unit: str = "months",
     time_label: str | None = None,
@@ -165,9 +193,15 @@ def km_plot(
         Display name per key (default: the key).
     at_risk : DataFrame or mapping, optional
         Numbers at risk: a DataFrame with columns ``arm, time, n_at_risk``
-        (``arm`` matching a label or key; as ``SubgroupResult.at_risk``), or a
-        mapping key -> counts at ``risk_times``. Default: read off each
-        curve's ``n_risk`` (:func:`at_risk_from_curve`).
+        (as ``SubgroupResult.at_risk``; ``arm`` holds the arm values of
+        ``arm_values``, else a label or key), or a mapping key -> counts at
+        ``risk_times``. Default: read off each curve's ``n_risk``
+        (:func:`at_risk_from_curve`). Counts given as text (e.g. "<5" from
+        :func:`survtdm1.privacy.suppress_small_cells`) are shown as they are.
+    arm_values : mapping of str to str, optional
+        The arm value (as in ``at_risk["arm"]``) of each key, e.g.
+        ``{"treatment": result.treatment_label, ...}``; the at-risk rows are
+        matched on it, so ``labels`` only changes what is displayed.
     risk_times : sequence of float, optional
         Times of the at-risk table, which are also the x ticks. Default: the
         DataFrame's times, else evenly spaced ticks over the follow-up.
@@ -228,11 +262,12 @@ def km_plot(
             )
             figure.get_layout_engine().set(w_pad=5 / 72.0, h_pad=5 / 72.0)
             ax = figure.add_subplot()
-        _draw_km(
+        place_key = _draw_km(
             ax,
             curves,
             labels=labels,
             at_risk=at_risk,
+            arm_values=arm_values,
             risk_times=risk_times,
             time_label=time_label or _time_label(time_unit),
             endpoint_name=endpoint_name,
@@ -246,8 +281,8 @@ def km_plot(
             title=title,
             show_xlabel=True,
         )
-        if own:
-            ax.figure.draw_without_rendering()
+        if own:  # the free corners depend on the laid-out panel
+            _settle(ax.figure, [place_key])
     return ax.figure
 
 
@@ -274,9 +309,10 @@ def _draw_km(
     curves: Mapping[str, KMCurve],
     *,
     labels: Mapping[str, str],
-    at_risk: pd.DataFrame | Mapping[str, Sequence[float]] | None,
+    at_risk: pd.DataFrame | Mapping[str, Sequence[Any]] | None,
     risk_times: Sequence[float] | None,
     time_label: str,
+    arm_values: Mapping[str, Any] | None = None,
     endpoint_name: str | None,
     annotation: str | None,
     ci: bool,
@@ -288,9 +324,13 @@ def _draw_km(
     title: str | None,
     show_xlabel: bool,
     show_ylabel: bool = True,
-) -> None:
+) -> Callable[[], tuple]:
+    """Draw one KM panel; returns the function that places its legend and annotation.
+
+    Call it again once the figure is laid out: the free corners depend on
+    the panel's size.
+    """
     size = float(_rc("font.size"))
-    figure = ax.figure
     palette = _colors_for(list(curves), colors)
     t_max = max((float(c.time[-1]) for c in curves.values() if c.time.size), default=1.0)
     if risk_times is None and isinstance(at_risk, pd.DataFrame) and not at_risk.empty:
@@ -365,53 +405,321 @@ def _draw_km(
         ax.set_title(title, loc="left", fontsize=size + 1, fontweight="bold")
     fix_tick_style(ax)
 
-    # legend and annotation where the curves are not: low when they stay high
-    last = [float(c.surv[-1]) for c in curves.values() if c.surv.size]
-    low_free = bool(last) and min(last) >= 0.45
+    # legend and annotation where the curves are not (placed again once laid out)
     if legend:
-        ax.legend(
-            loc="lower left" if low_free else "upper right",
-            handlelength=1.6,
-            borderaxespad=0.3,
-            fontsize=size,
-        )
+        _make_legend(ax, size)
+    text = None
     if annotation:
-        legend_pt = (len(curves) * 1.4 + 0.6) * size if legend and not low_free else 0.0
-        ax.text(
+        text = ax.text(
             1.0,
-            0.0 if low_free else 1.0,
+            1.0,
             annotation,
-            transform=ax.transAxes
-            + transforms.ScaledTranslation(
-                -size * 0.4 / 72.0,
-                (size * 0.6 if low_free else -legend_pt - size * 0.4) / 72.0,
-                figure.dpi_scale_trans,
-            ),
+            transform=ax.transAxes,
             ha="right",
-            va="bottom" if low_free else "top",
+            va="top",
             fontsize=size,
             linespacing=1.3,
             gid="km-annotation",
         )
+    place_key = functools.partial(
+        _place_key, ax, _obstacles(curves, ci=ci, medians=medians), text, size
+    )
+    place_key()
 
     if show_at_risk and ticks:
-        _at_risk_table(ax, curves, labels, at_risk, ticks, palette, xlim, show_xlabel, size)
+        _at_risk_table(
+            ax, curves, labels, at_risk, ticks, palette, xlim, show_xlabel, size, arm_values
+        )
+    return place_key
+
+
+# ---------------------------------------------------------------------------
+# where the legend and the annotation go: the first corner no curve passes
+
+
+@dataclass(frozen=True)
+class _Obstacle:
+    """Something drawn in the panel, in data units (y in percent).
+
+    A step series (``x`` its jump times, from 0, up to ``x_end``; ``low`` and
+    ``high`` its values, equal for a curve, the limits for a band) or, when
+    ``x`` is empty, the rectangle ``[x0, x1] x [y0, y1]`` (a median line).
+    """
+
+    x: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    x_end: float
+    essential: bool  # curves always count; bands and median lines first only
+    rect: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
+
+    def crosses(self, x0: float, x1: float, y0: float, y1: float) -> bool:
+        """Whether it passes through the box ``[x0, x1] x [y0, y1]``."""
+        if self.x.size == 0:
+            rx0, rx1, ry0, ry1 = self.rect
+            return rx0 <= x1 and rx1 >= x0 and ry0 <= y1 and ry1 >= y0
+        if x0 > self.x_end or x1 < 0.0:
+            return False
+        first = max(int(np.searchsorted(self.x, x0, side="right")) - 1, 0)
+        last = max(int(np.searchsorted(self.x, min(x1, self.x_end), side="right")) - 1, 0)
+        # a step drawn from its value at x0 through every jump up to x1
+        return bool(
+            np.nanmin(self.low[first : last + 1]) <= y1
+            and np.nanmax(self.high[first : last + 1]) >= y0
+        )
+
+
+def _obstacles(
+    curves: Mapping[str, KMCurve], *, ci: bool, medians: Mapping[str, float] | None
+) -> list[_Obstacle]:
+    found = []
+    for curve in curves.values():
+        x = np.concatenate([[0.0], curve.time])
+        y = np.concatenate([[1.0], curve.surv]) * 100.0
+        x_end = float(x[-1])
+        found.append(_Obstacle(x, y, y, x_end, essential=True))
+        if ci and curve.time.size:
+            lower = np.concatenate(
+                [[1.0], np.where(np.isnan(curve.lower), curve.surv, curve.lower)]
+            )
+            upper = np.concatenate(
+                [[1.0], np.where(np.isnan(curve.upper), curve.surv, curve.upper)]
+            )
+            found.append(_Obstacle(x, lower * 100.0, upper * 100.0, x_end, essential=False))
+    reached = [float(v) for v in (medians or {}).values() if v is not None and math.isfinite(v)]
+    empty = np.empty(0)
+    if reached:
+        found.append(_Obstacle(empty, empty, empty, 0.0, False, (0.0, max(reached), 50.0, 50.0)))
+        for value in reached:
+            found.append(_Obstacle(empty, empty, empty, 0.0, False, (value, value, 0.0, 50.0)))
+    return found
+
+
+#: Candidate places of the legend + annotation block, in order of preference.
+_CORNERS = (
+    ("right", "top"),
+    ("left", "bottom"),
+    ("right", "bottom"),
+    ("center", "top"),
+    ("right", "center"),
+    ("center", "bottom"),
+)
+_FRACTION = {"left": 0.0, "center": 0.5, "right": 1.0}
+_LOC_WORD = {"top": "upper", "bottom": "lower", "center": "center"}
+
+
+@dataclass(frozen=True)
+class _Spot:
+    """Where one box goes: its ``ha``/``va`` side at the axes fraction (x from
+    ``ha``, ``y``) shifted by ``dx``, ``dy`` points."""
+
+    ha: str
+    va: str
+    dx: float
+    dy: float
+    y: float
+
+    @property
+    def anchor(self) -> tuple[float, float]:
+        return _FRACTION[self.ha], self.y
+
+    def rect(self, width: float, height: float, axes_w: float, axes_h: float) -> tuple:
+        """(x0, x1, y0, y1) in points from the axes' lower left corner."""
+        x = _FRACTION[self.ha] * axes_w + self.dx
+        y = self.y * axes_h + self.dy
+        x0 = {"left": x, "center": x - width / 2.0, "right": x - width}[self.ha]
+        y0 = {"bottom": y, "center": y - height / 2.0, "top": y - height}[self.va]
+        return x0, x0 + width, y0, y0 + height
+
+
+def _block_spots(
+    corner: tuple[str, str],
+    legend_size: tuple[float, float] | None,
+    text_size: tuple | None,
+    size: float,
+) -> tuple[_Spot | None, _Spot | None]:
+    """Spots of the legend (above) and the annotation (below it) at ``corner``, in points."""
+    ha, va = corner
+    pad, inset, gap = size * 0.3, size * 0.4, size * 0.15
+    legend_h = legend_size[1] if legend_size else 0.0
+    text_h = text_size[1] if text_size else 0.0
+    side = {"left": 1.0, "center": 0.0, "right": -1.0}[ha]
+    legend_dx, text_dx = side * pad, side * (pad + inset)
+    legend_spot = text_spot = None
+    if va == "top":
+        if legend_size:
+            legend_spot = _Spot(ha, "top", legend_dx, -pad, 1.0)
+        if text_size:
+            top = pad + legend_h + gap if legend_size else pad + inset * 0.5
+            text_spot = _Spot(ha, "top", text_dx, -top, 1.0)
+    elif va == "bottom":
+        if text_size:
+            text_spot = _Spot(ha, "bottom", text_dx, pad + inset, 0.0)
+        if legend_size:
+            lift = pad + (inset + text_h + gap if text_size else 0.0)
+            legend_spot = _Spot(ha, "bottom", legend_dx, lift, 0.0)
+    else:
+        block_h = legend_h + text_h + (gap if legend_size and text_size else 0.0)
+        if legend_size:
+            legend_spot = _Spot(ha, "top", legend_dx, block_h / 2.0, 0.5)
+        if text_size:
+            top = block_h / 2.0 - (legend_h + gap if legend_size else 0.0)
+            text_spot = _Spot(ha, "top", text_dx, top, 0.5)
+    return legend_spot, text_spot
+
+
+def _place_key(ax: Axes, obstacles: Sequence[_Obstacle], text: Any, size: float) -> tuple:
+    """Put the legend and the annotation where no curve passes.
+
+    Each candidate corner (:data:`_CORNERS`) is tried for the legend with the
+    annotation under it; the first whose box no curve (nor, in a first pass,
+    a confidence band or median line) passes through is taken. When none is
+    free the two are placed apart; what fits nowhere goes above the panel
+    (the legend left-aligned, the annotation right-aligned, beside it or the
+    title when there is room, else above it), the panel title above them.
+    Returns the choice made, to tell when a new layout changed it.
+    """
+    legend = ax.get_legend()
+    if legend is None and text is None:
+        return ()
+    if legend is not None:  # measured as one column, wherever a previous call put it
+        legend = _make_legend(ax, size)
+    figure = ax.figure
+    to_pt = 72.0 / figure.dpi
+    box = ax.get_window_extent()
+    axes_w, axes_h = box.width * to_pt, box.height * to_pt
+    if axes_w <= 0 or axes_h <= 0:
+        return ()
+    x_low, x_high = ax.get_xlim()
+    y_low, y_high = ax.get_ylim()
+    margin = size * 0.5  # points kept clear around the text
+
+    def measured(artist: Any) -> tuple[float, float] | None:
+        if artist is None:
+            return None
+        extent = artist.get_window_extent()
+        return extent.width * to_pt, extent.height * to_pt
+
+    legend_size, text_size = measured(legend), measured(text)
+
+    def free(rects: Sequence[tuple], strict: bool) -> bool:
+        for x0, x1, y0, y1 in rects:
+            data = (
+                x_low + (x0 - margin) / axes_w * (x_high - x_low),
+                x_low + (x1 + margin) / axes_w * (x_high - x_low),
+                y_low + (y0 - margin) / axes_h * (y_high - y_low),
+                y_low + (y1 + margin) / axes_h * (y_high - y_low),
+            )
+            if any(o.crosses(*data) for o in obstacles if strict or o.essential):
+                return False
+        return True
+
+    def rects(legend_spot: _Spot | None, text_spot: _Spot | None) -> list[tuple]:
+        found = []
+        if legend_spot is not None and legend_size:
+            found.append(legend_spot.rect(*legend_size, axes_w, axes_h))
+        if text_spot is not None and text_size:
+            found.append(text_spot.rect(*text_size, axes_w, axes_h))
+        return found
+
+    def first_free(sizes: tuple, avoid: Sequence[tuple] = ()) -> tuple | None:
+        for strict in (True, False):
+            for corner in _CORNERS:
+                spots = _block_spots(corner, *sizes, size)
+                taken = rects(*spots)
+                if any(_overlaps(a, b) for a in taken for b in avoid):
+                    continue
+                if free(taken, strict):
+                    return spots
+        return None
+
+    spots = first_free((legend_size, text_size))
+    if spots is not None:
+        legend_spot, text_spot = spots
+    else:  # apart, each where it fits; what fits nowhere goes above the panel
+        legend_spot = text_spot = None
+        if legend_size:
+            found = first_free((legend_size, None))
+            legend_spot = found[0] if found else None
+        if text_size:
+            found = first_free((None, text_size), rects(legend_spot, None))
+            text_spot = found[1] if found else None
+
+    shift = functools.partial(transforms.ScaledTranslation, scale_trans=figure.dpi_scale_trans)
+    pad = size * 0.3
+    above = 0.0  # points stacked above the panel (legend row, annotation)
+    if legend is not None:
+        if legend_spot is not None:
+            _make_legend(
+                ax,
+                size,
+                loc=" ".join(dict.fromkeys((_LOC_WORD[legend_spot.va], legend_spot.ha))),
+                bbox_to_anchor=legend_spot.anchor,
+                bbox_transform=ax.transAxes + shift(legend_spot.dx / 72.0, legend_spot.dy / 72.0),
+            )
+        else:  # above the panel, left-aligned with it
+            _make_legend(
+                ax,
+                size,
+                loc="lower left",
+                bbox_to_anchor=(0.0, 1.0),
+                bbox_transform=ax.transAxes + shift(0.0, pad / 72.0),
+            )
+            above = pad + legend_size[1]
+    if text is not None:
+        if text_spot is not None:
+            position = text_spot.anchor
+            ha, va, offset = text_spot.ha, text_spot.va, (text_spot.dx, text_spot.dy)
+        else:  # above the panel, right-aligned: beside the title if there is room
+            title = ax.get_title(loc="left")
+            title_pt = text_width_pt(title, size + 1, "bold") if title else 0.0
+            left_pt = legend_size[0] if above else title_pt
+            beside = left_pt + size + text_size[0] <= axes_w
+            position, ha, va = (1.0, 1.0), "right", "bottom"
+            if beside:  # level with the legend above the panel, or with the title
+                offset = (0.0, pad if above else float(_rc("axes.titlepad")))
+                above = max(above, pad + text_size[1]) if above else above
+            else:
+                offset = (0.0, above + pad)
+                above += pad + text_size[1]
+        text.set_position(position)
+        text.set_transform(ax.transAxes + shift(offset[0] / 72.0, offset[1] / 72.0))
+        text.set_horizontalalignment(ha)
+        text.set_verticalalignment(va)
+    title = ax.get_title(loc="left")
+    if title:  # above whatever went above the panel
+        pad_pt = float(_rc("axes.titlepad")) + (above + pad if above else 0.0)
+        ax.set_title(title, loc="left", fontsize=size + 1, fontweight="bold", pad=pad_pt)
+    return legend_spot, text_spot, round(above, 1)
+
+
+def _make_legend(ax: Axes, size: float, **placement: Any) -> Any:
+    """The panel's legend (one column, in the upper right unless ``placement`` says)."""
+    options = {"loc": "upper right", "borderaxespad": 0.3} if not placement else {}
+    return ax.legend(
+        handlelength=1.6, fontsize=size, **{"borderaxespad": 0.0, **options, **placement}
+    )
+
+
+def _overlaps(a: tuple, b: tuple) -> bool:
+    return a[0] < b[1] and b[0] < a[1] and a[2] < b[3] and b[2] < a[3]
 
 
 def _at_risk_table(
     ax: Axes,
     curves: Mapping[str, KMCurve],
     labels: Mapping[str, str],
-    at_risk: pd.DataFrame | Mapping[str, Sequence[float]] | None,
+    at_risk: pd.DataFrame | Mapping[str, Sequence[Any]] | None,
     ticks: Sequence[float],
     palette: Mapping[str, str],
     xlim: tuple[float, float],
     show_xlabel: bool,
     size: float,
+    arm_values: Mapping[str, Any] | None = None,
 ) -> None:
     """Numbers at risk under the axis, centred on the x ticks (data coordinates)."""
     figure = ax.figure
-    counts = _at_risk_rows(curves, labels, at_risk, ticks)
+    counts = _at_risk_rows(curves, labels, at_risk, ticks, arm_values)
     visible = [i for i, t in enumerate(ticks) if xlim[0] - 1e-9 <= t <= xlim[1] + 1e-9]
     top_pt = _rc("xtick.major.size") + _rc("xtick.major.pad") + size * 1.3
     if show_xlabel:
@@ -426,7 +734,7 @@ def _at_risk_table(
         )
 
     first_width = max(
-        (text_width_pt(str(counts[key][visible[0]]), size) for key in curves if visible),
+        (text_width_pt(counts[key][visible[0]], size) for key in curves if visible),
         default=0.0,
     )
     label_dx = -(first_width / 2.0 + size * 0.8)
@@ -460,7 +768,7 @@ def _at_risk_table(
             ax.text(
                 ticks[index],
                 0.0,
-                str(counts[key][index]),
+                counts[key][index],
                 transform=shifted(x_data_y_axes, 0.0, dy),
                 ha="center",
                 va="top",
@@ -554,54 +862,74 @@ def km_grid(
             layout="constrained",
         )
         axes = figure.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False)
+        placers = []
         for index, level in enumerate(levels):
             ax = axes[index // ncols][index % ncols]
             ax.tick_params(labelbottom=True, labelleft=True)
-            _draw_km(
-                ax,
-                level_curves[(subgroup, level)],
-                labels=arm_labels,
-                at_risk=None,
-                risk_times=ticks,
-                time_label=time_label or _time_label(time_unit),
-                endpoint_name=endpoint_name,
-                annotation=(annotations or {}).get(level),
-                ci=ci,
-                medians=None,
-                show_at_risk=True,
-                legend=index == 0,
-                colors=colors,
-                xlim=xlim,
-                title=str((level_labels or {}).get(level, level)),
-                show_xlabel=True,
-                show_ylabel=index % ncols == 0,
+            placers.append(
+                _draw_km(
+                    ax,
+                    level_curves[(subgroup, level)],
+                    labels=arm_labels,
+                    at_risk=None,
+                    risk_times=ticks,
+                    time_label=time_label or _time_label(time_unit),
+                    endpoint_name=endpoint_name,
+                    annotation=(annotations or {}).get(level),
+                    ci=ci,
+                    medians=None,
+                    show_at_risk=True,
+                    legend=index == 0,
+                    colors=colors,
+                    xlim=xlim,
+                    title=str((level_labels or {}).get(level, level)),
+                    show_xlabel=True,
+                    show_ylabel=index % ncols == 0,
+                )
             )
         for index in range(len(levels), nrows * ncols):
             figure.delaxes(axes[index // ncols][index % ncols])
         figure.suptitle(title or subgroup, x=0.02, ha="left", fontsize=size + 1, fontweight="bold")
         figure.get_layout_engine().set(h_pad=6 / 72.0, hspace=0.08, w_pad=6 / 72.0, wspace=0.06)
-        figure.draw_without_rendering()
+        _settle(figure, placers)  # the free corners depend on the laid-out panels
     return figure
 
 
+def _settle(figure: Figure, placers: Sequence[Callable[[], tuple]]) -> None:
+    """Lay the figure out and place the keys again until the choice holds (3 rounds)."""
+    for _ in range(3):
+        figure.draw_without_rendering()
+        before = [place() for place in placers]
+        figure.draw_without_rendering()
+        if [place() for place in placers] == before:
+            break
+    figure.draw_without_rendering()
+
+
 def _endpoint_name(result: Any) -> str | None:
+    """``result.endpoint_name`` (e.g. "IDFS") when the result has one, else None."""
     name = getattr(result, "endpoint_name", None)
-    return str(name) if name else None
+    return str(name) if name is not None and str(name) else None
 
 
 def km_from_result(result: Any, **kwargs: Any) -> Figure:
     """KM plot of the overall cohort of a :class:`~survtdm1.subgroups.SubgroupResult`.
 
     Uses ``overall_curves``, the at-risk table ``at_risk`` (numbers as
-    computed), ``risk_times``, the arm labels, the time unit and an annotation
-    with the overall HR (95% CI) and log-rank p. Medians come from
-    ``overall["treatment"]["median"]`` (and control) when ``show_median``.
+    computed, rows matched by arm value), ``risk_times``, the arm labels, the
+    time unit, ``endpoint_name`` when the result has one (y label "IDFS (%)")
+    and an annotation with the overall HR (95% CI) and log-rank p. Medians
+    come from ``overall["treatment"]["median"]`` (and control) when
+    ``show_median``.
 
     Parameters
     ----------
     result : SubgroupResult
     **kwargs
-        Passed to :func:`km_plot` (they override the values taken from the result).
+        Passed to :func:`km_plot` (they override the values taken from the
+        result). ``labels`` only renames the arms on display, e.g.
+        ``labels={"control": "Lapatinib + capecitabine"}``; arms it leaves out
+        keep their arm value.
 
     Returns
     -------
@@ -620,16 +948,20 @@ def km_from_result(result: Any, **kwargs: Any) -> Figure:
         key: float((overall.get(key) or {}).get("median", math.nan))
         for key in ("treatment", "control")
     }
+    arms = {"treatment": result.treatment_label, "control": result.control_label}
     options: dict[str, Any] = {
-        "labels": {"treatment": result.treatment_label, "control": result.control_label},
+        "labels": dict(arms),
         "at_risk": getattr(result, "at_risk", None),
+        "arm_values": arms,
         "risk_times": list(getattr(result, "risk_times", ()) or ()) or None,
         "time_unit": getattr(result, "time_unit", "months"),
         "annotation": annotation,
         "medians": medians,
         "endpoint_name": _endpoint_name(result),
     }
+    labels = kwargs.pop("labels", None)
     options.update(kwargs)
+    options["labels"] = {**arms, **(labels or {})}
     return km_plot(result.overall_curves, **options)
 
 
@@ -673,12 +1005,14 @@ def km_grid_from_result(result: Any, subgroup: str, **kwargs: Any) -> Figure:
     options: dict[str, Any] = {
         "levels": levels,
         "level_labels": level_labels,
-        "labels": {"treatment": result.treatment_label, "control": result.control_label},
         "risk_times": list(getattr(result, "risk_times", ()) or ()) or None,
         "time_unit": getattr(result, "time_unit", "months"),
         "annotations": annotations,
         "title": str(heading) if isinstance(heading, str) and heading else str(subgroup),
         "endpoint_name": _endpoint_name(result),
     }
+    labels = kwargs.pop("labels", None)
     options.update(kwargs)
+    arms = {"treatment": result.treatment_label, "control": result.control_label}
+    options["labels"] = {**arms, **(labels or {})}
     return km_grid(result.level_curves, subgroup, **options)
