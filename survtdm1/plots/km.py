@@ -422,7 +422,7 @@ def _draw_km(
             gid="km-annotation",
         )
     place_key = functools.partial(
-        _place_key, ax, _obstacles(curves, ci=ci, medians=medians), text, size
+        _place_key, ax, _obstacles(curves, ci=ci, medians=medians), text, title, size
     )
     place_key()
 
@@ -568,7 +568,9 @@ def _block_spots(
     return legend_spot, text_spot
 
 
-def _place_key(ax: Axes, obstacles: Sequence[_Obstacle], text: Any, size: float) -> tuple:
+def _place_key(
+    ax: Axes, obstacles: Sequence[_Obstacle], text: Any, title: str | None, size: float
+) -> tuple:
     """Put the legend and the annotation where no curve passes.
 
     Each candidate corner (:data:`_CORNERS`) is tried for the legend with the
@@ -577,6 +579,7 @@ def _place_key(ax: Axes, obstacles: Sequence[_Obstacle], text: Any, size: float)
     free the two are placed apart; what fits nowhere goes above the panel
     (the legend left-aligned, the annotation right-aligned, beside it or the
     title when there is room, else above it), the panel title above them.
+    ``title`` is the panel's own title (moved up when something goes above).
     Returns the choice made, to tell when a new layout changed it.
     """
     legend = ax.get_legend()
@@ -671,7 +674,6 @@ def _place_key(ax: Axes, obstacles: Sequence[_Obstacle], text: Any, size: float)
             position = text_spot.anchor
             ha, va, offset = text_spot.ha, text_spot.va, (text_spot.dx, text_spot.dy)
         else:  # above the panel, right-aligned: beside the title if there is room
-            title = ax.get_title(loc="left")
             title_pt = text_width_pt(title, size + 1, "bold") if title else 0.0
             left_pt = legend_size[0] if above else title_pt
             beside = left_pt + size + text_size[0] <= axes_w
@@ -686,7 +688,6 @@ def _place_key(ax: Axes, obstacles: Sequence[_Obstacle], text: Any, size: float)
         text.set_transform(ax.transAxes + shift(offset[0] / 72.0, offset[1] / 72.0))
         text.set_horizontalalignment(ha)
         text.set_verticalalignment(va)
-    title = ax.get_title(loc="left")
     if title:  # above whatever went above the panel
         pad_pt = float(_rc("axes.titlepad")) + (above + pad if above else 0.0)
         ax.set_title(title, loc="left", fontsize=size + 1, fontweight="bold", pad=pad_pt)
