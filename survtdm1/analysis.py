@@ -137,5 +137,10 @@ def analyze(plan) -> AnalysisResult:
         time_unit=c.get("time_unit", "months"),
         id=c.get("id"),
     )
-    result = subgroup_analysis(cohort, list(plan.subgroups), **plan.analysis)
+    result = subgroup_analysis(
+        cohort,
+        list(plan.subgroups),
+        endpoint_name=c.get("endpoint_name") if "time" in c else None,
+        **plan.analysis,
+    )
     return AnalysisResult(plan, cohort, result)

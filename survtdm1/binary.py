@@ -16,6 +16,7 @@ from scipy import stats
 
 from .cohort import Cohort
 from .exceptions import SeparationWarning
+from .firth import firth_logistic
 from .stratify import Stratification, stratify
 
 BINARY_COLUMNS = [
@@ -46,8 +47,33 @@ BINARY_COLUMNS = [
 NAN = float("nan")
 
 
-def two_by_two(response: np.ndarray, treated: np.ndarray, conf_level: float, cohort: Cohort):
-    """Counts, odds ratio and risk difference for one set of rows."""
+def _firth_row(row: dict, response, treated, conf_level: float, reason: str) -> None:
+    """Fill the OR of ``row`` with a Firth-penalised estimate (as R ``logistf``)."""
+    fit = firth_logistic(response, treated, conf_level=conf_level)
+    if not fit.converged:
+        row["note"] = f"{reason}: OR not estimable (Firth fit did not converge)"
+        return
+    odds_ratio, lower, upper = fit.ratio(1)
+    row.update(
+        {"or": odds_ratio, "or_lower": lower, "or_upper": upper, "p_value": float(fit.p_value[1])}
+    )
+    row["note"] = (
+        f"Firth-penalised OR ({reason}): profile-likelihood CI, penalised likelihood-ratio p"
+    )
+
+
+def two_by_two(
+    response: np.ndarray,
+    treated: np.ndarray,
+    conf_level: float,
+    cohort: Cohort,
+    firth: str = "auto",
+):
+    """Counts, odds ratio and risk difference for one set of rows.
+
+    ``firth``: "auto" uses a Firth-penalised OR where an arm has no or only
+    responders, "always" for every level, "never" leaves such ORs empty.
+    """
     z = stats.norm.ppf(0.5 + conf_level / 2.0)
     n_t = int((treated == 1).sum())
     n_c = int((treated == 0).sum())
@@ -83,8 +109,14 @@ def two_by_two(response: np.ndarray, treated: np.ndarray, conf_level: float, coh
     for arm, (responders, others) in cells.items():
         if responders == 0 or others == 0:
             which = "no responders" if responders == 0 else "only responders"
-            row["note"] = f"{which} in the {arm} arm: OR not estimable"
+            if firth == "never":
+                row["note"] = f"{which} in the {arm} arm: OR not estimable"
+            else:
+                _firth_row(row, response, treated, conf_level, f"{which} in the {arm} arm")
             return row
+    if firth == "always":
+        _firth_row(row, response, treated, conf_level, "requested for every level")
+        return row
     log_or = np.log(r_t / (n_t - r_t)) - np.log(r_c / (n_c - r_c))
     se = np.sqrt(1 / r_t + 1 / (n_t - r_t) + 1 / r_c + 1 / (n_c - r_c))
     row.update(
@@ -146,7 +178,9 @@ def _interaction_tests(response, treated, codes, split: Stratification) -> dict:
     return out
 
 
-def binary_subgroup_analysis(cohort: Cohort, specs, *, conf_level: float, multiplicity: str):
+def binary_subgroup_analysis(
+    cohort: Cohort, specs, *, conf_level: float, multiplicity: str, firth: str = "auto"
+):
     """The subgroup battery for a binary endpoint; see :func:`subgroup_analysis`."""
     from .subgroups import SubgroupResult, adjust_interaction
 
@@ -164,7 +198,7 @@ def binary_subgroup_analysis(cohort: Cohort, specs, *, conf_level: float, multip
         display = split.display_labels
         for k, label in enumerate(split.labels):
             mask = codes == k
-            row = two_by_two(response[mask], treated[mask], conf_level, cohort)
+            row = two_by_two(response[mask], treated[mask], conf_level, cohort, firth)
             if row["note"]:
                 notes.append(f"{spec.column} = {label}: {row['note']}")
             rows.append(
@@ -182,7 +216,7 @@ def binary_subgroup_analysis(cohort: Cohort, specs, *, conf_level: float, multip
     table["p_interaction_adj"] = adjust_interaction(table, multiplicity)
     for note in notes:
         warnings.warn(note, SeparationWarning, stacklevel=3)
-    overall = two_by_two(response, treated, conf_level, cohort)
+    overall = two_by_two(response, treated, conf_level, cohort, firth)
     return SubgroupResult(
         table=table,
         overall=overall,

@@ -16,7 +16,6 @@ def write_figures(analysis, out: Path) -> list[Path]:
     from .report import render_report
 
     result = analysis.result
-    endpoint_name = analysis.plan.cohort.get("endpoint_name")
     written: list[Path] = []
     forest = forest_from_result(result)
     written += save_figure(forest, out / "forest", formats=("png", "svg"))
@@ -24,7 +23,7 @@ def write_figures(analysis, out: Path) -> list[Path]:
         curves_name, curves = "response", response_from_result(result)
         caption = "Response rates by arm"
     else:
-        curves_name, curves = "km", km_from_result(result, endpoint_name=endpoint_name)
+        curves_name, curves = "km", km_from_result(result, endpoint_name=result.endpoint_name)
         caption = "Kaplan-Meier curves by arm"
     written += save_figure(curves, out / curves_name, formats=("png",))
     page = render_report(

@@ -37,6 +37,7 @@ ANALYSIS_KEYS = {
     "rmst_tau",
     "risk_times",
     "multiplicity",
+    "firth",
 }
 TOP_KEYS = {"cohort", "analysis", "subgroup", "title"}
 MULTIPLICITY = ("holm", "fdr_bh", "bonferroni")

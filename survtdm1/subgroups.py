@@ -17,7 +17,8 @@ from scipy import stats
 
 from . import cox, km
 from .cohort import Cohort
-from .exceptions import PlanError, SeparationWarning
+from .exceptions import PlanError, SeparationWarning, SmallSampleWarning
+from .firth import firth_cox
 from .stratify import Stratification, as_spec, stratify
 
 SURVIVAL_COLUMNS = [
@@ -55,6 +56,9 @@ ARM_KEYS = (
     "rmst",
     "rmst_se",
 )
+FIRTH_MODES = ("auto", "always", "never")
+MIN_EVENTS = 10
+SMALL_SAMPLE_NOTE = f"fewer than {MIN_EVENTS} events: the estimate is imprecise"
 COUNT_KEYS = ("n_treatment", "n_control", "events_treatment", "events_control")
 EFFECT_KEYS = ("hr", "hr_lower", "hr_upper", "p_value")
 NAN = float("nan")
@@ -87,6 +91,8 @@ class SubgroupResult:
     risk_times : tuple of float
     conf_level : float
     warnings : tuple of str
+    endpoint_name : str or None
+        Display name of the endpoint (e.g. "IDFS"), for figures.
     """
 
     table: pd.DataFrame
@@ -102,6 +108,7 @@ class SubgroupResult:
     risk_times: tuple[float, ...] = ()
     conf_level: float = 0.95
     warnings: tuple[str, ...] = field(default=())
+    endpoint_name: str | None = None
 
     def summary(self) -> pd.DataFrame:
         """The subgroup table (a copy)."""
@@ -184,6 +191,8 @@ def subgroup_analysis(
     risk_times=None,
     conf_level: float = 0.95,
     multiplicity: str = "holm",
+    firth: str = "auto",
+    endpoint_name: str | None = None,
 ) -> SubgroupResult:
     """Treatment effect overall and within each subgroup level.
 
@@ -205,7 +214,17 @@ def subgroup_analysis(
         Times of the at-risk table (default: evenly spaced ticks).
     conf_level : float
     multiplicity : {"holm", "fdr_bh", "bonferroni"}
-        Adjustment of the interaction p-values across subgroups.
+        Adjustment of the interaction p-values across subgroups
+        (``p_interaction_adj``), as R ``p.adjust(p, "holm" | "BH" | "bonferroni")``.
+    firth : {"auto", "always", "never"}
+        Firth-penalised Cox (Breslow ties, profile-likelihood CI, penalised
+        likelihood-ratio p, as R ``coxphf``): "auto" only where an arm of a
+        level has no events or the ordinary fit diverges; such rows carry a
+        ``note`` starting with "Firth". Levels with fewer than 10 events keep
+        the ordinary estimate and get a note and a SmallSampleWarning.
+    endpoint_name : str, optional
+        Display name of the endpoint (e.g. "IDFS") for figures; by default
+        taken from the time column when it starts with a usual abbreviation.
 
     Returns
     -------
@@ -225,18 +244,28 @@ def subgroup_analysis(
     ['1', '2']
     """
     _options(ties, conf_type, conf_level, landmark, rmst_tau, risk_times)
+    if firth not in FIRTH_MODES:
+        raise PlanError(f"firth must be one of {', '.join(FIRTH_MODES)}, not {firth!r}")
+    if multiplicity not in MULTIPLICITY:
+        raise PlanError(
+            f"multiplicity must be one of {', '.join(MULTIPLICITY)}, not {multiplicity!r}"
+        )
     specs = [as_spec(s) for s in subgroups]
-    _check_columns(cohort, [s.column for s in specs] + list(strata or []))
+    columns = [s.column for s in specs]
+    repeated = sorted({c for c in columns if columns.count(c) > 1})
+    if repeated:
+        raise PlanError(f"subgroup column(s) {repeated} listed twice; analyse one split per call")
+    _check_columns(cohort, columns + list(strata or []))
     if cohort.endpoint == "binary":
         from .binary import binary_subgroup_analysis
 
         return binary_subgroup_analysis(
-            cohort, specs, conf_level=conf_level, multiplicity=multiplicity
+            cohort, specs, conf_level=conf_level, multiplicity=multiplicity, firth=firth
         )
 
     data = cox.SortedSurvival.from_arrays(cohort.times, cohort.events)
     arms = _Arms(data, data.sort_rows(cohort.treated))
-    settings = _Settings(ties, conf_type, conf_level, landmark, rmst_tau)
+    settings = _Settings(ties, conf_type, conf_level, landmark, rmst_tau, firth)
     notes: list[str] = []
     rows: list[dict] = []
     level_curves: dict = {}
@@ -269,7 +298,8 @@ def subgroup_analysis(
     table = pd.DataFrame(rows, columns=SURVIVAL_COLUMNS)
     table["p_interaction_adj"] = adjust_interaction(table, multiplicity)
     for note in notes:
-        warnings.warn(note, SeparationWarning, stacklevel=2)
+        category = SmallSampleWarning if note.endswith(SMALL_SAMPLE_NOTE) else SeparationWarning
+        warnings.warn(note, category, stacklevel=2)
 
     overall, overall_curves = _overall(arms, settings, cohort)
     overall["stratified"] = None
@@ -291,7 +321,26 @@ def subgroup_analysis(
         risk_times=times,
         conf_level=conf_level,
         warnings=tuple(notes),
+        endpoint_name=endpoint_name or guess_endpoint_name(cohort.time),
     )
+
+
+_ENDPOINTS = ("os", "pfs", "idfs", "dfs", "efs", "rfs", "ttp", "dss", "mfs", "ifs", "bcfi")
+
+
+def guess_endpoint_name(column: str | None) -> str | None:
+    """ "IDFS" for a time column such as ``idfs_months``; None when unsure.
+
+    >>> guess_endpoint_name("pfs_months"), guess_endpoint_name("rfstime")
+    ('PFS', 'RFS')
+    """
+    if not column:
+        return None
+    head = column.lower().replace("-", "_").split("_")[0]
+    for name in sorted(_ENDPOINTS, key=len, reverse=True):
+        if head == name or (head.startswith(name) and head[len(name) :] in ("time", "t")):
+            return name.upper()
+    return None
 
 
 def _check_columns(cohort: Cohort, columns: list[str]) -> None:
@@ -309,6 +358,7 @@ class _Settings:
     conf_level: float
     landmark: float | None
     rmst_tau: float | None
+    firth: str = "auto"
 
 
 def _fit_treatment(time, event, treated, ties, strata=None):
@@ -355,15 +405,24 @@ def _level_row(arms: _Arms, mask: np.ndarray, settings: _Settings, cohort: Cohor
         "p_value": NAN,
         "note": _degenerate_note(n, events, cohort),
     }
+    fit = None
+    separated = bool(row["note"]) and min(n.values()) > 0 and sum(events.values()) > 0
     if not row["note"]:
         fit = cox.cox_fit_sorted(sub, treated[:, None], ties=settings.ties)
         if fit.converged:
             hr, lower, upper = fit.hazard_ratio(0, settings.conf_level)
             row.update(hr=hr, hr_lower=lower, hr_upper=upper, p_value=float(fit.wald_p()[0]))
+            if settings.firth == "always":
+                _firth_row(row, sub, treated, settings, "requested for every level")
+            elif sum(events.values()) < MIN_EVENTS:
+                row["note"] = SMALL_SAMPLE_NOTE
         else:
             row["note"] = "Cox fit did not converge: HR not estimable"
-    else:
-        fit = None
+            separated = True
+    if separated and settings.firth != "never":
+        reason = row["note"].split(":")[0]
+        reason = "ordinary Cox fit diverged" if reason.startswith("Cox fit") else reason
+        _firth_row(row, sub, treated, settings, reason)
     for arm in ("treatment", "control"):
         row[f"median_{arm}"] = km.median_survival(curves[arm])[0] if n[arm] else NAN
         row[f"landmark_{arm}"] = (
@@ -372,6 +431,19 @@ def _level_row(arms: _Arms, mask: np.ndarray, settings: _Settings, cohort: Cohor
             else NAN
         )
     return row, curves, fit
+
+
+def _firth_row(row: dict, sub, treated, settings: _Settings, reason: str) -> None:
+    """Replace the HR of ``row`` by a Firth-penalised estimate (as R ``coxphf``)."""
+    fit = firth_cox(sub, treated[:, None], conf_level=settings.conf_level)
+    if not fit.converged:
+        row["note"] = f"{reason}: HR not estimable (Firth fit did not converge)"
+        return
+    hr, lower, upper = fit.ratio(0)
+    row.update(hr=hr, hr_lower=lower, hr_upper=upper, p_value=float(fit.p_value[0]))
+    row["note"] = (
+        f"Firth-penalised HR ({reason}): profile-likelihood CI, penalised likelihood-ratio p"
+    )
 
 
 def _interaction_tests(arms: _Arms, codes: np.ndarray, split: Stratification, ties: str) -> dict:
@@ -434,21 +506,50 @@ def estimable_columns(base: np.ndarray, extra: np.ndarray, tol: float = 1e-9) ->
     return np.array(keep, dtype=int)
 
 
+MULTIPLICITY = ("holm", "fdr_bh", "bonferroni")
+
+
+def adjust_pvalues(p_values, method: str = "holm") -> np.ndarray:
+    """Adjusted p-values, as R ``p.adjust`` and statsmodels ``multipletests``.
+
+    Holm's step-down, Benjamini-Hochberg ("fdr_bh") or Bonferroni. Written
+    out here (a few lines) because statsmodels' Holm runs a full garbage
+    collection on every call; tests check it against statsmodels.
+
+    >>> adjust_pvalues([0.01, 0.04, 0.03], "holm").round(3).tolist()
+    [0.03, 0.06, 0.06]
+    """
+    p = np.asarray(p_values, dtype=float)
+    m = p.size
+    if m == 0:
+        return p.copy()
+    if method == "bonferroni":
+        return np.minimum(p * m, 1.0)
+    order = np.argsort(p, kind="stable")
+    ranked = p[order]
+    if method == "holm":
+        stepped = np.maximum.accumulate(ranked * np.arange(m, 0, -1))
+    elif method == "fdr_bh":
+        stepped = np.minimum.accumulate((ranked * m / np.arange(1, m + 1))[::-1])[::-1]
+    else:
+        raise PlanError(f"multiplicity must be one of {', '.join(MULTIPLICITY)}, not {method!r}")
+    adjusted = np.empty(m)
+    adjusted[order] = np.minimum(stepped, 1.0)
+    return adjusted
+
+
 def adjust_interaction(table: pd.DataFrame, method: str = "holm") -> np.ndarray:
     """Interaction p-values adjusted across subgroups (one p per subgroup).
 
-    Uses ``statsmodels.stats.multitest.multipletests``; subgroups without a
-    test stay empty.
+    Subgroups without a test stay empty and do not count in the adjustment.
     """
-    from statsmodels.stats.multitest import multipletests
-
     if table.empty:
         return np.array([], dtype=float)
     per_subgroup = table.groupby("subgroup", sort=False)["p_interaction"].first()
     valid = per_subgroup.notna()
     adjusted = pd.Series(NAN, index=per_subgroup.index)
     if valid.any():
-        adjusted[valid] = multipletests(per_subgroup[valid].to_numpy(), method=method)[1]
+        adjusted[valid] = adjust_pvalues(per_subgroup[valid].to_numpy(), method)
     return table["subgroup"].map(adjusted).to_numpy(dtype=float)
 
 
@@ -476,9 +577,9 @@ def _difference(treatment: dict, control: dict, key: str, se_key: str, conf_leve
     sa, sb = treatment.get(se_key), control.get(se_key)
     if a is None or b is None or sa is None or sb is None:
         return None, None, None
-    diff = a - b
-    se = np.sqrt(sa**2 + sb**2)
-    z = stats.norm.ppf(0.5 + conf_level / 2.0)
+    diff = float(a - b)
+    se = float(np.sqrt(sa**2 + sb**2))
+    z = float(stats.norm.ppf(0.5 + conf_level / 2.0))
     return diff, diff - z * se, diff + z * se
 
 

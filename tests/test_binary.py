@@ -38,7 +38,7 @@ def result():
         id="patient_id",
     )
     specs = [{"column": "pik3ca"}, {"column": "her2_mrna", "quantiles": [0.5]}, {"column": "grade"}]
-    with pytest.warns(SeparationWarning, match="grade = 4: only responders in the T-DM1"):
+    with pytest.warns(SeparationWarning, match=r"grade = 4: Firth-penalised OR \(only responders"):
         return st.subgroup_analysis(cohort, specs)
 
 
@@ -62,8 +62,14 @@ def test_rows_match_r(result, expected):
         for key in ("n_treatment", "n_control", "responders_treatment", "responders_control"):
             assert ours[key] == theirs[key], key
         assert ours["n_missing"] == theirs["n_missing"]
-        for key in ("or", "or_lower", "or_upper", "p_value", "rd", "rd_lower", "rd_upper"):
+        for key in ("rd", "rd_lower", "rd_upper"):
             assert _close(ours[key], theirs[key]), (ours["subgroup"], ours["level"], key)
+        if theirs["degenerate"]:  # Firth fallback; its numbers are checked in test_firth.py
+            assert ours["note"].startswith("Firth-penalised OR (only responders")
+            assert ours["or_lower"] < ours["or"] < ours["or_upper"]
+        else:
+            for key in ("or", "or_lower", "or_upper", "p_value"):
+                assert _close(ours[key], theirs[key]), (ours["subgroup"], ours["level"], key)
         rel = 1e-4 if ours["subgroup"] == "grade" else 1e-6
         assert _close(ours["p_interaction"], theirs["p_interaction"], rel), ours["subgroup"]
         assert _close(ours["p_interaction_wald"], theirs["p_interaction_wald"])
@@ -74,3 +80,18 @@ def test_overall_matches_r(result, expected):
     for key, value in expected["overall"].items():
         if key != "degenerate":
             assert _close(result.overall[key], value), key
+
+
+def test_firth_never_leaves_separated_levels_empty():
+    cohort = st.load_cohort(
+        REFERENCE / "data" / "binary_cohort.csv",
+        arm="arm",
+        treatment="T-DM1+P",
+        control="TCH+P",
+        response="pcr",
+    )
+    with pytest.warns(SeparationWarning):
+        result = st.subgroup_analysis(cohort, [{"column": "grade"}], firth="never")
+    row = result.table.set_index("level").loc["4"]
+    assert math.isnan(row["or"])
+    assert row["note"] == "only responders in the T-DM1+P arm: OR not estimable"

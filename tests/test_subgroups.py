@@ -13,7 +13,7 @@ import pytest
 from lifelines import CoxPHFitter
 
 import survtdm1 as st
-from survtdm1.exceptions import PlanError, SeparationWarning
+from survtdm1.exceptions import PlanError, SeparationWarning, SmallSampleWarning
 from survtdm1.subgroups import SURVIVAL_COLUMNS
 
 ARGS = {"arm": "arm", "treatment": "A", "control": "B", "time": "months", "event": "event"}
@@ -82,8 +82,10 @@ def test_degenerate_levels_give_rows_with_notes():
     frame.loc[frame["group"] == "z", "event"] = [1, 1]
     frame.loc[(frame["group"] == "x") & (frame["arm"] == "B"), "event"] = 0
     cohort = st.load_cohort(frame, **ARGS)
-    with pytest.warns(SeparationWarning) as caught:
-        result = st.subgroup_analysis(cohort, [{"column": "group"}, {"column": "only_a"}])
+    with pytest.warns((SeparationWarning, SmallSampleWarning)) as caught:
+        result = st.subgroup_analysis(
+            cohort, [{"column": "group"}, {"column": "only_a"}], firth="never"
+        )
     table = result.table.set_index(["subgroup", "level"])
     x = table.loc[("group", "x")]
     assert np.isnan(x["hr"]) and x["note"] == "no events in the B arm: HR not estimable"
@@ -92,8 +94,30 @@ def test_degenerate_levels_give_rows_with_notes():
     assert np.isnan(z["hr"]) and "did not converge" in z["note"]
     q = table.loc[("only_a", "q")]
     assert np.isnan(q["hr"]) and q["note"].startswith("no patients in the A arm")
-    assert len(caught) == 3
+    y = table.loc[("group", "y")]  # estimable, but few events: kept, with a note
+    assert y["note"] == "fewer than 10 events: the estimate is imprecise"
+    categories = sorted(w.category.__name__ for w in caught)
+    assert categories == ["SeparationWarning"] * 3 + ["SmallSampleWarning"] * 2
     assert "group = x" in result.warnings[0]
+
+
+def test_firth_fallback_only_where_an_arm_has_no_events(cohort):
+    frame = cohort.data.copy()
+    # level "wild-type": remove every event of arm B
+    frame.loc[(frame["status"] == "wild-type") & (frame["arm"] == "B"), "event"] = 0
+    sparse = st.load_cohort(frame, **ARGS)
+    with pytest.warns(SeparationWarning, match="wild-type: Firth-penalised HR"):
+        result = st.subgroup_analysis(sparse, ["status"])
+    table = result.table.set_index("level")
+    firth_row, ordinary = table.loc["wild-type"], table.loc["mutated"]
+    assert firth_row["note"].startswith("Firth-penalised HR (no events in the B arm)")
+    assert firth_row["hr_lower"] < firth_row["hr"] < firth_row["hr_upper"]
+    assert firth_row["hr"] > 1  # A has events, B none: the HR of A vs B is large
+    assert ordinary["note"] == ""  # events in both arms: the ordinary estimate stays
+    with pytest.warns(SeparationWarning):
+        plain = st.subgroup_analysis(sparse, ["status"], firth="never")
+    assert plain.table.set_index("level").loc["mutated", "hr"] == ordinary["hr"]
+    assert np.isnan(plain.table.set_index("level").loc["wild-type", "hr"])
 
 
 def test_bad_options():
