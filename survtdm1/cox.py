@@ -274,9 +274,12 @@ class _CoxProblem:
         p = self.p
         if self.n_events == 0:
             return 0.0, np.zeros(p), np.zeros((p, p))
-        loglik, mean_sum, cov_sum = self.group_moments(beta)
-        score = self.x_events.sum(axis=0) - mean_sum.sum(axis=0)
-        return loglik, score, cov_sum.sum(axis=0).reshape(p, p)
+        # a diverging fit (monotone likelihood) can underflow exp(eta): the
+        # non-finite values are handled by the callers, so numpy need not warn
+        with np.errstate(all="ignore"):
+            loglik, mean_sum, cov_sum = self.group_moments(beta)
+            score = self.x_events.sum(axis=0) - mean_sum.sum(axis=0)
+            return loglik, score, cov_sum.sum(axis=0).reshape(p, p)
 
 
 def _segment_sums(values: np.ndarray, starts: np.ndarray) -> np.ndarray:

@@ -33,12 +33,7 @@ import survtdm1
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore::survtdm1.exceptions.SeparationWarning"),
-    # Known, reported: when an interaction model diverges (monotone likelihood),
-    # step halving in cox.py evaluates exp(eta) that underflows, and numpy warns on
-    # log(0), 0/0 and NaN sums there; the fit handles the non-finite value correctly.
-    # Only those RuntimeWarnings are ignored; remove once cox.py uses np.errstate.
-    pytest.mark.filterwarnings("ignore::RuntimeWarning:survtdm1.cox"),
-    pytest.mark.filterwarnings("ignore:invalid value encountered in reduce:RuntimeWarning"),
+    pytest.mark.filterwarnings("ignore::survtdm1.exceptions.SmallSampleWarning"),
 ]
 
 SUBGROUPS = [{"column": "grade"}, {"column": "marker", "cutpoints": [5]}]
@@ -203,8 +198,10 @@ def test_rescaling_time_keeps_hazard_ratios_and_scales_medians(frame, factor):
 @FAST
 @given(frame=cohorts(max_size=30))
 def test_duplicating_the_cohort_keeps_the_hazard_ratio(frame):
-    result = _analyse(frame, ties="breslow")
-    doubled = _analyse(pd.concat([frame, frame], ignore_index=True), ties="breslow")
+    # the ordinary estimate only: Firth's penalty does not grow with n, so a
+    # Firth-penalised HR legitimately changes when every row is doubled
+    result = _analyse(frame, ties="breslow", firth="never")
+    doubled = _analyse(pd.concat([frame, frame], ignore_index=True), ties="breslow", firth="never")
     a, b = result.table, doubled.table
     assert (2 * a["n_treatment"]).tolist() == b["n_treatment"].tolist()
     assert (2 * a["events_control"]).tolist() == b["events_control"].tolist()
