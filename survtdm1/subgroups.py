@@ -149,10 +149,12 @@ def _options(ties, conf_type, conf_level, landmark, rmst_tau, risk_times):
     if not isinstance(conf_level, int | float) or not 0 < conf_level < 1:
         raise PlanError(f"conf_level must lie between 0 and 1, not {conf_level!r}")
     for name, value in (("landmark", landmark), ("rmst_tau", rmst_tau)):
-        if value is not None and (
-            isinstance(value, bool) or not isinstance(value, int | float) or not value > 0
-        ):
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
             raise PlanError(f"{name} must be a positive number, not {value!r}")
+        if not np.isfinite(value):
+            raise PlanError(f"{name} must be a finite number, not {value!r}")
     if risk_times is not None:
         if (
             not isinstance(risk_times, list | tuple | np.ndarray)
@@ -161,6 +163,8 @@ def _options(ties, conf_type, conf_level, landmark, rmst_tau, risk_times):
             or any(t < 0 for t in risk_times)
         ):
             raise PlanError("risk_times must be a non-empty list of non-negative numbers")
+        if not np.all(np.isfinite(risk_times)):
+            raise PlanError("risk_times must be finite numbers")
 
 
 @dataclass(frozen=True)
