@@ -19,6 +19,8 @@ from .cohort import Cohort, load_cohort
 from .plan import Plan, read_plan
 from .subgroups import SubgroupResult, subgroup_analysis
 
+OUTPUT_TABLES = ("subgroups.csv", "summary.json", "at_risk.csv", "exclusions.csv")
+
 
 @dataclass(frozen=True)
 class AnalysisResult:
@@ -65,30 +67,37 @@ class AnalysisResult:
 
     def summary_json(self) -> dict:
         """The content of ``summary.json``, JSON-ready (NaN as null)."""
-        return {"overall": _jsonable(self.result.overall), "provenance": self.provenance}
+        overall = self.shared_result().overall
+        return {"overall": _jsonable(overall), "provenance": self.provenance}
 
     def write(self, out_dir, *, figures: bool = True, progress=None) -> list[Path]:
         """Write the contract's files into ``out_dir``; returns their paths."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         say = progress or (lambda message: None)
-        written = []
+        shared = self.shared_result()
         say("writing tables")
-        table_path = out / "subgroups.csv"
-        self.result.table.to_csv(table_path, index=False)
-        summary_path = out / "summary.json"
-        summary_path.write_text(json.dumps(self.summary_json(), indent=2, allow_nan=False) + "\n")
-        at_risk_path = out / "at_risk.csv"
-        self.result.at_risk.to_csv(at_risk_path, index=False)
-        exclusions_path = out / "exclusions.csv"
-        self.result.exclusions.to_csv(exclusions_path, index=False)
-        written += [table_path, summary_path, at_risk_path, exclusions_path]
+        paths = {name: out / name for name in OUTPUT_TABLES}
+        shared.table.to_csv(paths["subgroups.csv"], index=False)
+        summary = json.dumps(self.summary_json(), indent=2, allow_nan=False)
+        paths["summary.json"].write_text(summary + "\n")
+        shared.at_risk.to_csv(paths["at_risk.csv"], index=False)
+        shared.exclusions.to_csv(paths["exclusions.csv"], index=False)
+        written = list(paths.values())
         if figures:
             from .figures import write_figures
 
             say("drawing figures")
-            written += write_figures(self, out)
+            written += write_figures(shared, self.plan, self.provenance, out)
         return written
+
+    def shared_result(self) -> SubgroupResult:
+        """The result as written to files: small cells suppressed if the plan asks."""
+        if self.plan.min_count is None:
+            return self.result
+        from .privacy import suppress_result
+
+        return suppress_result(self.result, self.plan.min_count)
 
 
 def _jsonable(value):

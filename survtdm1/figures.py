@@ -9,13 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def write_figures(analysis, out: Path) -> list[Path]:
+def write_figures(result, plan, provenance: dict, out: Path) -> list[Path]:
     """Write ``forest.png``, ``forest.svg``, ``km.png`` (or ``response.png``) and
-    ``report.html`` for an :class:`~survtdm1.analysis.AnalysisResult`."""
+    ``report.html`` for a :class:`~survtdm1.subgroups.SubgroupResult` of ``plan``."""
     from .plots import forest_from_result, km_from_result, response_from_result, save_figure
     from .report import render_report
 
-    result = analysis.result
     written: list[Path] = []
     forest = forest_from_result(result)
     written += save_figure(forest, out / "forest", formats=("png", "svg"))
@@ -28,10 +27,10 @@ def write_figures(analysis, out: Path) -> list[Path]:
     written += save_figure(curves, out / curves_name, formats=("png",))
     page = render_report(
         result,
-        title=analysis.plan.title,
+        title=plan.title,
         figures={"Treatment effect by subgroup": forest, caption: curves},
-        plan_text=analysis.plan.text or None,
-        provenance=analysis.provenance,
+        plan_text=plan.text or None,
+        provenance=provenance,
     )
     report = out / "report.html"
     report.write_text(page, encoding="utf-8")

@@ -38,7 +38,8 @@ ANALYSIS_KEYS = {
     "multiplicity",
     "firth",
 }
-TOP_KEYS = {"cohort", "analysis", "subgroup", "title"}
+TOP_KEYS = {"cohort", "analysis", "subgroup", "title", "privacy"}
+PRIVACY_KEYS = {"min_count"}
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,9 @@ class Plan:
         The plan file's path, or "<dict>".
     text : str
         The plan as written (TOML), for provenance.
+    min_count : int or None
+        ``[privacy] min_count``: counts below it are shown as "<k" in every
+        output file, figure and the report.
     """
 
     cohort: dict
@@ -66,6 +70,7 @@ class Plan:
     source: str = "<dict>"
     text: str = ""
     raw: dict = field(default_factory=dict, repr=False)
+    min_count: int | None = None
 
 
 def read_plan(plan) -> Plan:
@@ -148,7 +153,16 @@ def _check(raw: dict, base: Path, source: str, text: str) -> Plan:
     title = raw.get("title", "Subgroup analysis")
     if not isinstance(title, str):
         raise PlanError(f"{source}: title must be a string")
-    return Plan(cohort, dict(analysis), specs, title, source, text, raw)
+    privacy = raw.get("privacy", {})
+    if not isinstance(privacy, dict):
+        raise PlanError(f"{source}: [privacy] must be a table")
+    _known(privacy, PRIVACY_KEYS, "[privacy]", source)
+    min_count = privacy.get("min_count")
+    if min_count is not None and (
+        isinstance(min_count, bool) or not isinstance(min_count, int) or min_count < 1
+    ):
+        raise PlanError(f"{source}: [privacy] min_count must be a positive integer")
+    return Plan(cohort, dict(analysis), specs, title, source, text, raw, min_count)
 
 
 def _known(table: dict, allowed: set, name: str, source: str) -> None:

@@ -100,3 +100,38 @@ def suppress_small_cells(
         ]
         out[column] = out[column].astype(object)
     return out
+
+
+OVERALL_COUNT_KEYS = (
+    "n_treatment",
+    "n_control",
+    "events_treatment",
+    "events_control",
+    "responders_treatment",
+    "responders_control",
+)
+
+
+def suppress_result(result, k: int):
+    """A copy of a :class:`~survtdm1.subgroups.SubgroupResult` for sharing.
+
+    The subgroup table, the exclusions ledger, the at-risk table and the
+    overall counts show every count below ``k`` as ``"<k"``; everything else
+    (estimates, curves for drawing) is unchanged. ``survtdm1 analyze`` uses it
+    for every file when the plan has ``[privacy] min_count = k``.
+    """
+    from dataclasses import replace
+
+    label = f"<{k}"
+    overall = dict(result.overall)
+    for key in OVERALL_COUNT_KEYS:
+        value = overall.get(key)
+        if value is not None and value < k:
+            overall[key] = label
+    return replace(
+        result,
+        table=suppress_small_cells(result.table, k),
+        exclusions=suppress_small_cells(result.exclusions, k),
+        at_risk=suppress_small_cells(result.at_risk, k),
+        overall=overall,
+    )

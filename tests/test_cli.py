@@ -120,3 +120,21 @@ def test_missing_plan_file(tmp_path):
     assert result.returncode == 2
     assert "plan file not found" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_privacy_min_count_suppresses_small_cells_everywhere(workdir):
+    (workdir / "plan.toml").write_text(PLAN + "\n[privacy]\nmin_count = 40\n")
+    result = run("analyze", "plan.toml", "--out", "out", "--quiet", cwd=workdir)
+    assert result.returncode == 0, result.stderr
+    out = workdir / "out"
+    table = pd.read_csv(out / "subgroups.csv", dtype=str, keep_default_na=False)
+    counts = table[["n_treatment", "n_control", "events_treatment", "events_control"]]
+    values = counts.to_numpy().ravel().tolist()
+    assert "<40" in values
+    assert all(v == "<40" or int(v) >= 40 for v in values)
+    overall = json.loads((out / "summary.json").read_text())["overall"]
+    assert overall["events_treatment"] == "<40" or overall["events_treatment"] >= 40
+    exclusions = pd.read_csv(out / "exclusions.csv", dtype=str)
+    assert all(v == "<40" or int(v) >= 40 for v in exclusions["n"])
+    report = (out / "report.html").read_text()
+    assert "&lt;40" in report
