@@ -15,9 +15,8 @@ import pandas as pd
 from scipy import stats
 
 from .cohort import Cohort
-from .exceptions import SeparationWarning
 from .firth import firth_logistic
-from .stratify import Stratification, stratify
+from .stratify import Stratification
 
 BINARY_COLUMNS = [
     "subgroup",
@@ -182,45 +181,28 @@ def binary_subgroup_analysis(
     cohort: Cohort, specs, *, conf_level: float, multiplicity: str, firth: str = "auto"
 ):
     """The subgroup battery for a binary endpoint; see :func:`subgroup_analysis`."""
-    from .subgroups import SubgroupResult, adjust_interaction
+    from .subgroups import SubgroupResult, level_table, warn_notes
 
     response = cohort.responses
     treated = cohort.treated
-    rows, notes = [], []
-    exclusions = list(cohort.excluded)
-    for spec in specs:
-        split = stratify(spec, cohort.data[spec.column], cohort.source)
-        codes = split.codes
-        n_missing = int((codes < 0).sum())
-        if n_missing:
-            exclusions.append((f"missing {spec.column} (subgroup {spec.column} only)", n_missing))
-        tests = _interaction_tests(response, treated, codes, split)
-        display = split.display_labels
-        for k, label in enumerate(split.labels):
-            mask = codes == k
-            row = two_by_two(response[mask], treated[mask], conf_level, cohort, firth)
-            if row["note"]:
-                notes.append(f"{spec.column} = {label}: {row['note']}")
-            rows.append(
-                {
-                    "subgroup": spec.column,
-                    "level": label,
-                    **row,
-                    "n_missing": n_missing,
-                    **tests,
-                    "subgroup_label": spec.name or spec.column,
-                    "level_label": display[k],
-                }
-            )
-    table = pd.DataFrame(rows, columns=BINARY_COLUMNS)
-    table["p_interaction_adj"] = adjust_interaction(table, multiplicity)
-    for note in notes:
-        warnings.warn(note, SeparationWarning, stacklevel=3)
+    levels = level_table(
+        cohort,
+        specs,
+        BINARY_COLUMNS,
+        arrange=lambda codes: codes,
+        interaction=lambda codes, split: _interaction_tests(response, treated, codes, split),
+        level=lambda mask: (
+            two_by_two(response[mask], treated[mask], conf_level, cohort, firth),
+            None,
+        ),
+        multiplicity=multiplicity,
+    )
+    warn_notes(levels.notes, stacklevel=4)
     overall = two_by_two(response, treated, conf_level, cohort, firth)
     return SubgroupResult(
-        table=table,
+        table=levels.table,
         overall=overall,
-        exclusions=pd.DataFrame(exclusions, columns=["reason", "n"]),
+        exclusions=pd.DataFrame(list(cohort.excluded) + levels.missing, columns=["reason", "n"]),
         at_risk=pd.DataFrame(columns=["arm", "time", "n_at_risk"]),
         overall_curves={},
         level_curves={},
@@ -230,5 +212,5 @@ def binary_subgroup_analysis(
         endpoint="binary",
         risk_times=(),
         conf_level=conf_level,
-        warnings=tuple(notes),
+        warnings=levels.notes,
     )

@@ -270,40 +270,17 @@ def subgroup_analysis(
     data = cox.SortedSurvival.from_arrays(cohort.times, cohort.events)
     arms = _Arms(data, data.sort_rows(cohort.treated))
     settings = _Settings(ties, conf_type, conf_level, landmark, rmst_tau, firth)
-    notes: list[str] = []
-    rows: list[dict] = []
-    level_curves: dict = {}
-    exclusions = list(cohort.excluded)
-    for spec in specs:
-        split = stratify(spec, cohort.data[spec.column], cohort.source)
-        codes = data.sort_rows(split.codes)
-        n_missing = int((codes < 0).sum())
-        if n_missing:
-            exclusions.append((f"missing {spec.column} (subgroup {spec.column} only)", n_missing))
-        tests = _interaction_tests(arms, codes, split, ties)
-        display = split.display_labels
-        for k, label in enumerate(split.labels):
-            mask = codes == k
-            row, curves, _ = _level_row(arms, mask, settings, cohort)
-            level_curves[(spec.column, label)] = curves
-            if row["note"]:
-                notes.append(f"{spec.column} = {label}: {row['note']}")
-            rows.append(
-                {
-                    "subgroup": spec.column,
-                    "level": label,
-                    **row,
-                    "n_missing": n_missing,
-                    **tests,
-                    "subgroup_label": spec.name or spec.column,
-                    "level_label": display[k],
-                }
-            )
-    table = pd.DataFrame(rows, columns=SURVIVAL_COLUMNS)
-    table["p_interaction_adj"] = adjust_interaction(table, multiplicity)
-    for note in notes:
-        category = SmallSampleWarning if note.endswith(SMALL_SAMPLE_NOTE) else SeparationWarning
-        warnings.warn(note, category, stacklevel=2)
+    levels = level_table(
+        cohort,
+        specs,
+        SURVIVAL_COLUMNS,
+        arrange=data.sort_rows,
+        interaction=lambda codes, split: _interaction_tests(arms, codes, split, ties),
+        level=lambda mask: _level_row(arms, mask, settings, cohort)[:2],
+        multiplicity=multiplicity,
+    )
+    warn_notes(levels.notes, stacklevel=3)
+    exclusions = list(cohort.excluded) + levels.missing
 
     overall, overall_curves = _overall(arms, settings, cohort)
     overall["stratified"] = None
@@ -312,19 +289,19 @@ def subgroup_analysis(
         exclusions += missing
     times = tuple(risk_times) if risk_times is not None else default_risk_times(cohort.times)
     return SubgroupResult(
-        table=table,
+        table=levels.table,
         overall=overall,
         exclusions=pd.DataFrame(exclusions, columns=["reason", "n"]),
         at_risk=_at_risk(arms, cohort, times),
         overall_curves=overall_curves,
-        level_curves=level_curves,
+        level_curves=levels.extras,
         treatment_label=cohort.treatment_label,
         control_label=cohort.control_label,
         time_unit=cohort.time_unit,
         endpoint="survival",
         risk_times=times,
         conf_level=conf_level,
-        warnings=tuple(notes),
+        warnings=levels.notes,
         endpoint_name=endpoint_name or guess_endpoint_name(cohort.time),
     )
 
@@ -345,6 +322,63 @@ def guess_endpoint_name(column: str | None) -> str | None:
         if head == name or (head.startswith(name) and head[len(name) :] in ("time", "t")):
             return name.upper()
     return None
+
+
+@dataclass(frozen=True)
+class LevelTable:
+    """Rows of a battery before the overall analysis (shared by both endpoints).
+
+    ``notes`` are "column = level: note" lines, ``missing`` the exclusion
+    ledger rows of the subgroup columns, ``extras`` whatever the level function
+    returned beside its row (KM curves), keyed (subgroup, level).
+    """
+
+    table: pd.DataFrame
+    notes: tuple[str, ...]
+    missing: list[tuple[str, int]]
+    extras: dict
+
+
+def level_table(cohort, specs, columns, *, arrange, interaction, level, multiplicity):
+    """One row per level of every spec, with its subgroup's interaction tests.
+
+    ``arrange`` puts per-row level codes into the order the masks use;
+    ``interaction(codes, split)`` returns the subgroup's test columns;
+    ``level(mask)`` returns ``(row, extra)`` for the rows of one level.
+    """
+    rows, notes, missing, extras = [], [], [], {}
+    for spec in specs:
+        split = stratify(spec, cohort.data[spec.column], cohort.source)
+        codes = arrange(split.codes)
+        n_missing = int((codes < 0).sum())
+        if n_missing:
+            missing.append((f"missing {spec.column} (subgroup {spec.column} only)", n_missing))
+        tests = interaction(codes, split)
+        for k, (label, display) in enumerate(zip(split.labels, split.display_labels, strict=True)):
+            row, extras[(spec.column, label)] = level(codes == k)
+            if row["note"]:
+                notes.append(f"{spec.column} = {label}: {row['note']}")
+            rows.append(
+                {
+                    "subgroup": spec.column,
+                    "level": label,
+                    **row,
+                    "n_missing": n_missing,
+                    **tests,
+                    "subgroup_label": spec.name or spec.column,
+                    "level_label": display,
+                }
+            )
+    table = pd.DataFrame(rows, columns=columns)
+    table["p_interaction_adj"] = adjust_interaction(table, multiplicity)
+    return LevelTable(table, tuple(notes), missing, extras)
+
+
+def warn_notes(notes, stacklevel: int) -> None:
+    """Raise each level note as a SmallSampleWarning or a SeparationWarning."""
+    for note in notes:
+        category = SmallSampleWarning if note.endswith(SMALL_SAMPLE_NOTE) else SeparationWarning
+        warnings.warn(note, category, stacklevel=stacklevel + 1)
 
 
 def _check_columns(cohort: Cohort, columns: list[str]) -> None:
