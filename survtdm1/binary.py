@@ -2,8 +2,9 @@
 
 Per level the odds ratio is that of ``glm(response ~ arm, family = binomial)``
 with its Wald CI (``confint.default``) and Wald p; the risk difference has a
-Wald CI. Interaction tests compare nested logistic models (statsmodels GLM)
-by likelihood ratio, as R ``anova(glm0, glm1, test = "LRT")``.
+Wald CI; each arm's response rate has an exact (Clopper-Pearson) CI.
+Interaction tests compare nested logistic models (statsmodels GLM) by
+likelihood ratio, as R ``anova(glm0, glm1, test = "LRT")``.
 """
 
 from __future__ import annotations
@@ -36,6 +37,10 @@ BINARY_COLUMNS = [
     "rd_upper",
     "rate_treatment",
     "rate_control",
+    "rate_treatment_lower",
+    "rate_treatment_upper",
+    "rate_control_lower",
+    "rate_control_upper",
     "p_interaction_wald",
     "p_trend",
     "p_interaction_adj",
@@ -44,6 +49,18 @@ BINARY_COLUMNS = [
     "level_label",
 ]
 NAN = float("nan")
+
+
+def exact_interval(responders: int, n: int, conf_level: float) -> tuple[float, float]:
+    """Clopper-Pearson limits of a proportion, as R ``binom.test(responders, n)$conf.int``."""
+    if n == 0:
+        return NAN, NAN
+    alpha = 1.0 - conf_level
+    lower = 0.0 if responders == 0 else stats.beta.ppf(alpha / 2, responders, n - responders + 1)
+    upper = (
+        1.0 if responders == n else stats.beta.ppf(1 - alpha / 2, responders + 1, n - responders)
+    )
+    return float(lower), float(upper)
 
 
 def _firth_row(row: dict, response, treated, conf_level: float, reason: str) -> None:
@@ -94,6 +111,8 @@ def two_by_two(
         "rate_control": r_c / n_c if n_c else NAN,
         "note": "",
     }
+    row["rate_treatment_lower"], row["rate_treatment_upper"] = exact_interval(r_t, n_t, conf_level)
+    row["rate_control_lower"], row["rate_control_upper"] = exact_interval(r_c, n_c, conf_level)
     names = {"t": cohort.treatment_label, "c": cohort.control_label}
     if n_t == 0 or n_c == 0:
         row["note"] = f"no patients in the {names['t'] if n_t == 0 else names['c']} arm"

@@ -1,8 +1,9 @@
 """Binary endpoints against R glm (tests/reference/make_binary_reference.R).
 
 Reference: ``glm(pcr ~ arm, family = binomial)`` per level with
-``confint.default`` Wald limits; interaction by ``anova(glm(~ arm + g),
-glm(~ arm * g), test = "LRT")`` and the Wald test of the interaction terms.
+``confint.default`` Wald limits; per-arm rates with ``binom.test`` exact
+limits; interaction by ``anova(glm(~ arm + g), glm(~ arm * g), test = "LRT")``
+and the Wald test of the interaction terms.
 Tolerances: counts exact; OR, limits, risk differences and p-values 1e-6
 relative; the LRT of a subgroup with a separated level 1e-4 relative (both
 fits stop near the supremum of the likelihood).
@@ -62,7 +63,10 @@ def test_rows_match_r(result, expected):
         for key in ("n_treatment", "n_control", "responders_treatment", "responders_control"):
             assert ours[key] == theirs[key], key
         assert ours["n_missing"] == theirs["n_missing"]
-        for key in ("rd", "rd_lower", "rd_upper"):
+        for key in (
+            "rd", "rd_lower", "rd_upper", "rate_treatment_lower", "rate_treatment_upper",
+            "rate_control_lower", "rate_control_upper",
+        ):  # fmt: skip
             assert _close(ours[key], theirs[key]), (ours["subgroup"], ours["level"], key)
         if theirs["degenerate"]:  # Firth fallback; its numbers are checked in test_firth.py
             assert ours["note"].startswith("Firth-penalised OR (only responders")

@@ -1,9 +1,9 @@
 """Binary endpoint figure: response rates per arm with CIs, overall and per level.
 
-:func:`response_rates` turns the counts of a binary subgroup table into a tidy
-table of rates with exact (Clopper-Pearson) intervals; :func:`response_plot`
-draws that table and computes nothing. (``response_rates`` is data
-preparation, kept beside its only user until a binary-endpoint module wants it.)
+:func:`response_rates` reshapes the rates of a binary subgroup table (computed
+with their exact Clopper-Pearson intervals in :mod:`survtdm1.binary`) into one
+row per arm and display line; :func:`response_plot` draws that table. Neither
+computes a statistic.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import pandas as pd
 from matplotlib import ticker
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from scipy import stats
 
 from .forest import _number, forest_rows
 from .style import LIGHT_GREY, arm_colors, fix_tick_style, house_style, width_inches
@@ -40,34 +39,22 @@ RATE_COLUMNS = [
 ]
 
 
-def _clopper_pearson(responders: float, n: float, conf_level: float) -> tuple[float, float]:
-    if not (math.isfinite(responders) and math.isfinite(n) and n > 0):
-        return math.nan, math.nan
-    alpha = 1.0 - conf_level
-    lower = 0.0 if responders == 0 else stats.beta.ppf(alpha / 2, responders, n - responders + 1)
-    upper = (
-        1.0 if responders == n else stats.beta.ppf(1 - alpha / 2, responders + 1, n - responders)
-    )
-    return float(lower), float(upper)
-
-
 def response_rates(
     table: pd.DataFrame,
     overall: Mapping[str, Any] | None = None,
     *,
-    conf_level: float = 0.95,
     overall_label: str = "All patients",
 ) -> pd.DataFrame:
-    """Response rate per arm and row, with exact confidence limits.
+    """Response rate per arm and row, with exact confidence limits, read from the table.
 
     Parameters
     ----------
     table : DataFrame
-        A binary subgroup table (``n_treatment, n_control,
-        responders_treatment, responders_control`` per level).
+        A binary subgroup table: counts ``n_*``, ``responders_*`` and rates
+        ``rate_treatment``, ``rate_treatment_lower``, ``rate_treatment_upper``
+        (and the same for control) per level.
     overall : mapping, optional
-        The overall counts (same keys); gives the "All patients" rows.
-    conf_level : float
+        The overall values (same keys); gives the "All patients" rows.
     overall_label : str
 
     Returns
@@ -84,19 +71,35 @@ def response_rates(
     >>> import pandas as pd
     >>> table = pd.DataFrame({"subgroup": ["hr"], "level": ["positive"],
     ...     "n_treatment": [50], "n_control": [50],
-    ...     "responders_treatment": [20], "responders_control": [10]})
+    ...     "responders_treatment": [20], "responders_control": [10],
+    ...     "rate_treatment": [0.4], "rate_treatment_lower": [0.26],
+    ...     "rate_treatment_upper": [0.55], "rate_control": [0.2],
+    ...     "rate_control_lower": [0.1], "rate_control_upper": [0.34]})
     >>> response_rates(table)["rate"].dropna().tolist()
     [0.4, 0.2]
     """
     records = []
     rows = forest_rows(table, overall, effect="or", overall_label=overall_label)
+    by_level = table.set_index(["subgroup", "level"]) if len(table) else None
     for index, row in enumerate(rows):
+        if row.kind == "overall":
+            source = overall
+        elif row.kind == "level":
+            source = by_level.loc[(row.subgroup, row.level)]
+        else:
+            source = None
         for arm, n, responders in (
-            ("treatment", _number(row.n_treatment), _number(row.count_treatment)),
-            ("control", _number(row.n_control), _number(row.count_control)),
-        ):  # a suppressed count ("<5") has no rate: NaN
-            lower, upper = _clopper_pearson(responders, n, conf_level)
-            rate = responders / n if math.isfinite(n) and n > 0 else math.nan
+            ("treatment", row.n_treatment, row.count_treatment),
+            ("control", row.n_control, row.count_control),
+        ):
+            rate, lower, upper = (
+                (math.nan,) * 3
+                if source is None
+                else tuple(
+                    _number(source.get(f"rate_{arm}{suffix}", math.nan))
+                    for suffix in ("", "_lower", "_upper")
+                )
+            )
             records.append(
                 (
                     index,
@@ -233,7 +236,7 @@ def response_from_result(result: Any, **kwargs: Any) -> Figure:
     Figure
     """
     conf_level = getattr(result, "conf_level", 0.95)
-    rates = response_rates(result.table, result.overall, conf_level=conf_level)
+    rates = response_rates(result.table, result.overall)
     options: dict[str, Any] = {
         "treatment_label": str(result.treatment_label),
         "control_label": str(result.control_label),

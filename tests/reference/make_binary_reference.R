@@ -31,6 +31,12 @@ level_row <- function(rows) {
               responders_treatment = sum(y[t == 1]), responders_control = sum(y[t == 0]))
   pt <- mean(y[t == 1]); pc <- mean(y[t == 0])
   se <- sqrt(pt * (1 - pt) / sum(t == 1) + pc * (1 - pc) / sum(t == 0))
+  for (arm in c("treatment", "control")) {
+    k <- if (arm == "treatment") 1 else 0
+    ci <- binom.test(sum(y[t == k]), sum(t == k))$conf.int
+    out[[paste0("rate_", arm, "_lower")]] <- ci[1]
+    out[[paste0("rate_", arm, "_upper")]] <- ci[2]
+  }
   out$rd <- pt - pc; out$rd_lower <- pt - pc - qnorm(.975) * se
   out$rd_upper <- pt - pc + qnorm(.975) * se
   cells <- c(sum(y[t == 1]), sum(1 - y[t == 1]), sum(y[t == 0]), sum(1 - y[t == 0]))
