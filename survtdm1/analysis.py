@@ -149,7 +149,7 @@ def analyze(plan) -> AnalysisResult:
     result = subgroup_analysis(
         cohort,
         list(plan.subgroups),
-        endpoint_name=c.get("endpoint_name") if "time" in c else None,
+        endpoint_name=c.get("endpoint_name"),
         **plan.analysis,
     )
     return AnalysisResult(plan, cohort, result)

@@ -197,7 +197,13 @@ def _interaction_tests(response, treated, codes, split: Stratification) -> dict:
 
 
 def binary_subgroup_analysis(
-    cohort: Cohort, specs, *, conf_level: float, multiplicity: str, firth: str = "auto"
+    cohort: Cohort,
+    specs,
+    *,
+    conf_level: float,
+    multiplicity: str,
+    firth: str = "auto",
+    endpoint_name: str | None = None,
 ):
     """The subgroup battery for a binary endpoint; see :func:`subgroup_analysis`."""
     from .subgroups import SubgroupResult, level_table, warn_notes
@@ -232,4 +238,5 @@ def binary_subgroup_analysis(
         risk_times=(),
         conf_level=conf_level,
         warnings=levels.notes,
+        endpoint_name=endpoint_name or cohort.response,
     )

@@ -41,6 +41,7 @@ ul.warnings li { color: #8a4b00; }
 
 _CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 _COUNT_PREFIXES = ("n_", "events_", "responders_")
+ARMS = ("treatment", "control")
 
 
 def _escape(value: Any) -> str:
@@ -187,21 +188,106 @@ def figure_data_uri(figure: Any, *, dpi: float = 150, min_width_px: int = 800) -
     return f"data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode('ascii')}"
 
 
-def _overall_summary(result: Any) -> dict[str, Any]:
-    overall = dict(getattr(result, "overall", {}) or {})
+def _with_ci(estimate: Any, lower: Any, upper: Any, scale: float = 1.0, digits: int = 2) -> str:
+    """ "0.51 (0.40-0.66)"; "not reached" for a missing estimate, "NR" for a missing limit."""
+    if _is_missing(estimate) or isinstance(estimate, str):
+        return "not reached" if not isinstance(estimate, str) else estimate
+
+    def number(value: Any) -> str:
+        return "NR" if _is_missing(value) else f"{float(value) * scale:.{digits}f}"
+
+    low, high = number(lower), number(upper)
+    separator = " to " if low.startswith("-") or high.startswith("-") else "\u2013"
+    return f"{number(estimate)} ({low}{separator}{high})"
+
+
+def _p(value: Any) -> str:
+    return "" if _is_missing(value) else _format_p(float(value))
+
+
+def _triple(mapping: Mapping[str, Any], key: str) -> tuple[Any, Any, Any]:
+    return tuple(mapping.get(f"{key}{suffix}") for suffix in ("", "_lower", "_upper"))
+
+
+def _summary_rows(result: Any) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
+    """Per-arm rows (label, treatment, control) and effect rows (label, value)."""
+    overall = getattr(result, "overall", {}) or {}
+    unit = getattr(result, "time_unit", "")
+    landmark = getattr(result, "landmark", None)
+    tau = getattr(result, "rmst_tau", None)
     binary = getattr(result, "endpoint", "survival") == "binary"
-    effect = "or" if binary else "hr"
-    lead = {
-        "treatment": getattr(result, "treatment_label", ""),
-        "control": getattr(result, "control_label", ""),
-        "endpoint": getattr(result, "endpoint", ""),
-    }
-    if not binary:
-        lead["time_unit"] = getattr(result, "time_unit", "")
-    ordered = {
-        k: overall.pop(k) for k in (effect, f"{effect}_lower", f"{effect}_upper") if k in overall
-    }
-    return {**lead, **ordered, **overall}
+    count = "responders" if binary else "events"
+    arm_rows = [
+        (label, *(format_value(overall.get(f"{key}_{arm}"), "n") for arm in ARMS))
+        for label, key in (("Patients", "n"), (count.capitalize(), count))
+    ]
+    effects: list[tuple[str, str]] = []
+    if binary:
+        rates = [_with_ci(*_triple(overall, f"rate_{arm}"), 100, 1) for arm in ARMS]
+        arm_rows.append(("Response rate, % (95% CI)", *rates))
+        effects += [
+            ("Odds ratio (95% CI)", _with_ci(*_triple(overall, "or"))),
+            ("p (Wald)", _p(overall.get("p_value"))),
+            ("Rate difference, % points (95% CI)", _with_ci(*_triple(overall, "rd"), 100, 1)),
+        ]
+        return arm_rows, effects
+
+    arms = [overall.get(arm) or {} for arm in ARMS]
+    medians = [_with_ci(*_triple(a, "median"), digits=1) for a in arms]
+    arm_rows.append((f"Median, {unit} (95% CI)", *medians))
+    if landmark is not None:
+        rates = [_with_ci(*_triple(a, "landmark"), 100, 1) for a in arms]
+        arm_rows.append((f"Event-free at {landmark:g} {unit}, % (95% CI)", *rates))
+    if tau is not None:
+        rmst = [
+            "" if _is_missing(a.get("rmst")) else f"{a['rmst']:.2f} ({a['rmst_se']:.2f})"
+            for a in arms
+        ]
+        arm_rows.append((f"RMST to {tau:g} {unit} (SE)", *rmst))
+    effects += [
+        ("Hazard ratio (95% CI)", _with_ci(*_triple(overall, "hr"))),
+        ("p (Wald)", _p(overall.get("p_value"))),
+        ("p (log-rank)", _p(overall.get("p_logrank"))),
+        ("Proportional hazards, p (cox.zph)", _p(overall.get("p_ph"))),
+    ]
+    stratified = overall.get("stratified")
+    if stratified:
+        strata = ", ".join(str(s) for s in stratified.get("strata", ()))
+        p_values = f"{_p(stratified.get('p_value'))} / {_p(stratified.get('p_logrank'))}"
+        effects += [
+            (f"Stratified HR (95% CI), strata: {strata}", _with_ci(*_triple(stratified, "hr"))),
+            ("Stratified p (Wald / log-rank)", p_values),
+        ]
+    if landmark is not None:
+        difference = _with_ci(*_triple(overall, "landmark_difference"), 100, 1)
+        effects.append((f"Difference at {landmark:g} {unit}, % points (95% CI)", difference))
+    if tau is not None:
+        difference = _with_ci(*_triple(overall, "rmst_difference"))
+        effects.append((f"RMST difference to {tau:g} {unit} (95% CI)", difference))
+    return arm_rows, effects
+
+
+def _overall_html(result: Any) -> str:
+    arm_rows, effects = _summary_rows(result)
+    treatment = _escape(getattr(result, "treatment_label", "treatment"))
+    control = _escape(getattr(result, "control_label", "control"))
+    head = (
+        f'<tr><th class="text"></th><th class="num">{treatment}</th>'
+        f'<th class="num">{control}</th></tr>'
+    )
+    body = "".join(
+        f'<tr><th class="text">{_escape(label)}</th><td class="num">{_escape(t)}</td>'
+        f'<td class="num">{_escape(c)}</td></tr>'
+        for label, t, c in arm_rows
+    )
+    effect_body = "".join(
+        f'<tr><th class="text">{_escape(label)}</th><td class="num">{_escape(value)}</td></tr>'
+        for label, value in effects
+    )
+    return (
+        f"<table><thead>{head}</thead><tbody>{body}</tbody></table>"
+        f"<h3>Treatment effect, all patients</h3><table><tbody>{effect_body}</tbody></table>"
+    )
 
 
 def render_report(
@@ -257,13 +343,14 @@ def render_report(
     ]
     treatment = getattr(result, "treatment_label", "")
     control = getattr(result, "control_label", "")
+    endpoint = getattr(result, "endpoint_name", None) or getattr(result, "endpoint", "")
     parts.append(
         f'<p class="subtitle">{_escape(treatment)} vs {_escape(control)} &middot; '
-        f"endpoint: {_escape(getattr(result, 'endpoint', ''))}</p>"
+        f"endpoint: {_escape(endpoint)}</p>"
     )
 
     parts.append("<h2>Overall</h2>")
-    parts.append(_key_value_html(_overall_summary(result)))
+    parts.append(_overall_html(result))
 
     if figures:
         parts.append("<h2>Figures</h2>")

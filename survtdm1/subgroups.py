@@ -93,6 +93,8 @@ class SubgroupResult:
     warnings : tuple of str
     endpoint_name : str or None
         Display name of the endpoint (e.g. "IDFS"), for figures.
+    landmark, rmst_tau : float or None
+        The landmark time and RMST horizon asked for.
     """
 
     table: pd.DataFrame
@@ -109,6 +111,8 @@ class SubgroupResult:
     conf_level: float = 0.95
     warnings: tuple[str, ...] = field(default=())
     endpoint_name: str | None = None
+    landmark: float | None = None
+    rmst_tau: float | None = None
 
     def summary(self) -> pd.DataFrame:
         """The subgroup table (a copy)."""
@@ -264,7 +268,12 @@ def subgroup_analysis(
         from .binary import binary_subgroup_analysis
 
         return binary_subgroup_analysis(
-            cohort, specs, conf_level=conf_level, multiplicity=multiplicity, firth=firth
+            cohort,
+            specs,
+            conf_level=conf_level,
+            multiplicity=multiplicity,
+            firth=firth,
+            endpoint_name=endpoint_name,
         )
 
     data = cox.SortedSurvival.from_arrays(cohort.times, cohort.events)
@@ -303,6 +312,8 @@ def subgroup_analysis(
         conf_level=conf_level,
         warnings=levels.notes,
         endpoint_name=endpoint_name or guess_endpoint_name(cohort.time),
+        landmark=landmark,
+        rmst_tau=rmst_tau,
     )
 
 

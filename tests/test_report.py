@@ -51,7 +51,7 @@ def _result(label: str = SCRIPT) -> SimpleNamespace:
             "hr_upper": 0.64,
             "p_value": 1e-7,
             "p_logrank": 2e-8,
-            "treatment": {"median": float("nan"), "rmst": 52.123456},
+            "treatment": {"median": float("nan"), "rmst": 52.123456, "rmst_se": 0.31},
         },
         exclusions=pd.DataFrame({"reason": ["other arm", f"missing {label}"], "n": [12, 3]}),
         warnings=(f"{label} = >=65: No events: HR not estimable",),
@@ -59,6 +59,7 @@ def _result(label: str = SCRIPT) -> SimpleNamespace:
         control_label=label,
         endpoint="survival",
         time_unit="months",
+        rmst_tau=60.0,
     )
 
 
@@ -111,7 +112,8 @@ def test_sections_and_rounding(report):
         assert f"<h2>{heading}</h2>" in report
     assert "0.51" in report and "0.512345" not in report  # rounded for display only
     assert "0.50" in report and "0.501234" not in report
-    assert "52.12" in report and "52.123456" not in report
+    assert "52.12 (0.31)" in report and "52.123456" not in report
+    assert "not reached" in report  # a median that is not reached says so
     assert "&lt;0.001" in report  # p-values
     assert ">12<" in report and ">3<" in report  # exclusions ledger counts
     assert "No events: HR not estimable" in report
