@@ -2,7 +2,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench reference clean
+.PHONY: demo test lint bench notebooks reference clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +29,13 @@ lint: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/run.py
 
+notebooks: $(VENV)/.installed-test
+	$(BIN)/python tests/test_notebooks.py
+
 reference:
 	Rscript tests/reference/make_reference.R
+	Rscript tests/reference/make_binary_reference.R
+	Rscript tests/reference/make_continuous_reference.R
 
 clean:
 	rm -rf $(VENV) build *.egg-info survtdm1-demo

@@ -39,16 +39,25 @@ def _warning_output(cell) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[path.stem for path in NOTEBOOKS])
-def test_notebook_runs_clean(path: Path):
+def execute(path: Path):
+    """Run a notebook top to bottom in memory (cwd notebooks/) and return it."""
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(
         notebook,
         timeout=CELL_TIMEOUT,
         kernel_name="python3",
+        record_timing=False,  # stored notebooks stay free of timestamps
         resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
     )
     client.execute()  # raises CellExecutionError on the first failing cell
+    for cell in notebook.cells:
+        cell.metadata.pop("execution", None)
+    return notebook
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[path.stem for path in NOTEBOOKS])
+def test_notebook_runs_clean(path: Path):
+    notebook = execute(path)
     warned = {
         index: text
         for index, cell in enumerate(notebook.cells)
@@ -56,3 +65,9 @@ def test_notebook_runs_clean(path: Path):
         for text in _warning_output(cell)
     }
     assert not warned, f"{path.name} prints warnings: {warned}"
+
+
+if __name__ == "__main__":  # `make notebooks`: store the notebooks with fresh outputs
+    for path in NOTEBOOKS:
+        nbformat.write(execute(path), path)
+        print(f"executed and saved {path.name}")
