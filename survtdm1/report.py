@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .plots.forest import format_p  # one rule for p-values in figures and report
+
 __all__ = ["figure_data_uri", "render_report", "table_html"]
 
 _CSS = """
@@ -57,18 +59,12 @@ def _is_missing(value: Any) -> bool:
         return False
 
 
-def _format_p(value: float) -> str:
-    if value < 0.001:
-        return "<0.001"
-    return f"{value:.3f}"
-
-
 def format_value(value: Any, name: str = "") -> str:
     """A value rounded for display (escaped text is produced by the callers).
 
-    p-values (names starting with ``p_`` or equal to ``p_value``) as "<0.001" or
-    three decimals; counts as integers; other numbers with two decimals;
-    missing values as an empty string.
+    p-values (names starting with ``p_`` or equal to ``p_value``) as the
+    figures show them (``plots.forest.format_p``); counts as integers; other
+    numbers with two decimals; missing values as an empty string.
 
     Examples
     --------
@@ -89,7 +85,7 @@ def format_value(value: Any, name: str = "") -> str:
             return str(number)
         base = name.rsplit(".", 1)[-1]
         if base.startswith("p_") or base == "p":
-            return _format_p(number)
+            return format_p(number)
         if base.startswith(_COUNT_PREFIXES) or base == "n" and number.is_integer():
             return f"{number:.0f}"
         if abs(number) >= 1000:
@@ -202,7 +198,7 @@ def _with_ci(estimate: Any, lower: Any, upper: Any, scale: float = 1.0, digits: 
 
 
 def _p(value: Any) -> str:
-    return "" if _is_missing(value) else _format_p(float(value))
+    return "" if _is_missing(value) else format_p(float(value))
 
 
 def _triple(mapping: Mapping[str, Any], key: str) -> tuple[Any, Any, Any]:
@@ -212,6 +208,7 @@ def _triple(mapping: Mapping[str, Any], key: str) -> tuple[Any, Any, Any]:
 def _summary_rows(result: Any) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
     """Per-arm rows (label, treatment, control) and effect rows (label, value)."""
     overall = getattr(result, "overall", {}) or {}
+    ci = f"{getattr(result, 'conf_level', 0.95) * 100:g}% CI"
     unit = getattr(result, "time_unit", "")
     landmark = getattr(result, "landmark", None)
     tau = getattr(result, "rmst_tau", None)
@@ -224,20 +221,20 @@ def _summary_rows(result: Any) -> tuple[list[tuple[str, str, str]], list[tuple[s
     effects: list[tuple[str, str]] = []
     if binary:
         rates = [_with_ci(*_triple(overall, f"rate_{arm}"), 100, 1) for arm in ARMS]
-        arm_rows.append(("Response rate, % (95% CI)", *rates))
+        arm_rows.append((f"Response rate, % ({ci})", *rates))
         effects += [
-            ("Odds ratio (95% CI)", _with_ci(*_triple(overall, "or"))),
+            (f"Odds ratio ({ci})", _with_ci(*_triple(overall, "or"))),
             ("p (Wald)", _p(overall.get("p_value"))),
-            ("Rate difference, % points (95% CI)", _with_ci(*_triple(overall, "rd"), 100, 1)),
+            (f"Rate difference, % points ({ci})", _with_ci(*_triple(overall, "rd"), 100, 1)),
         ]
         return arm_rows, effects
 
     arms = [overall.get(arm) or {} for arm in ARMS]
     medians = [_with_ci(*_triple(a, "median"), digits=1) for a in arms]
-    arm_rows.append((f"Median, {unit} (95% CI)", *medians))
+    arm_rows.append((f"Median, {unit} ({ci})", *medians))
     if landmark is not None:
         rates = [_with_ci(*_triple(a, "landmark"), 100, 1) for a in arms]
-        arm_rows.append((f"Event-free at {landmark:g} {unit}, % (95% CI)", *rates))
+        arm_rows.append((f"Event-free at {landmark:g} {unit}, % ({ci})", *rates))
     if tau is not None:
         rmst = [
             "" if _is_missing(a.get("rmst")) else f"{a['rmst']:.2f} ({a['rmst_se']:.2f})"
@@ -245,7 +242,7 @@ def _summary_rows(result: Any) -> tuple[list[tuple[str, str, str]], list[tuple[s
         ]
         arm_rows.append((f"RMST to {tau:g} {unit} (SE)", *rmst))
     effects += [
-        ("Hazard ratio (95% CI)", _with_ci(*_triple(overall, "hr"))),
+        (f"Hazard ratio ({ci})", _with_ci(*_triple(overall, "hr"))),
         ("p (Wald)", _p(overall.get("p_value"))),
         ("p (log-rank)", _p(overall.get("p_logrank"))),
         ("Proportional hazards, p (cox.zph)", _p(overall.get("p_ph"))),
@@ -255,15 +252,15 @@ def _summary_rows(result: Any) -> tuple[list[tuple[str, str, str]], list[tuple[s
         strata = ", ".join(str(s) for s in stratified.get("strata", ()))
         p_values = f"{_p(stratified.get('p_value'))} / {_p(stratified.get('p_logrank'))}"
         effects += [
-            (f"Stratified HR (95% CI), strata: {strata}", _with_ci(*_triple(stratified, "hr"))),
+            (f"Stratified HR ({ci}), strata: {strata}", _with_ci(*_triple(stratified, "hr"))),
             ("Stratified p (Wald / log-rank)", p_values),
         ]
     if landmark is not None:
         difference = _with_ci(*_triple(overall, "landmark_difference"), 100, 1)
-        effects.append((f"Difference at {landmark:g} {unit}, % points (95% CI)", difference))
+        effects.append((f"Difference at {landmark:g} {unit}, % points ({ci})", difference))
     if tau is not None:
         difference = _with_ci(*_triple(overall, "rmst_difference"))
-        effects.append((f"RMST difference to {tau:g} {unit} (95% CI)", difference))
+        effects.append((f"RMST difference to {tau:g} {unit} ({ci})", difference))
     return arm_rows, effects
 
 

@@ -145,3 +145,14 @@ def test_value_formatting_and_table():
     assert format_value(None) == ""
     html_text = table_html(pd.DataFrame({"level": ["<50"], "hr": [0.456]}))
     assert "&lt;50" in html_text and "0.46" in html_text
+
+
+def test_interval_labels_follow_conf_level(small_frame):
+    import survtdm1 as st
+
+    cohort = st.load_cohort(
+        small_frame, arm="arm", treatment="A", control="B", time="months", event="event"
+    )
+    result = st.subgroup_analysis(cohort, [], conf_level=0.9, landmark=12, rmst_tau=24)
+    page = render_report(result, title="t")
+    assert "90% CI" in page and "95% CI" not in page
