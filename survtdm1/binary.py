@@ -18,6 +18,7 @@ from scipy import stats
 from .cohort import Cohort
 from .firth import firth_logistic
 from .stratify import Stratification
+from .subgroups import estimable_columns
 
 BINARY_COLUMNS = [
     "subgroup",
@@ -176,15 +177,21 @@ def _interaction_tests(response, treated, codes, split: Stratification) -> dict:
         return out
     dummies = (level[:, None] == present[None, 1:]).astype(float)
     main = np.column_stack([t, dummies])
+    interactions = t[:, None] * dummies
+    # a level holding one arm only: its interaction term is aliased (NA in R)
+    interactions = interactions[:, estimable_columns(main, interactions)]
+    df = interactions.shape[1]
+    if df == 0:
+        return out
     reduced = _logistic(y, main)
-    full = _logistic(y, np.column_stack([main, t[:, None] * dummies]))
+    full = _logistic(y, np.column_stack([main, interactions]))
     if reduced is None or full is None:
         return out
-    df = present.size - 1
     chisq = max(2 * (full.llf - reduced.llf), 0.0)
     out["p_interaction"] = float(stats.chi2.sf(chisq, df))
     if not _separated(full):
-        idx = np.arange(2 + df, 2 + 2 * df)  # after the constant, treatment and main effects
+        start = 1 + main.shape[1]  # after the constant, treatment and main effects
+        idx = np.arange(start, start + df)
         coef = full.params[idx]
         var = full.cov_params()[np.ix_(idx, idx)]
         out["p_interaction_wald"] = float(stats.chi2.sf(coef @ np.linalg.solve(var, coef), df))

@@ -267,6 +267,21 @@ def subgroup_analysis(
     if cohort.endpoint == "binary":
         from .binary import binary_subgroup_analysis
 
+        survival_only = {
+            "strata": strata is not None,
+            "landmark": landmark is not None,
+            "rmst_tau": rmst_tau is not None,
+            "risk_times": risk_times is not None,
+            "ties": ties != "efron",
+            "conf_type": conf_type != "log-log",
+        }
+        asked = [name for name, given in survival_only.items() if given]
+        if asked:
+            raise PlanError(
+                f"{', '.join(asked)} apply to a survival endpoint, not to the binary "
+                f"response {cohort.response!r}"
+            )
+
         return binary_subgroup_analysis(
             cohort,
             specs,

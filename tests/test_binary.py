@@ -38,9 +38,17 @@ def result():
         response="pcr",
         id="patient_id",
     )
-    specs = [{"column": "pik3ca"}, {"column": "her2_mrna", "quantiles": [0.5]}, {"column": "grade"}]
-    with pytest.warns(SeparationWarning, match=r"grade = 4: Firth-penalised OR \(only responders"):
-        return st.subgroup_analysis(cohort, specs)
+    specs = [
+        {"column": "pik3ca"},
+        {"column": "her2_mrna", "quantiles": [0.5]},
+        {"column": "grade"},
+        {"column": "site"},  # level "west" holds one arm: its interaction term is aliased
+    ]
+    with pytest.warns(SeparationWarning) as caught:
+        result = st.subgroup_analysis(cohort, specs)
+    assert [str(w.message).split(":")[0] for w in caught] == ["grade = 4", "site = west"]
+    assert "Firth-penalised OR (only responders" in str(caught[0].message)
+    return result
 
 
 def _close(ours, theirs, rel=1e-6):
@@ -68,7 +76,9 @@ def test_rows_match_r(result, expected):
             "rate_control_lower", "rate_control_upper",
         ):  # fmt: skip
             assert _close(ours[key], theirs[key]), (ours["subgroup"], ours["level"], key)
-        if theirs["degenerate"]:  # Firth fallback; its numbers are checked in test_firth.py
+        if theirs["degenerate"] and ours["n_control"] == 0:
+            assert ours["note"] == "no patients in the TCH+P arm"
+        elif theirs["degenerate"]:  # Firth fallback; its numbers are checked in test_firth.py
             assert ours["note"].startswith("Firth-penalised OR (only responders")
             assert ours["or_lower"] < ours["or"] < ours["or_upper"]
         else:
@@ -99,3 +109,16 @@ def test_firth_never_leaves_separated_levels_empty():
     row = result.table.set_index("level").loc["4"]
     assert math.isnan(row["or"])
     assert row["note"] == "only responders in the T-DM1+P arm: OR not estimable"
+
+
+def test_survival_options_are_refused_for_a_binary_endpoint():
+    cohort = st.load_cohort(
+        REFERENCE / "data" / "binary_cohort.csv",
+        arm="arm",
+        treatment="T-DM1+P",
+        control="TCH+P",
+        response="pcr",
+    )
+    for option in ({"strata": ["site"]}, {"landmark": 12}, {"ties": "breslow"}):
+        with pytest.raises(st.PlanError, match="survival endpoint"):
+            st.subgroup_analysis(cohort, [], **option)
