@@ -67,8 +67,25 @@ def cmd_simulate(args) -> int:
     return 0
 
 
+def _seed(text: str) -> int:
+    try:
+        seed = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if seed < 0:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer, not {seed}")
+    return seed
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (exit status 2), like every other bad input."""
+
+    def error(self, message: str):
+        self.exit(EXIT_INPUT, f"survtdm1: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="survtdm1",
         description="Biomarker-stratified survival analysis of clinical trial cohorts.",
     )
@@ -88,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     simulate = commands.add_parser("simulate", help="write a synthetic trial cohort")
     simulate.add_argument("trial", choices=["katherine", "emilia", "kristine"])
-    simulate.add_argument("--seed", type=int, required=True)
+    simulate.add_argument("--seed", type=_seed, required=True, help="non-negative integer")
     simulate.add_argument("--out", required=True, help="CSV file to write")
     simulate.add_argument("--quiet", action="store_true")
     simulate.set_defaults(run=cmd_simulate)
@@ -106,8 +123,9 @@ def main(argv=None) -> int:
         except SurvTDM1Error as err:
             print(f"survtdm1: error: {_one_line(err)}", file=sys.stderr)
             return EXIT_INPUT
-        except (ValueError, TypeError, KeyError, OSError, UnicodeError) as err:
-            print(f"survtdm1: error: {type(err).__name__}: {_one_line(err)}", file=sys.stderr)
+        except OSError as err:  # a file that cannot be read or written
+            where = f"{err.filename}: " if getattr(err, "filename", None) else ""
+            print(f"survtdm1: error: {where}{err.strerror or _one_line(err)}", file=sys.stderr)
             return EXIT_INPUT
         except Exception as err:  # noqa: BLE001 - one line, never a traceback
             print(

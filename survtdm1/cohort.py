@@ -9,6 +9,7 @@ errors naming the file, the column and example rows, never silent drops.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -138,6 +139,8 @@ def _read_source(source, arm: str) -> tuple[pd.DataFrame, str, str]:
         digest = hashlib.sha256(pd.util.hash_pandas_object(source, index=False).values).hexdigest()
         return source.reset_index(drop=True), "<DataFrame>", digest
     path = Path(source)
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not a data file")
     if not path.is_file():
         raise InputError(f"{path}: file not found")
     raw = path.read_bytes()
@@ -164,11 +167,14 @@ def _read_source(source, arm: str) -> tuple[pd.DataFrame, str, str]:
 
 
 def _read_csv(path: Path, arm: str) -> pd.DataFrame:
-    header = pd.read_csv(path, nrows=0, encoding="utf-8")
-    names = [str(c) for c in header.columns]
-    mangled = [c for c in names if "." in c and c.rsplit(".", 1)[0] in names]
-    if mangled or len(set(names)) != len(names):
-        raise InputError(f"{path}: duplicated column names in the header")
+    with open(path, encoding="utf-8", newline="") as handle:
+        names = next(csv.reader(handle), [])
+    if not names:
+        raise InputError(f"{path}: empty file (no header line)")
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        # pandas would silently rename them "x.1", "x.2"
+        raise InputError(f"{path}: duplicated column names in the header: {repeated}")
     frame = pd.read_csv(path, encoding="utf-8")
     if arm in names:
         # the arm column is kept as written, so that "01", "2.0" or "NA" (an arm

@@ -86,6 +86,8 @@ def read_plan(plan) -> Plan:
     if isinstance(plan, dict):
         return _check(plan, base=Path.cwd(), source="<dict>", text="")
     path = Path(plan)
+    if path.is_dir():
+        raise PlanError(f"{path}: is a folder, not a plan file")
     if not path.is_file():
         raise PlanError(f"{path}: plan file not found")
     try:

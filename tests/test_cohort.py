@@ -140,6 +140,17 @@ def test_duplicated_column_names(tmp_path):
         st.load_cohort(path, **ARGS)
 
 
+def test_names_like_pandas_renamed_duplicates_are_fine(tmp_path):
+    path = _write(tmp_path, "months,event,arm,dose,dose.2\n1,1,A,1,2\n2,0,B,3,4\n")
+    assert list(st.load_cohort(path, **ARGS).data.columns[:5]) == [
+        "months",
+        "event",
+        "arm",
+        "dose",
+        "dose.2",
+    ]
+
+
 def test_non_utf8_file(tmp_path):
     path = tmp_path / "d.csv"
     path.write_bytes(b"months,event,arm\n1,1,\xff\xfe\n")
