@@ -25,6 +25,8 @@ from functools import cached_property
 import numpy as np
 from scipy import special
 
+from .km import kaplan_meier
+
 TIES = ("efron", "breslow")
 _MAX_ITER = 50
 _TOL = 1e-9
@@ -466,16 +468,7 @@ def cox_zph(data: SortedSurvival, X: np.ndarray, fit: CoxFit, *, ties: str = "ef
 
 def _km_transform(time: np.ndarray, event: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """``1 - S(t-)`` of the pooled Kaplan-Meier curve at the times of ``rows``."""
-    if np.all(time[1:] >= time[:-1]):  # unstratified rows are already sorted
-        t_sorted, e_sorted = time, event
-    else:
-        order = np.argsort(time, kind="stable")
-        t_sorted, e_sorted = time[order], event[order]
-    n = t_sorted.shape[0]
-    first = np.flatnonzero(np.diff(t_sorted, prepend=-np.inf) != 0)
-    deaths = np.add.reduceat(e_sorted.astype(float), first)
-    surv = np.cumprod(1.0 - deaths / (n - first))
-    before = np.concatenate([[1.0], surv])
+    curve = kaplan_meier(time, event)
+    before = np.concatenate([[1.0], curve.surv])
     # count of distinct times strictly below each row's time
-    idx = np.searchsorted(t_sorted[first], time[rows], side="left")
-    return 1.0 - before[idx]
+    return 1.0 - before[np.searchsorted(curve.time, time[rows], side="left")]
