@@ -20,7 +20,10 @@ so the permutation test fits all windows of all permutations at once with
 
 from __future__ import annotations
 
+import html
 import math
+import numbers
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,10 +34,10 @@ from scipy.interpolate import BSpline
 from tqdm import tqdm  # plain bars: tqdm.auto needs ipywidgets in Jupyter
 
 from . import km
-from .cohort import Cohort
-from .cox import SortedSurvival, cox_fit, lr_test, wald_test
+from .cohort import Cohort, describe_rows
+from .cox import TIES, SortedSurvival, cox_fit, lr_test, wald_test
 from .cox_batch import cell_risk_sets, cox_fit_cells
-from .exceptions import InputError
+from .exceptions import InputError, PlanError
 
 __all__ = [
     "DEFAULT_WINDOWS",
@@ -53,6 +56,72 @@ DEFAULT_WINDOW_FRACTION = 0.25
 _ARM_DESIGN = np.array([[0.0], [1.0]])
 _PERMUTATION_CHUNK = 100
 NAN = float("nan")
+#: Columns that load_cohort adds to ``Cohort.data``, not shown in messages.
+_INTERNAL_COLUMNS = frozenset({"_arm_label", "_event", "_response"})
+
+
+# --------------------------------------------------------------------------------------
+# Checks of the keyword options (also used by survtdm1.power)
+# --------------------------------------------------------------------------------------
+
+
+def _is_integer(value) -> bool:
+    """An int or numpy integer, not a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool | np.bool_)
+
+
+def _integer_option(where: str, name: str, value, minimum: int, maximum=None, why="") -> int:
+    """``value`` as an int, or PlanError unless an integer in [minimum, maximum]."""
+    if not _is_integer(value) or value < minimum or (maximum is not None and value > maximum):
+        bounds = (
+            f"between {minimum} and {maximum}{why}"
+            if maximum is not None
+            else (f"of at least {minimum}")
+        )
+        raise PlanError(f"{where}: {name} must be an integer {bounds}, not {value!r}")
+    return int(value)
+
+
+def _number_option(where: str, name: str, value, valid, requirement: str) -> float:
+    """``value`` as a float, or PlanError unless a finite real number with ``valid(value)``."""
+    if (
+        isinstance(value, bool | np.bool_)
+        or not isinstance(value, numbers.Real)
+        or not math.isfinite(value)
+        or not valid(float(value))
+    ):
+        raise PlanError(f"{where}: {name} must be {requirement}, not {value!r}")
+    return float(value)
+
+
+def _conf_level_option(where: str, conf_level) -> float:
+    return _number_option(
+        where, "conf_level", conf_level, lambda v: 0.0 < v < 1.0, "a number between 0 and 1"
+    )
+
+
+def _seed_option(where: str, seed) -> None:
+    if seed is None or isinstance(seed, np.random.Generator):
+        return
+    if not _is_integer(seed) or seed < 0:
+        raise PlanError(
+            f"{where}: seed must be None, a non-negative integer or a numpy.random.Generator, "
+            f"not {seed!r}"
+        )
+
+
+def _jobs_option(where: str, n_jobs) -> int:
+    if not _is_integer(n_jobs) or n_jobs == 0:
+        raise PlanError(
+            f"{where}: n_jobs must be a non-zero integer (-1: all processors), not {n_jobs!r}"
+        )
+    return int(n_jobs)
+
+
+def _ties_option(where: str, ties) -> str:
+    if not isinstance(ties, str) or ties not in TIES:
+        raise PlanError(f"{where}: ties must be one of {', '.join(TIES)}, not {ties!r}")
+    return ties
 
 
 # --------------------------------------------------------------------------------------
@@ -68,8 +137,9 @@ def default_windows(n: int, window_size: int | None = None, overlap: int | None 
     i.e. a step of ``ceil((n - window_size) / 9)`` patients between window
     starts. For n = 1,486 (KATHERINE) that is 372 patients per window,
     consecutive windows sharing 248 of them, 10 windows. R ``stepp`` has no
-    default: its ``stepp.win(r1, r2)`` takes ``r2`` (window size) and ``r1``
-    (patients in common), the same two numbers.
+    default either; its ``stepp.win(r1, r2)`` numbers are not these two (``r2``
+    is the *minimum* window size, ``r1`` the *largest* number of patients
+    consecutive windows may share), see :func:`stepp`.
 
     >>> default_windows(1486)
     (372, 248)
@@ -184,8 +254,9 @@ class SteppResult:
 
     def _repr_html_(self) -> str:
         head = (
-            f"<p><b>STEPP</b> of {self.treatment_label} vs {self.control_label} "
-            f"along <code>{self.biomarker}</code></p>"
+            f"<p><b>STEPP</b> of {html.escape(str(self.treatment_label))} vs "
+            f"{html.escape(str(self.control_label))} "
+            f"along <code>{html.escape(str(self.biomarker))}</code></p>"
         )
         return (
             head
@@ -200,23 +271,33 @@ class SteppResult:
         return stepp_plot(self, ax=ax, **kwargs)
 
 
-def _biomarker_values(cohort: Cohort, biomarker: str) -> np.ndarray:
+def _biomarker_values(cohort: Cohort, biomarker: str, where: str) -> np.ndarray:
+    """The biomarker column as floats (NaN where missing); InputError naming the bad rows."""
     if cohort.endpoint != "survival":
-        raise InputError("stepp and effect_curve need a survival endpoint (time and event)")
-    if biomarker not in cohort.data.columns:
-        raise InputError(f"{cohort.source}: no column {biomarker!r}")
+        raise InputError(f"{where} needs a survival endpoint (time and event)")
+    columns = cohort.data.columns
+    if not isinstance(biomarker, Hashable) or biomarker not in columns:
+        shown = ", ".join([str(c) for c in columns if c not in _INTERNAL_COLUMNS][:20])
+        raise InputError(
+            f"{cohort.source}: biomarker column {biomarker!r} not found (columns: {shown})"
+        )
     column = cohort.data[biomarker]
     values = pd.to_numeric(column, errors="coerce")
-    bad = values.isna() & column.notna()
+    positions = cohort.data.index.to_numpy()  # 0-based rows of the source
+    bad = (values.isna() & column.notna()).to_numpy()
     if bad.any():
         example = column[bad].iloc[0]
         raise InputError(
-            f"{cohort.source}: column {biomarker!r} must be numeric; "
-            f"{int(bad.sum())} values are not, e.g. {example!r}"
+            f"{cohort.source}: biomarker column {biomarker!r} has non-numeric values at "
+            f"{describe_rows(positions[bad])} (e.g. {example!r})"
         )
     values = values.to_numpy(dtype=float)
-    if np.any(np.isinf(values)):
-        raise InputError(f"{cohort.source}: column {biomarker!r} has infinite values")
+    infinite = np.isinf(values)
+    if infinite.any():
+        raise InputError(
+            f"{cohort.source}: biomarker column {biomarker!r} has infinite values at "
+            f"{describe_rows(positions[infinite])}"
+        )
     return values
 
 
@@ -238,8 +319,8 @@ def _landmark_columns(time, event, treated, landmark: float, conf_level: float) 
     }
 
 
-def _window_row(time, event, treated, values, fit, b: int, conf_level, landmark) -> dict:
-    z = stats.norm.ppf(0.5 + conf_level / 2.0)
+def _window_row(time, event, treated, values, effect: dict, converged, conf_level, landmark):
+    """One window's counts and biomarker range, its ``effect`` (HR columns) and landmark."""
     row = {
         "n": int(time.shape[0]),
         "n_treatment": int((treated == 1).sum()),
@@ -250,18 +331,10 @@ def _window_row(time, event, treated, values, fit, b: int, conf_level, landmark)
         "biomarker_max": float(values.max()),
         "biomarker_median": float(np.median(values)),
     }
-    log_hr, se = float(fit.coef[b, 0]), float(fit.se[b, 0])
-    row.update(
-        hr=math.exp(log_hr) if fit.converged[b] else NAN,
-        hr_lower=math.exp(log_hr - z * se) if fit.converged[b] else NAN,
-        hr_upper=math.exp(log_hr + z * se) if fit.converged[b] else NAN,
-        p_value=float(2.0 * stats.norm.sf(abs(log_hr / se))) if fit.converged[b] else NAN,
-        log_hr=log_hr,
-        se_log_hr=se,
-    )
+    row.update(effect)
     if landmark is not None:
         row.update(_landmark_columns(time, event, treated, landmark, conf_level))
-    if not fit.converged[b]:
+    if not converged:
         arms = [
             name
             for name, count in (
@@ -276,6 +349,21 @@ def _window_row(time, event, treated, values, fit, b: int, conf_level, landmark)
     else:
         row["note"] = ""
     return row
+
+
+def _effects(fit, conf_level: float) -> list[dict]:
+    """Per fit of a one-covariate (arm) batch: HR, Wald CI and p, log HR and its SE.
+
+    NaN where the fit did not converge (``BatchCoxFit`` stores NaN there).
+    """
+    hr, lower, upper = fit.hazard_ratio(0, conf_level)
+    p_value = fit.wald_p()[:, 0]
+    columns = (hr, lower, upper, p_value, fit.coef[:, 0], fit.se[:, 0])
+    names = ("hr", "hr_lower", "hr_upper", "p_value", "log_hr", "se_log_hr")
+    return [
+        {name: float(column[b]) for name, column in zip(names, columns, strict=True)}
+        for b in range(fit.coef.shape[0])
+    ]
 
 
 def _max_deviation(log_hr: np.ndarray, log_hr_all: float) -> np.ndarray:
@@ -361,9 +449,10 @@ def stepp(
         backend) over chunks of 100 permutations; the result does not depend
         on it.
     landmark : float, optional
-        Also report each window's KM survival at this time per arm and their
-        difference with CI.
+        Also report each window's KM survival at this (positive) time per arm
+        and their difference with CI.
     conf_level : float
+        Between 0 and 1.
     ties : {"efron", "breslow"}
     progress : bool
         Show a progress bar over the permutations (tqdm).
@@ -372,8 +461,29 @@ def stepp(
     -------
     SteppResult
 
-    Equivalent R (windows and HRs): ``stepp.win(type = "sliding", r1 = overlap,
-    r2 = window_size)`` with ``coxph(Surv(time, event) ~ arm)`` in each window.
+    Raises
+    ------
+    InputError
+        The cohort has no survival endpoint, no column ``biomarker``, or the
+        column holds non-numeric or infinite values (the message names the
+        rows), or fewer than 4 patients have a known value.
+    PlanError
+        An option is out of range or of the wrong type (e.g. ``window_size``
+        larger than the patients with a known biomarker, ``conf_level``
+        outside (0, 1), a negative ``landmark`` or ``n_permutations``).
+
+    Notes
+    -----
+    Similar in spirit to the sliding windows of R ``stepp``
+    (``stepp.win(type = "sliding", r1, r2)``), but not the same windows: in R,
+    ``r2`` is the minimum number of patients per window and ``r1`` the largest
+    number shared by consecutive windows, and ``stepp.subpop`` generates the
+    windows with its own algorithm. Here window k nominally holds the patients
+    of ranks ``k * step`` to ``k * step + window_size - 1`` in biomarker order
+    (``step = window_size - overlap``), a last window ends at the largest
+    value, and each window is then widened to every row whose value lies in
+    its [min, max] range. The HRs are those of R
+    ``coxph(Surv(time, event) ~ arm)`` fitted on each window's rows.
 
     Examples
     --------
@@ -381,20 +491,32 @@ def stepp(
     >>> result.table[["window", "biomarker_median", "hr"]]  # doctest: +SKIP
     >>> result.p_value  # doctest: +SKIP
     """
-    values_all = _biomarker_values(cohort, biomarker)
+    n_permutations = _integer_option("stepp", "n_permutations", n_permutations, 0)
+    _seed_option("stepp", seed)
+    n_jobs = _jobs_option("stepp", n_jobs)
+    if landmark is not None:
+        landmark = _number_option(
+            "stepp", "landmark", landmark, lambda v: v > 0, "a positive finite number"
+        )
+    conf_level = _conf_level_option("stepp", conf_level)
+    ties = _ties_option("stepp", ties)
+    values_all = _biomarker_values(cohort, biomarker, "stepp")
     known = ~np.isnan(values_all)
     n_missing = int((~known).sum())
     values = values_all[known]
     n = int(values.shape[0])
     if n < 4:
-        raise InputError(f"stepp: only {n} patients with a known {biomarker!r}")
+        raise InputError(f"{cohort.source}: stepp: only {n} patients with a known {biomarker!r}")
+    known_text = f" (the patients with a known {biomarker!r})"
+    if window_size is not None:
+        window_size = _integer_option("stepp", "window_size", window_size, 2, n, known_text)
+    if overlap is not None:
+        overlap = _integer_option("stepp", "overlap", overlap, 0)
     window_size, overlap = default_windows(n, window_size, overlap)
-    if not 2 <= window_size <= n:
-        raise ValueError(f"window_size must be between 2 and {n}, not {window_size}")
-    if not 0 <= overlap < window_size:
-        raise ValueError(f"overlap must be between 0 and window_size - 1, not {overlap}")
-    if n_permutations < 0:
-        raise ValueError("n_permutations must be >= 0")
+    if overlap >= window_size:
+        raise PlanError(
+            f"stepp: overlap must be smaller than window_size ({window_size}), not {overlap}"
+        )
     time = cohort.times[known]
     event = cohort.events[known]
     treated = cohort.treated[known]
@@ -407,6 +529,7 @@ def stepp(
     fit = cox_fit_cells(
         cell_risk_sets(data.time, data.event, arm_sorted, masks, 2, ties=ties), _ARM_DESIGN
     )
+    effects = _effects(fit, conf_level)
     rows = []
     for w in range(len(ranges)):
         rows_w = in_window[w]
@@ -415,14 +538,16 @@ def stepp(
             event[rows_w],
             treated[rows_w],
             values[rows_w],
-            fit,
-            w,
+            effects[w],
+            fit.converged[w],
             conf_level,
             landmark,
         )
         rows.append({"window": w + 1, **row})
     table = pd.DataFrame(rows)
-    overall = _window_row(time, event, treated, values, fit, len(ranges), conf_level, landmark)
+    overall = _window_row(
+        time, event, treated, values, effects[-1], fit.converged[-1], conf_level, landmark
+    )
     log_hr_all = float(fit.coef[-1, 0])
     statistic = float(_max_deviation(table["log_hr"].to_numpy(dtype=float), log_hr_all))
 
@@ -461,7 +586,7 @@ def stepp(
         window_size=window_size,
         overlap=overlap,
         n_permutations=n_permutations,
-        seed=seed if isinstance(seed, int | None) else None,
+        seed=int(seed) if _is_integer(seed) else None,
         n_missing=n_missing,
         landmark=landmark,
         conf_level=conf_level,
@@ -519,6 +644,18 @@ def natural_spline_basis(
     basis, const = basis[:, 1:], const[:, 1:]
     q, _ = linalg.qr(const.T, mode="full")
     return basis @ q[:, 2:], knots, (float(low), float(high))
+
+
+def _grid_option(grid) -> np.ndarray:
+    try:
+        values = np.asarray(grid, dtype=float)
+    except (TypeError, ValueError):
+        values = None
+    if values is None or values.ndim != 1 or values.size == 0 or not np.isfinite(values).all():
+        raise PlanError(
+            f"effect_curve: grid must be a non-empty list of finite numbers, not {grid!r}"
+        )
+    return values
 
 
 @dataclass(frozen=True)
@@ -582,8 +719,9 @@ class EffectCurveResult:
 
     def _repr_html_(self) -> str:
         head = (
-            f"<p><b>Treatment-effect curve</b> of {self.treatment_label} vs "
-            f"{self.control_label} along <code>{self.biomarker}</code></p>"
+            f"<p><b>Treatment-effect curve</b> of {html.escape(str(self.treatment_label))} vs "
+            f"{html.escape(str(self.control_label))} "
+            f"along <code>{html.escape(str(self.biomarker))}</code></p>"
         )
         return head + self.summary().to_html(index=False, escape=True)
 
@@ -619,6 +757,7 @@ def effect_curve(
     df : int
         Columns of the spline basis (interior knots at the quantiles 1/df, ...).
     conf_level : float
+        Between 0 and 1.
     grid : array_like, optional
         Biomarker values for the table; default 101 values evenly spaced from
         the 2.5th to the 97.5th percentile (the curve is poorly determined in
@@ -628,6 +767,16 @@ def effect_curve(
     Returns
     -------
     EffectCurveResult
+
+    Raises
+    ------
+    InputError
+        The cohort has no survival endpoint, no column ``biomarker``, or the
+        column holds non-numeric or infinite values (the message names the
+        rows), or too few distinct values for ``df``.
+    PlanError
+        ``df`` not a positive integer, ``conf_level`` outside (0, 1), unknown
+        ``ties``, or ``grid`` not finite numbers within the biomarker's range.
 
     Equivalent R::
 
@@ -639,14 +788,20 @@ def effect_curve(
     >>> curve = effect_curve(cohort, "her2_mrna")  # doctest: +SKIP
     >>> curve.p_interaction  # doctest: +SKIP
     """
-    if df < 1:
-        raise ValueError("df must be at least 1")
-    values_all = _biomarker_values(cohort, biomarker)
+    df = _integer_option("effect_curve", "df", df, 1)
+    conf_level = _conf_level_option("effect_curve", conf_level)
+    ties = _ties_option("effect_curve", ties)
+    if grid is not None:
+        grid = _grid_option(grid)
+    values_all = _biomarker_values(cohort, biomarker, "effect_curve")
     known = ~np.isnan(values_all)
     x = values_all[known]
     time, event, treated = cohort.times[known], cohort.events[known], cohort.treated[known]
     if np.unique(x).shape[0] <= df:
-        raise InputError(f"effect_curve: {biomarker!r} has too few distinct values for df={df}")
+        raise InputError(
+            f"{cohort.source}: effect_curve: biomarker column {biomarker!r} has too few "
+            f"distinct values for df={df}"
+        )
     basis, knots, boundary = natural_spline_basis(x, df)
     design_full = np.column_stack([treated, basis, treated[:, None] * basis])
     design_reduced = np.column_stack([treated, basis])
@@ -659,9 +814,12 @@ def effect_curve(
     if grid is None:
         low, high = np.quantile(x, [0.025, 0.975])
         grid = np.linspace(low, high, 101)
-    grid = np.asarray(grid, dtype=float)
     if np.any(grid < boundary[0]) or np.any(grid > boundary[1]):
-        raise ValueError("effect_curve: grid values must lie within the biomarker's range")
+        outside = grid[(grid < boundary[0]) | (grid > boundary[1])]
+        raise PlanError(
+            f"effect_curve: grid values must lie within the range of {biomarker!r} "
+            f"[{boundary[0]:g}, {boundary[1]:g}]; {outside.shape[0]} do not, e.g. {outside[0]:g}"
+        )
     grid_basis, _, _ = natural_spline_basis(grid, df, knots=knots, boundary_knots=boundary)
     contrast = np.zeros((grid.shape[0], design_full.shape[1]))
     contrast[:, 0] = 1.0

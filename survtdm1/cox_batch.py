@@ -297,7 +297,7 @@ def cox_fit_cells(sets: CellRiskSets, design: np.ndarray) -> BatchCoxFit:
     >>> arm = np.array([0, 1, 0, 1, 0, 1])
     >>> sets = cell_risk_sets(time, event, arm, np.ones((1, 6), bool), 2)
     >>> round(float(cox_fit_cells(sets, np.array([[0.0], [1.0]])).coef[0, 0]), 4)
-    -0.1658
+    -0.2739
     """
     design = np.asarray(design, dtype=float)
     fits, p = sets.cell_events.shape[0], design.shape[1]

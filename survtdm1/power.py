@@ -30,6 +30,13 @@ from joblib import Parallel, delayed
 from scipy import stats
 from tqdm import tqdm  # plain bars: tqdm.auto needs ipywidgets in Jupyter
 
+from .continuous import (
+    _integer_option,
+    _is_integer,
+    _jobs_option,
+    _number_option,
+    _seed_option,
+)
 from .cox_batch import cell_risk_sets, cox_fit_cells, merge_cells
 
 __all__ = ["CHUNK", "PowerResult", "power_interaction", "simulate_trials"]
@@ -248,7 +255,7 @@ def power_interaction(
     dropout_time: float = 12.0,
     n_simulations: int = 1000,
     alpha: float = 0.05,
-    seed: int | None = None,
+    seed: int | np.random.Generator | None = None,
     n_jobs: int = 1,
     progress: bool = False,
 ) -> PowerResult:
@@ -284,8 +291,13 @@ def power_interaction(
         Default 12 (one year when times are in months).
     n_simulations : int
     alpha : float
-    seed : int, optional
-        All randomness comes from ``numpy.random.default_rng(seed)``.
+        Two-sided significance level, between 0 and 1.
+    seed : int or numpy Generator, optional
+        All randomness comes from ``numpy.random.default_rng(seed)``: the
+        chunks' generators are spawned from it. A Generator is advanced by
+        the call (spawning), so calling again with the same Generator object
+        gives another set of trials; an int seed always gives the same.
+        ``result.seed`` holds the int seed (None for a Generator).
     n_jobs : int
         joblib jobs (threads unless the caller activates another backend)
         over chunks of 50 trials. Inside ``with
@@ -299,6 +311,13 @@ def power_interaction(
     -------
     PowerResult
 
+    Raises
+    ------
+    PlanError
+        A design value or option is out of range, not finite or of the wrong
+        type (e.g. ``n`` below 4, ``prevalence`` not strictly between 0 and 1,
+        a non-positive HR, ``alpha`` outside (0, 1)).
+
     Examples
     --------
     >>> result = power_interaction(n=400, prevalence=0.3, hr_negative=1.0,
@@ -307,36 +326,35 @@ def power_interaction(
     >>> list(result.table["test"])
     ['interaction', 'treatment_negative', 'treatment_positive', 'treatment_overall']
     """
-    if n < 4:
-        raise ValueError("n must be at least 4")
-    if not 0.0 < prevalence < 1.0:
-        raise ValueError("prevalence must be strictly between 0 and 1")
+    where = "power_interaction"
+    design = {
+        "n": _integer_option(where, "n", n, 4),
+        "prevalence": _number_option(
+            where, "prevalence", prevalence, lambda v: 0.0 < v < 1.0, "a number between 0 and 1"
+        ),
+    }
     for name, value in (
         ("hr_negative", hr_negative),
         ("hr_positive", hr_positive),
         ("control_median", control_median),
         ("accrual", accrual),
-        ("dropout_time", dropout_time),
     ):
-        if not value > 0:
-            raise ValueError(f"{name} must be positive, not {value!r}")
-    if follow_up < 0:
-        raise ValueError("follow_up must be >= 0")
-    if not 0.0 <= dropout < 1.0:
-        raise ValueError("dropout must be in [0, 1)")
-    if n_simulations < 1:
-        raise ValueError("n_simulations must be at least 1")
-    design = {
-        "n": int(n),
-        "prevalence": float(prevalence),
-        "hr_negative": float(hr_negative),
-        "hr_positive": float(hr_positive),
-        "control_median": float(control_median),
-        "accrual": float(accrual),
-        "follow_up": float(follow_up),
-        "dropout": float(dropout),
-        "dropout_time": float(dropout_time),
-    }
+        design[name] = _number_option(where, name, value, lambda v: v > 0, "a positive number")
+    design["follow_up"] = _number_option(
+        where, "follow_up", follow_up, lambda v: v >= 0, "a non-negative number"
+    )
+    design["dropout"] = _number_option(
+        where, "dropout", dropout, lambda v: 0.0 <= v < 1.0, "a probability in [0, 1)"
+    )
+    design["dropout_time"] = _number_option(
+        where, "dropout_time", dropout_time, lambda v: v > 0, "a positive number"
+    )
+    n_simulations = _integer_option(where, "n_simulations", n_simulations, 1)
+    alpha = _number_option(
+        where, "alpha", alpha, lambda v: 0.0 < v < 1.0, "a number between 0 and 1"
+    )
+    _seed_option(where, seed)
+    n_jobs = _jobs_option(where, n_jobs)
     sizes = [min(CHUNK, n_simulations - start) for start in range(0, n_simulations, CHUNK)]
     generators = np.random.default_rng(seed).spawn(len(sizes))
     jobs = (
@@ -362,5 +380,5 @@ def power_interaction(
         design=design,
         alpha=alpha,
         n_simulations=n_simulations,
-        seed=seed,
+        seed=int(seed) if _is_integer(seed) else None,
     )

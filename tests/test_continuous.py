@@ -25,7 +25,8 @@ from survtdm1.continuous import (
     stepp,
 )
 from survtdm1.cox import SortedSurvival, cox_fit
-from survtdm1.exceptions import InputError
+from survtdm1.cox_batch import BatchCoxFit
+from survtdm1.exceptions import InputError, PlanError
 
 REFERENCE = Path(__file__).parent / "reference"
 
@@ -172,7 +173,7 @@ def test_permutation_test_level_and_power():
 
 def test_bad_inputs():
     cohort = _simulated(5, 100, 0.0)
-    with pytest.raises(InputError, match="no column"):
+    with pytest.raises(InputError, match="column 'nope' not found"):
         stepp(cohort, "nope")
     frame = cohort.data[["arm", "time", "event", "x"]].copy()
     frame["x"] = frame["x"].astype(object)
@@ -181,6 +182,145 @@ def test_bad_inputs():
         stepp(_cohort(frame), "x")
     with pytest.raises(ValueError, match="overlap"):
         stepp(cohort, "x", window_size=30, overlap=30)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"window_size": 1000}, r"window_size must be an integer between 2 and 400 .*not 1000"),
+        ({"window_size": 1}, "window_size"),
+        ({"window_size": 50.5}, "window_size"),
+        ({"window_size": True}, "window_size"),
+        ({"overlap": -1}, "overlap"),
+        ({"overlap": 10.0}, "overlap"),
+        ({"window_size": 50, "overlap": 50}, r"overlap must be smaller than window_size \(50\)"),
+        ({"n_permutations": -1}, "n_permutations"),
+        ({"n_permutations": 99.5}, "n_permutations"),
+        ({"n_permutations": "100"}, "n_permutations"),
+        ({"seed": -1}, "seed"),
+        ({"seed": 1.5}, "seed"),
+        ({"seed": "1"}, "seed"),
+        ({"n_jobs": 0}, "n_jobs"),
+        ({"conf_level": 1.5}, "conf_level must be a number between 0 and 1, not 1.5"),
+        ({"conf_level": 0}, "conf_level"),
+        ({"conf_level": float("nan")}, "conf_level"),
+        ({"conf_level": "0.95"}, "conf_level"),
+        ({"landmark": -3}, "landmark must be a positive finite number, not -3"),
+        ({"landmark": 0}, "landmark"),
+        ({"landmark": float("inf")}, "landmark"),
+        ({"ties": "exact"}, "ties must be one of efron, breslow"),
+    ],
+)
+def test_stepp_bad_options_raise_plan_error(options, message):
+    cohort = _simulated(8, 400, 0.0)
+    with pytest.raises(PlanError, match=message) as caught:
+        stepp(cohort, "x", n_permutations=options.pop("n_permutations", 0), **options)
+    assert isinstance(caught.value, ValueError)
+    assert str(caught.value).startswith("stepp: ")
+    assert "\n" not in str(caught.value)
+
+
+def test_stepp_accepts_numpy_integers_and_a_generator_seed():
+    cohort = _simulated(9, 300, 0.0)
+    by_int = stepp(cohort, "x", window_size=np.int64(80), overlap=np.int32(40),
+                   n_permutations=np.int64(20), seed=np.int64(3))  # fmt: skip
+    by_generator = stepp(cohort, "x", window_size=80, overlap=40, n_permutations=20,
+                         seed=np.random.default_rng(3))  # fmt: skip
+    assert by_int.seed == 3 and by_generator.seed is None
+    np.testing.assert_array_equal(by_int.permutation_statistics,
+                                  by_generator.permutation_statistics)  # fmt: skip
+
+
+@pytest.mark.parametrize("function", [stepp, effect_curve])
+def test_bad_biomarker_data_raise_input_error_naming_column_and_rows(function):
+    cohort = _simulated(10, 200, 0.0)
+    with pytest.raises(InputError, match=r"<DataFrame>: biomarker column 'nope' not found "
+                                         r"\(columns: arm, time, event, x\)"):  # fmt: skip
+        function(cohort, "nope")
+    frame = cohort.data[["arm", "time", "event", "x"]].copy()
+    frame["x"] = frame["x"].astype(object)
+    frame.loc[frame.index[[3, 8]], "x"] = ["high", "n/a?"]
+    with pytest.raises(InputError, match=r"column 'x' has non-numeric values at rows 4, 9 "
+                                         r"\(e\.g\. 'high'\)"):  # fmt: skip
+        function(_cohort(frame), "x")
+    frame = cohort.data[["arm", "time", "event", "x"]].copy()
+    frame.loc[frame.index[5], "x"] = np.inf
+    with pytest.raises(InputError, match="column 'x' has infinite values at row 6$"):
+        function(_cohort(frame), "x")
+
+
+def test_bad_biomarker_rows_are_named_as_in_the_file():
+    """Rows of other arms are left out by load_cohort; messages still count file rows."""
+    frame = _simulated(11, 100, 0.0).data[["arm", "time", "event", "x"]].copy()
+    frame["arm"] = frame["arm"].astype(object)
+    frame.loc[frame.index[0], "arm"] = "other"
+    frame["x"] = frame["x"].astype(object)
+    frame.loc[frame.index[10], "x"] = "?"
+    with pytest.raises(InputError, match="at row 11 "):
+        stepp(_cohort(frame), "x", n_permutations=0)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"df": 0}, "df must be an integer of at least 1, not 0"),
+        ({"df": 2.5}, "df"),
+        ({"df": True}, "df"),
+        ({"conf_level": 2}, "conf_level must be a number between 0 and 1, not 2"),
+        ({"conf_level": float("inf")}, "conf_level"),
+        ({"ties": "Efron"}, "ties"),
+        ({"grid": []}, "grid must be a non-empty list of finite numbers"),
+        ({"grid": ["low"]}, "grid"),
+        ({"grid": [0.0, float("nan")]}, "grid"),
+        ({"grid": [[0.0, 1.0]]}, "grid"),
+        ({"grid": [0.0, 99.0]}, r"grid values must lie within the range of 'x' .*e\.g\. 99"),
+    ],
+)
+def test_effect_curve_bad_options_raise_plan_error(options, message):
+    cohort = _simulated(12, 300, 0.0)
+    with pytest.raises(PlanError, match=message) as caught:
+        effect_curve(cohort, "x", **options)
+    assert str(caught.value).startswith("effect_curve: ")
+
+
+def test_html_escapes_arm_labels_and_biomarker_name():
+    source = _simulated(13, 300, 0.3).data
+    frame = pd.DataFrame({"arm": np.where(source["arm"] == "T", "<b>x</b>", "C&D"),
+                          "time": source["time"], "event": source["event"],
+                          "<i>m</i>": source["x"]})  # fmt: skip
+    cohort = st.load_cohort(frame, arm="arm", treatment="<b>x</b>", control="C&D", time="time",
+                            event="event")  # fmt: skip
+    for result in (stepp(cohort, "<i>m</i>", n_permutations=0), effect_curve(cohort, "<i>m</i>")):
+        page = result._repr_html_()
+        assert "<b>x</b>" not in page and "<i>m</i>" not in page
+        assert "&lt;b&gt;x&lt;/b&gt; vs C&amp;D" in page
+        assert "<code>&lt;i&gt;m&lt;/i&gt;</code>" in page
+
+
+def test_stepp_takes_hrs_and_wald_p_from_the_batch_fit(monkeypatch):
+    """The window rows use BatchCoxFit.hazard_ratio and wald_p, not a copy of them."""
+    calls = []
+    hazard_ratio, wald_p = BatchCoxFit.hazard_ratio, BatchCoxFit.wald_p
+
+    def spy_hazard_ratio(self, index=0, conf_level=0.95):
+        calls.append(("hazard_ratio", index, conf_level))
+        return hazard_ratio(self, index, conf_level)
+
+    def spy_wald_p(self):
+        calls.append(("wald_p",))
+        return wald_p(self)
+
+    monkeypatch.setattr(BatchCoxFit, "hazard_ratio", spy_hazard_ratio)
+    monkeypatch.setattr(BatchCoxFit, "wald_p", spy_wald_p)
+    cohort = _simulated(14, 300, 0.3)
+    result = stepp(cohort, "x", n_permutations=0, conf_level=0.9)
+    assert calls == [("hazard_ratio", 0, 0.9), ("wald_p",)]
+    for row in result.table.itertuples():
+        rows = (cohort.data["x"] >= row.biomarker_min) & (cohort.data["x"] <= row.biomarker_max)
+        fit = cox_fit(cohort.times[rows], cohort.events[rows], cohort.treated[rows])
+        np.testing.assert_allclose([row.hr, row.hr_lower, row.hr_upper, row.p_value],
+                                   [*fit.hazard_ratio(0, 0.9), fit.wald_p()[0]],
+                                   rtol=1e-9)  # fmt: skip
 
 
 def test_natural_spline_basis_spans_r_ns(gbsg):

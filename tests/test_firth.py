@@ -17,7 +17,11 @@ References, in order of authority:
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -27,7 +31,10 @@ from scipy.special import expit
 from survtdm1.cox import SortedSurvival, cox_fit_sorted
 from survtdm1.firth import firth_cox, firth_logistic
 
-firthmodels = pytest.importorskip("firthmodels")
+
+def _firthmodels():
+    """firthmodels (test extra), or skip only the test that compares with it."""
+    return pytest.importorskip("firthmodels", reason="firthmodels is not installed (test extra)")
 
 
 def _fit(time, event, X, **kwargs):
@@ -154,7 +161,7 @@ def _subgroup_level(seed: int, n: int, silent_arm: int, covariate: bool):
 
 
 def _firthmodels_cox(X, time, event):
-    model = firthmodels.FirthCoxPH(
+    model = _firthmodels().FirthCoxPH(
         backend="numpy", gtol=1e-7, xtol=1e-8, max_iter=200, max_halfstep=30
     )
     model.fit(X, (event.astype(bool), time))
@@ -193,6 +200,7 @@ def test_logistic_matches_firthmodels_for_a_sparse_two_by_two(
     y = np.zeros(2 * n_arm)
     y[:responders_control] = 1
     y[n_arm : n_arm + responders_treatment] = 1
+    firthmodels = _firthmodels()
     fit = firth_logistic(y, treated)
     model = firthmodels.FirthLogisticRegression(
         backend="numpy", gtol=1e-7, xtol=1e-8, max_iter=200, max_halfstep=30
@@ -279,3 +287,29 @@ def test_bad_arguments_raise_value_error():
         firth_logistic([0, 2], [0.0, 1.0])
     with pytest.raises(ValueError, match="rows"):
         firth_logistic([0, 1, 1], [0.0, 1.0])
+
+
+# --- the module without firthmodels ---------------------------------------------------
+
+
+def test_only_the_firthmodels_comparisons_skip_without_firthmodels():
+    """With firthmodels hidden, the published-value and property tests still run."""
+    script = (
+        "import sys; sys.modules['firthmodels'] = None\n"
+        "import pytest\n"
+        "sys.exit(pytest.main([sys.argv[1], '-o', 'addopts=', '-p', 'no:cacheprovider',\n"
+        "                      '-k', 'not without_firthmodels']))\n"
+    )
+    here = Path(__file__)
+    run = subprocess.run(
+        [sys.executable, "-c", script, str(here)],
+        cwd=here.parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    passed = int(re.search(r"(\d+) passed", run.stdout).group(1))
+    skipped = int(re.search(r"(\d+) skipped", run.stdout).group(1))
+    assert skipped == 7  # 4 Cox + 3 logistic comparisons with firthmodels
+    assert passed >= 10

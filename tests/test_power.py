@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from survtdm1.cox import cox_fit, lr_test
+from survtdm1.exceptions import PlanError
 from survtdm1.power import _analyse, power_interaction, simulate_trials
 
 DESIGN = dict(n=300, prevalence=0.4, control_median=24.0, accrual=24.0, follow_up=24.0)
@@ -104,3 +105,59 @@ def test_bad_designs(change, message):
     kwargs.update(change)
     with pytest.raises(ValueError, match=message):
         power_interaction(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"n": 2}, "n must be an integer of at least 4, not 2"),
+        ({"n": 300.5}, "n must be an integer"),
+        ({"n": True}, "n must be an integer"),
+        ({"prevalence": float("nan")}, "prevalence must be a number between 0 and 1, not nan"),
+        ({"prevalence": "0.4"}, "prevalence"),
+        ({"hr_negative": -0.5}, "hr_negative must be a positive number"),
+        ({"hr_positive": float("inf")}, "hr_positive must be a positive number, not inf"),
+        ({"control_median": 0}, "control_median"),
+        ({"accrual": None}, "accrual"),
+        ({"follow_up": -1.0}, "follow_up must be a non-negative number"),
+        ({"dropout": -0.1}, "dropout"),
+        ({"dropout_time": 0}, "dropout_time"),
+        ({"n_simulations": 10.5}, "n_simulations"),
+        ({"alpha": 0.0}, "alpha must be a number between 0 and 1, not 0.0"),
+        ({"alpha": 5}, "alpha"),
+        ({"seed": -1}, "seed must be None, a non-negative integer or a numpy.random.Generator"),
+        ({"seed": "42"}, "seed"),
+        ({"seed": 4.0}, "seed"),
+        ({"n_jobs": 0}, "n_jobs"),
+        ({"n_jobs": 1.5}, "n_jobs"),
+    ],
+)
+def test_bad_designs_raise_plan_error(change, message):
+    kwargs = dict(hr_negative=0.8, hr_positive=0.5, n_simulations=10, **DESIGN)
+    kwargs.update(change)
+    with pytest.raises(PlanError, match=message) as caught:
+        power_interaction(**kwargs)
+    assert str(caught.value).startswith("power_interaction: ")
+
+
+def test_generator_seed():
+    """A Generator is used as given (its spawned children), and is advanced by the call."""
+    kwargs = dict(hr_negative=0.8, hr_positive=0.5, n_simulations=60, **DESIGN)
+    by_int = power_interaction(seed=9, **kwargs)
+    generator = np.random.default_rng(9)
+    first = power_interaction(seed=generator, **kwargs)
+    second = power_interaction(seed=generator, **kwargs)
+    assert first.simulations.equals(by_int.simulations)
+    assert not second.simulations.equals(first.simulations)
+    assert by_int.seed == 9 and first.seed is None
+    assert power_interaction(seed=np.int64(9), **kwargs).seed == 9
+
+
+@pytest.mark.parametrize("module", ["survtdm1.continuous", "survtdm1.power", "survtdm1.cox_batch"])
+def test_docstring_examples_run(module):
+    """The examples in the docstrings are right (cox_fit_cells' once quoted a wrong HR)."""
+    import doctest
+    import importlib
+
+    failures, _ = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert failures == 0
