@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,7 +116,7 @@ def _jsonable(value):
     return value
 
 
-def analyze(plan) -> AnalysisResult:
+def analyze(plan: str | os.PathLike | dict) -> AnalysisResult:
     """Run an analysis plan.
 
     Parameters

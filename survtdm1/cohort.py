@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -266,11 +267,11 @@ def _match_arm(labels: pd.Series, wanted: Any, column: str, source: str) -> str:
 
 
 def load_cohort(
-    source,
+    source: str | os.PathLike | pd.DataFrame,
     *,
     arm: str,
-    treatment,
-    control,
+    treatment: str | int | float,
+    control: str | int | float,
     time: str | None = None,
     event: str | None = None,
     response: str | None = None,

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import html
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -19,7 +21,11 @@ from . import cox, km
 from .cohort import Cohort
 from .exceptions import PlanError, SeparationWarning, SmallSampleWarning
 from .firth import firth_cox
-from .stratify import Stratification, as_spec, stratify
+from .multiplicity import MULTIPLICITY, adjust_interaction
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+from .stratify import Stratification, SubgroupSpec, as_spec, stratify
 
 SURVIVAL_COLUMNS = [
     "subgroup",
@@ -132,13 +138,13 @@ class SubgroupResult:
             head + self.table.to_html(index=False, na_rep="") + (f"<ul>{notes}</ul>" * bool(notes))
         )
 
-    def plot_forest(self, **kwargs):
+    def plot_forest(self, **kwargs) -> Figure:
         """Forest plot of the table; see :func:`survtdm1.plots.forest.forest_from_result`."""
         from .plots.forest import forest_from_result
 
         return forest_from_result(self, **kwargs)
 
-    def plot_km(self, **kwargs):
+    def plot_km(self, **kwargs) -> Figure:
         """KM curves by arm with at-risk table; see :mod:`survtdm1.plots.km`."""
         from .plots.km import km_from_result
 
@@ -189,14 +195,14 @@ class _Arms:
 
 def subgroup_analysis(
     cohort: Cohort,
-    subgroups=(),
+    subgroups: Sequence[dict | SubgroupSpec | str] = (),
     *,
-    strata=None,
+    strata: Sequence[str] | None = None,
     ties: str = "efron",
     conf_type: str = "log-log",
     landmark: float | None = None,
     rmst_tau: float | None = None,
-    risk_times=None,
+    risk_times: Sequence[float] | None = None,
     conf_level: float = 0.95,
     multiplicity: str = "holm",
     firth: str = "auto",
@@ -258,6 +264,8 @@ def subgroup_analysis(
         raise PlanError(
             f"multiplicity must be one of {', '.join(MULTIPLICITY)}, not {multiplicity!r}"
         )
+    if isinstance(subgroups, str | dict | SubgroupSpec):
+        raise PlanError("subgroups must be a list of specs, e.g. [{'column': 'pik3ca'}]")
     specs = [as_spec(s) for s in subgroups]
     columns = [s.column for s in specs]
     repeated = sorted({c for c in columns if columns.count(c) > 1})
@@ -568,53 +576,6 @@ def estimable_columns(base: np.ndarray, extra: np.ndarray, tol: float = 1e-9) ->
             keep.append(j)
             kept = np.column_stack([kept, column])
     return np.array(keep, dtype=int)
-
-
-MULTIPLICITY = ("holm", "fdr_bh", "bonferroni")
-
-
-def adjust_pvalues(p_values, method: str = "holm") -> np.ndarray:
-    """Adjusted p-values, as R ``p.adjust`` and statsmodels ``multipletests``.
-
-    Holm's step-down, Benjamini-Hochberg ("fdr_bh") or Bonferroni. Written
-    out here (a few lines) because statsmodels' Holm runs a full garbage
-    collection on every call; tests check it against statsmodels.
-
-    >>> adjust_pvalues([0.01, 0.04, 0.03], "holm").round(3).tolist()
-    [0.03, 0.06, 0.06]
-    """
-    p = np.asarray(p_values, dtype=float)
-    m = p.size
-    if m == 0:
-        return p.copy()
-    if method == "bonferroni":
-        return np.minimum(p * m, 1.0)
-    order = np.argsort(p, kind="stable")
-    ranked = p[order]
-    if method == "holm":
-        stepped = np.maximum.accumulate(ranked * np.arange(m, 0, -1))
-    elif method == "fdr_bh":
-        stepped = np.minimum.accumulate((ranked * m / np.arange(1, m + 1))[::-1])[::-1]
-    else:
-        raise PlanError(f"multiplicity must be one of {', '.join(MULTIPLICITY)}, not {method!r}")
-    adjusted = np.empty(m)
-    adjusted[order] = np.minimum(stepped, 1.0)
-    return adjusted
-
-
-def adjust_interaction(table: pd.DataFrame, method: str = "holm") -> np.ndarray:
-    """Interaction p-values adjusted across subgroups (one p per subgroup).
-
-    Subgroups without a test stay empty and do not count in the adjustment.
-    """
-    if table.empty:
-        return np.array([], dtype=float)
-    per_subgroup = table.groupby("subgroup", sort=False)["p_interaction"].first()
-    valid = per_subgroup.notna()
-    adjusted = pd.Series(NAN, index=per_subgroup.index)
-    if valid.any():
-        adjusted[valid] = adjust_pvalues(per_subgroup[valid].to_numpy(), method)
-    return table["subgroup"].map(adjusted).to_numpy(dtype=float)
 
 
 def _arm_summary(curve: km.KMCurve, settings: _Settings) -> dict:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from statsmodels.stats.multitest import multipletests
 
 import survtdm1
-from survtdm1.subgroups import MULTIPLICITY, adjust_interaction, adjust_pvalues
+from survtdm1.multiplicity import MULTIPLICITY, adjust_interaction, adjust_pvalues
 
 p_values = st.lists(st.floats(0, 1, allow_nan=False), min_size=1, max_size=12)
 
