@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import html
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -83,8 +84,8 @@ class SubgroupResult:
         n_missing, median_treatment, median_control, landmark_treatment,
         landmark_control, p_interaction_wald, p_trend, p_interaction_adj,
         note, subgroup_label, level_label.
-    overall : dict
-        The keys of ``summary.json``'s "overall".
+    overall : Mapping
+        The keys of ``summary.json``'s "overall" (a read-only mapping).
     exclusions : DataFrame
         Columns ``reason, n``: every row left out, by reason.
     at_risk : DataFrame
@@ -120,6 +121,10 @@ class SubgroupResult:
     landmark: float | None = None
     rmst_tau: float | None = None
 
+    def __post_init__(self):
+        # a frozen result: the overall summary is a read-only mapping
+        object.__setattr__(self, "overall", _read_only(self.overall))
+
     def summary(self) -> pd.DataFrame:
         """The subgroup table (a copy)."""
         return self.table.copy()
@@ -149,6 +154,13 @@ class SubgroupResult:
         from .plots.km import km_from_result
 
         return km_from_result(self, **kwargs)
+
+
+def _read_only(mapping):
+    """A read-only view of a (nested) dict, as the overall summary of a result."""
+    if not isinstance(mapping, Mapping):
+        return mapping
+    return MappingProxyType({key: _read_only(value) for key, value in mapping.items()})
 
 
 def _options(ties, conf_type, conf_level, landmark, rmst_tau, risk_times):

@@ -137,4 +137,8 @@ def test_result_is_frozen_and_renders_html(cohort):
     result = st.subgroup_analysis(cohort, ["status"])
     with pytest.raises(AttributeError):
         result.table = None
+    with pytest.raises(TypeError):
+        result.overall["hr"] = 1.0
+    with pytest.raises(TypeError):
+        result.overall["treatment"]["median"] = 1.0
     assert "<table" in result._repr_html_()
