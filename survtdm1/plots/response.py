@@ -18,8 +18,9 @@ from matplotlib import ticker
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from .forest import _number, forest_rows
+from .rows import forest_rows
 from .style import LIGHT_GREY, arm_colors, fix_tick_style, house_style, width_inches
+from .text import _number
 
 __all__ = ["RATE_COLUMNS", "response_from_result", "response_plot", "response_rates"]
 

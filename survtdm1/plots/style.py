@@ -206,3 +206,9 @@ def text_width_pt(text: str, size: float | None = None, weight: str = "normal") 
         for line in str(text).split("\n")
     ]
     return max(widths, default=0.0)
+
+
+def _rc(name: str) -> Any:
+    import matplotlib as mpl
+
+    return mpl.rcParams[name]
