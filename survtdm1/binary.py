@@ -18,7 +18,7 @@ from scipy import stats
 from .cohort import Cohort
 from .firth import firth_logistic
 from .stratify import Stratification
-from .subgroups import estimable_columns
+from .subgroups import interaction_design
 
 BINARY_COLUMNS = [
     "subgroup",
@@ -172,14 +172,7 @@ def _interaction_tests(response, treated, codes, split: Stratification) -> dict:
     out = {"p_interaction": NAN, "p_interaction_wald": NAN, "p_trend": NAN}
     known = codes >= 0
     y, t, level = response[known], treated[known], codes[known]
-    present = np.unique(level)
-    if present.size < 2:
-        return out
-    dummies = (level[:, None] == present[None, 1:]).astype(float)
-    main = np.column_stack([t, dummies])
-    interactions = t[:, None] * dummies
-    # a level holding one arm only: its interaction term is aliased (NA in R)
-    interactions = interactions[:, estimable_columns(main, interactions)]
+    main, interactions = interaction_design(t, level)
     df = interactions.shape[1]
     if df == 0:
         return out

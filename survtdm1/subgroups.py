@@ -537,15 +537,9 @@ def _interaction_tests(arms: _Arms, codes: np.ndarray, split: Stratification, ti
     sub = arms.data.subset(known)
     treated = arms.treated[known]
     level = codes[known]
-    present = np.unique(level)
-    if present.size < 2 or sub.event.sum() == 0:
+    if sub.event.sum() == 0:
         return out
-    dummies = (level[:, None] == present[None, 1:]).astype(float)
-    main = np.column_stack([treated, dummies])
-    interactions = treated[:, None] * dummies
-    # a level holding one arm only leaves its interaction term aliased: drop it,
-    # as R does (NA coefficient), and count only the estimable terms in the df
-    interactions = interactions[:, estimable_columns(main, interactions)]
+    main, interactions = interaction_design(treated, level)
     df = interactions.shape[1]
     if df == 0:
         return out
@@ -570,6 +564,21 @@ def _interaction_tests(arms: _Arms, codes: np.ndarray, split: Stratification, ti
         if trend_fit.converged:
             out["p_trend"] = float(trend_fit.wald_p()[2])
     return out
+
+
+def interaction_design(treated: np.ndarray, level: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Columns of the treatment x subgroup models: main effects and interactions.
+
+    ``main`` holds treatment and a dummy per level but the first present one;
+    ``interactions`` the treatment x dummy columns that can be estimated: a
+    level holding one arm only leaves its term aliased, so it is dropped, as R
+    does (NA coefficient), and the test's df counts only the columns kept.
+    """
+    present = np.unique(level)
+    dummies = (level[:, None] == present[None, 1:]).astype(float)
+    main = np.column_stack([treated, dummies])
+    interactions = treated[:, None] * dummies
+    return main, interactions[:, estimable_columns(main, interactions)]
 
 
 def estimable_columns(base: np.ndarray, extra: np.ndarray, tol: float = 1e-9) -> np.ndarray:
