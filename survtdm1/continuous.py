@@ -307,15 +307,13 @@ def _landmark_columns(time, event, treated, landmark: float, conf_level: float) 
         curve = km.kaplan_meier(time[rows], event[rows])
         points[name] = km.survival_at(curve, landmark)
     a, b = points["treatment"], points["control"]
-    diff = a.surv - b.surv
-    se = math.sqrt(a.std_err**2 + b.std_err**2)
-    z = stats.norm.ppf(0.5 + conf_level / 2.0)
+    diff, lower, upper = km.difference_ci(a.surv, a.std_err, b.surv, b.std_err, conf_level)
     return {
         "landmark_treatment": a.surv,
         "landmark_control": b.surv,
         "landmark_difference": diff,
-        "landmark_difference_lower": diff - z * se,
-        "landmark_difference_upper": diff + z * se,
+        "landmark_difference_lower": lower,
+        "landmark_difference_upper": upper,
     }
 
 

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from . import cox, km
 from .cohort import Cohort
@@ -623,10 +622,7 @@ def _difference(treatment: dict, control: dict, key: str, se_key: str, conf_leve
     sa, sb = treatment.get(se_key), control.get(se_key)
     if a is None or b is None or sa is None or sb is None:
         return None, None, None
-    diff = float(a - b)
-    se = float(np.sqrt(sa**2 + sb**2))
-    z = float(stats.norm.ppf(0.5 + conf_level / 2.0))
-    return diff, diff - z * se, diff + z * se
+    return km.difference_ci(a, sa, b, sb, conf_level)
 
 
 def _overall(arms: _Arms, settings: _Settings, cohort: Cohort) -> tuple[dict, dict]:
