@@ -29,8 +29,8 @@ def expected():
 
 
 @pytest.fixture(scope="module")
-def result():
-    cohort = st.load_cohort(
+def cohort():
+    return st.load_cohort(
         REFERENCE / "data" / "binary_cohort.csv",
         arm="arm",
         treatment="T-DM1+P",
@@ -38,6 +38,10 @@ def result():
         response="pcr",
         id="patient_id",
     )
+
+
+@pytest.fixture(scope="module")
+def result(cohort):
     specs = [
         {"column": "pik3ca"},
         {"column": "her2_mrna", "quantiles": [0.5]},
@@ -96,14 +100,7 @@ def test_overall_matches_r(result, expected):
             assert _close(result.overall[key], value), key
 
 
-def test_firth_never_leaves_separated_levels_empty():
-    cohort = st.load_cohort(
-        REFERENCE / "data" / "binary_cohort.csv",
-        arm="arm",
-        treatment="T-DM1+P",
-        control="TCH+P",
-        response="pcr",
-    )
+def test_firth_never_leaves_separated_levels_empty(cohort):
     with pytest.warns(SeparationWarning):
         result = st.subgroup_analysis(cohort, [{"column": "grade"}], firth="never")
     row = result.table.set_index("level").loc["4"]
@@ -111,14 +108,7 @@ def test_firth_never_leaves_separated_levels_empty():
     assert row["note"] == "only responders in the T-DM1+P arm: OR not estimable"
 
 
-def test_survival_options_are_refused_for_a_binary_endpoint():
-    cohort = st.load_cohort(
-        REFERENCE / "data" / "binary_cohort.csv",
-        arm="arm",
-        treatment="T-DM1+P",
-        control="TCH+P",
-        response="pcr",
-    )
+def test_survival_options_are_refused_for_a_binary_endpoint(cohort):
     for option in ({"strata": ["site"]}, {"landmark": 12}, {"ties": "breslow"}):
         with pytest.raises(st.PlanError, match="survival endpoint"):
             st.subgroup_analysis(cohort, [], **option)
