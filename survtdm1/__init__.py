@@ -14,8 +14,10 @@ from .analysis import AnalysisResult, analyze
 from .cohort import Cohort, load_cohort
 from .continuous import EffectCurveResult, SteppResult, effect_curve, stepp
 from .exceptions import (
+    ArmValueWarning,
     ConvergenceWarning,
     InputError,
+    OutputError,
     PlanError,
     SeparationWarning,
     SmallSampleWarning,
@@ -29,10 +31,12 @@ from .subgroups import SubgroupResult, subgroup_analysis
 
 __all__ = [
     "AnalysisResult",
+    "ArmValueWarning",
     "Cohort",
     "ConvergenceWarning",
     "EffectCurveResult",
     "InputError",
+    "OutputError",
     "PlanError",
     "PowerResult",
     "SeparationWarning",
