@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -150,7 +151,7 @@ def _read_source(source, arm: str) -> tuple[pd.DataFrame, str, str]:
     try:
         if suffix == ".parquet":
             frame = pd.read_parquet(path)
-        elif suffix in (".csv", ".txt", ".gz"):
+        elif _is_csv_name(path):
             frame = _read_csv(path, arm)
         else:
             raise InputError(f"{path}: unsupported file type {suffix!r} (use .csv or .parquet)")
@@ -168,21 +169,20 @@ def _read_source(source, arm: str) -> tuple[pd.DataFrame, str, str]:
 
 
 def _read_csv(path: Path, arm: str) -> pd.DataFrame:
-    with open(path, encoding="utf-8", newline="") as handle:
-        names = next(csv.reader(handle), [])
+    text = _csv_text(path)
+    names = next(csv.reader(io.StringIO(text, newline="")), [])
     if not names:
         raise InputError(f"{path}: empty file (no header line)")
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
         # pandas would silently rename them "x.1", "x.2"
         raise InputError(f"{path}: duplicated column names in the header: {repeated}")
-    frame = pd.read_csv(path, encoding="utf-8")
+    frame = _read_csv_text(text, path)
     if arm in names:
         # the arm column is kept as written, so that "01", "2.0" or "NA" (an arm
         # coded like that) stay what they are; only an empty cell is missing
-        written = pd.read_csv(
-            path, usecols=[arm], dtype=str, keep_default_na=False, encoding="utf-8"
-        )[arm]
+        as_text = pd.read_csv(io.StringIO(text), usecols=[arm], dtype=str, keep_default_na=False)
+        written = as_text[arm]
         frame[arm] = written.where(written.str.strip() != "", np.nan)
     return frame
 
@@ -317,12 +317,19 @@ def load_cohort(
     >>> len(cohort), cohort.endpoint
     (4, 'survival')
     """
+    _check_arguments(
+        source,
+        dict(arm=arm, time=time, event=event, response=response, id=id),
+        dict(treatment=treatment, control=control),
+        time_unit,
+    )
     _check_unit(time_unit)
     if response is None and (time is None or event is None):
         raise InputError("give either time and event (survival) or response (binary endpoint)")
     if response is not None and (time is not None or event is not None):
         raise InputError("give either time and event or response, not both")
     frame, name, digest = _read_source(source, arm)
+    frame = _check_loaded(frame, name, time, time_unit)
     if frame.shape[0] == 0:
         raise InputError(f"{name}: no data rows")
     _require_columns(
@@ -342,6 +349,7 @@ def load_cohort(
     control_label = _match_arm(labels, control, arm, name)
     if treatment_label == control_label:
         raise InputError(f"{name}: treatment and control are the same arm ({treatment_label!r})")
+    _warn_near_arms(labels, (treatment_label, control_label), arm, name)
     frame["_arm_label"] = labels
     keep = labels.isin([treatment_label, control_label]).to_numpy()
     excluded = []
@@ -376,8 +384,181 @@ def _check_ids(frame: pd.DataFrame, column: str, source: str) -> None:
         )
     dup = ids.duplicated(keep=False).to_numpy()
     if dup.any():
-        shown = ", ".join(map(str, ids[dup].unique()[:_MAX_EXAMPLES]))
+        # rows by position only: an id value is never printed
         raise InputError(
-            f"{source}: column {column!r} has duplicated ids ({shown}) at "
+            f"{source}: column {column!r} has duplicated ids at "
             f"{describe_rows(np.flatnonzero(dup))}"
         )
+
+
+# --- hostile input: argument types, compressed CSV, NUL bytes, time column kinds -----------
+
+_COMPRESSED = (".gz", ".bz2", ".zip", ".xz")
+_MISSING_TOKENS = ["", "NA", "NaN", "nan"]
+"""Cells read as missing from a CSV (R's read.csv: "NA"; pandas' "NaN"); "None",
+"NULL", "N/A" and the like stay values, so that a real level is never dropped."""
+
+
+def _check_arguments(source, columns: dict[str, Any], arms: dict[str, Any], time_unit) -> None:
+    """Types of load_cohort's arguments, so that a wrong one is an InputError, not a TypeError."""
+    if not isinstance(source, str | os.PathLike | pd.DataFrame):
+        raise InputError(
+            f"source must be a file path or a pandas DataFrame, not {type(source).__name__}"
+        )
+    for role, column in columns.items():
+        if column is not None and (isinstance(column, bool) or not isinstance(column, str | int)):
+            raise InputError(f"{role} must be a column name (a string), not {column!r}")
+    for role, value in arms.items():
+        if role == "treatment" and isinstance(value, list | tuple) and value:
+            for item in value:
+                _check_arguments(source, {}, {"treatment arm": item}, time_unit)
+            continue
+        if isinstance(value, bool) or not isinstance(value, str | int | float | np.number):
+            raise InputError(f"{role} must be an arm value (a string or a number), not {value!r}")
+        if isinstance(value, float | np.floating) and not np.isfinite(value):
+            raise InputError(f"{role} must be a finite number or a string, not {value!r}")
+    if not isinstance(time_unit, str):
+        raise InputError(f"time_unit must be a string, not {time_unit!r}")
+
+
+def _is_csv_name(path: Path) -> bool:
+    """.csv/.txt, possibly compressed (.csv.gz, .csv.bz2, .csv.zip, .csv.xz)."""
+    suffixes = [s.lower() for s in path.suffixes[-2:]]
+    if suffixes and suffixes[-1] in _COMPRESSED:
+        suffixes = suffixes[:-1]
+        return not suffixes or suffixes[-1] in (".csv", ".txt")
+    return bool(suffixes) and suffixes[-1] in (".csv", ".txt")
+
+
+def _csv_bytes(path: Path) -> bytes:
+    """The CSV's bytes, decompressed by its suffix (.gz, .bz2, .zip, .xz)."""
+    import bz2
+    import gzip
+    import lzma
+    import zipfile
+
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".gz":
+            return gzip.decompress(path.read_bytes())
+        if suffix == ".bz2":
+            return bz2.decompress(path.read_bytes())
+        if suffix == ".xz":
+            return lzma.decompress(path.read_bytes())
+        if suffix == ".zip":
+            with zipfile.ZipFile(path) as archive:
+                members = [m for m in archive.infolist() if not m.is_dir()]
+                if len(members) != 1:
+                    raise InputError(
+                        f"{path}: a .zip must hold exactly one CSV file, not {len(members)}"
+                    )
+                return archive.read(members[0])
+        return path.read_bytes()
+    except InputError:
+        raise
+    except (OSError, EOFError, ValueError, lzma.LZMAError, zipfile.BadZipFile) as err:
+        raise InputError(f"{path}: cannot be decompressed ({err})") from None
+
+
+def _csv_text(path: Path) -> str:
+    """The CSV as text; a NUL byte (which pandas reads as the end of a value) is an error."""
+    raw = _csv_bytes(path)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise InputError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from None
+    if "\x00" in text:
+        raise InputError(f"{path}: {_where_nul(text)} holds a NUL byte (\\x00); {_NUL_HINT}")
+    return text
+
+
+_NUL_HINT = "a value cannot contain it (is the file UTF-16 or binary?)"
+
+
+def _where_nul(text: str) -> str:
+    """'column 'x' at row 3' for the first NUL byte of a CSV text."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, [])
+    if any("\x00" in name for name in header):
+        return "the header line"
+    for position, row in enumerate(reader):
+        for index, cell in enumerate(row):
+            if "\x00" in cell:
+                column = header[index] if index < len(header) else f"field {index + 1}"
+                return f"column {column!r} at {describe_rows([position])}"
+    return "a line"
+
+
+def _read_csv_text(text: str, path: Path) -> pd.DataFrame:
+    """pandas.read_csv on checked text, missing values as R's read.csv (see _MISSING_TOKENS)."""
+    return pd.read_csv(io.StringIO(text), keep_default_na=False, na_values=_MISSING_TOKENS)
+
+
+def _check_loaded(frame: pd.DataFrame, name: str, time: str | None, time_unit: str) -> pd.DataFrame:
+    """Checks of the table as read, whatever its source; returns it with a time column
+    of durations converted to ``time_unit``."""
+    duplicated = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
+    if duplicated:
+        raise InputError(f"{name}: duplicated column names {duplicated}")
+    if time is None or time not in frame.columns:
+        return frame
+    values = frame[time]
+    kind = _time_kind(values)
+    if kind == "dates":
+        raise InputError(
+            f"{name}: column {time!r} holds dates or date-times, not follow-up times; "
+            f"give the time from randomisation as a number ({time_unit})"
+        )
+    if kind == "booleans":
+        raise InputError(f"{name}: column {time!r} holds True/False values, not follow-up times")
+    if kind == "durations":
+        days = pd.to_timedelta(values).dt.total_seconds() / 86400.0
+        return frame.assign(**{time: days / TIME_UNITS[time_unit]})
+    return frame
+
+
+def _time_kind(values: pd.Series) -> str:
+    """'dates', 'durations', 'booleans' or 'numbers' (anything else) for a time column."""
+    import datetime
+
+    dtype = values.dtype
+    if pd.api.types.is_datetime64_any_dtype(dtype) or isinstance(dtype, pd.PeriodDtype):
+        return "dates"
+    if pd.api.types.is_timedelta64_dtype(dtype):
+        return "durations"
+    if pd.api.types.is_bool_dtype(dtype):
+        return "booleans"
+    if pd.api.types.is_object_dtype(dtype):
+        known = values.dropna()
+        if any(isinstance(v, bool | np.bool_) for v in known):
+            return "booleans"
+        if any(isinstance(v, datetime.date | np.datetime64 | pd.Period) for v in known):
+            return "dates"
+        deltas = [isinstance(v, datetime.timedelta | np.timedelta64) for v in known]
+        if deltas and all(deltas):
+            return "durations"
+        if any(deltas):
+            return "dates"  # durations mixed with numbers: no single unit
+    return "numbers"
+
+
+def _warn_near_arms(labels: pd.Series, chosen: tuple[str, str], arm: str, source: str) -> None:
+    """Warn about arm values equal to the treatment or control value up to case and spaces."""
+    import warnings
+
+    from .exceptions import ArmValueWarning
+
+    def fold(text: str) -> str:
+        return " ".join(str(text).split()).casefold()
+
+    wanted = {fold(label): label for label in chosen}
+    present = labels.dropna()
+    for value, count in present[~present.isin(chosen)].value_counts(sort=False).items():
+        if fold(value) in wanted:
+            warnings.warn(
+                f"{source}: {count} row(s) of column {arm!r} hold {value!r}, which differs from "
+                f"the arm {wanted[fold(value)]!r} only by case or spaces; they are excluded as "
+                "another arm (correct the file or the plan if they belong to it)",
+                ArmValueWarning,
+                stacklevel=3,
+            )

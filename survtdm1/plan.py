@@ -8,6 +8,7 @@ Unknown keys are errors, so that a typo never silently changes an analysis.
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,6 +84,8 @@ def read_plan(plan) -> Plan:
     >>> plan.analysis
     {}
     """
+    if isinstance(plan, bytes | bytearray) or not isinstance(plan, str | os.PathLike | dict):
+        raise PlanError(f"a plan is the path of a TOML file or a dict, not {type(plan).__name__}")
     if isinstance(plan, dict):
         return _check(plan, base=Path.cwd(), source="<dict>", text="")
     path = Path(plan)
@@ -104,7 +107,8 @@ def _check(raw: dict, base: Path, source: str, text: str) -> Plan:
     unknown = set(raw) - TOP_KEYS
     if unknown:
         raise PlanError(
-            f"{source}: unknown plan key(s) {sorted(unknown)} (allowed: {sorted(TOP_KEYS)})"
+            f"{source}: unknown plan key(s) {sorted(map(str, unknown))} "
+            f"(allowed: {sorted(TOP_KEYS)})"
         )
     cohort = raw.get("cohort")
     if not isinstance(cohort, dict):
@@ -171,5 +175,6 @@ def _known(table: dict, allowed: set, name: str, source: str) -> None:
     unknown = set(table) - allowed
     if unknown:
         raise PlanError(
-            f"{source}: unknown key(s) {sorted(unknown)} in {name} (allowed: {sorted(allowed)})"
+            f"{source}: unknown key(s) {sorted(map(str, unknown))} in {name} "
+            f"(allowed: {sorted(allowed)})"
         )
