@@ -75,7 +75,7 @@ KNOWN_OUTPUTS = frozenset(
 """The names of every file that ``survtdm1 analyze`` writes (stale copies are removed)."""
 
 _TRIGGERS = frozenset("=+-@\t\r\n'")
-_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 # --- CSV cells a spreadsheet would execute ----------------------------------------------
@@ -96,7 +96,7 @@ def neutralise_cell(value):
     if not isinstance(value, str):
         return value
     head = value.lstrip(" ")
-    if head[:1] in _TRIGGERS and not _NUMBER.fullmatch(head.strip()):
+    if head[:1] in _TRIGGERS and not _NUMBER.fullmatch(head):
         return "'" + value
     return value
 
@@ -313,6 +313,17 @@ def publish(
             if os.path.lexists(staging):
                 shutil.rmtree(staging, ignore_errors=True)
     return [out / name for name in names if name not in extra]
+
+
+def check_output_folder(out_dir: str | os.PathLike) -> None:
+    """Fail early (before an analysis) when :func:`publish` would refuse ``out_dir``:
+    a symlink, a file, or a folder that another run is writing to."""
+    out = Path(os.path.abspath(os.fspath(out_dir)))
+    _check_target(out)
+    lock = out.parent / f".{out.name}.survtdm1.lock"
+    if os.path.lexists(lock):
+        with _Lock(lock, out):
+            pass
 
 
 def _check_target(out: Path) -> None:
