@@ -405,6 +405,8 @@ def _check_arguments(source, columns: dict[str, Any], arms: dict[str, Any], time
         raise InputError(
             f"source must be a file path or a pandas DataFrame, not {type(source).__name__}"
         )
+    if "arm" in columns and columns["arm"] is None:
+        raise InputError("arm must be a column name (a string), not None")
     for role, column in columns.items():
         if column is not None and (isinstance(column, bool) or not isinstance(column, str | int)):
             raise InputError(f"{role} must be a column name (a string), not {column!r}")
