@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
 import errno
 import hashlib
 import json
@@ -437,12 +436,8 @@ def _swap(staging: Path, out: Path) -> bool:
 
 def _exchange(first: Path, second: Path) -> bool:
     """Exchange two paths atomically (Linux ``renameat2``); False where unsupported."""
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return False
     try:
-        libc = ctypes.CDLL(name, use_errno=True)
-        renameat2 = libc.renameat2
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2  # libc's, where it has one
     except (OSError, AttributeError):
         return False
     text, number = ctypes.c_char_p, ctypes.c_int

@@ -209,6 +209,29 @@ def test_a_lock_file_left_by_a_dead_run_is_taken_over(tmp_path):
     assert verify(out) == [] and _leftovers(out) == []
 
 
+def test_swap_without_renameat2_and_recovery_of_an_interrupted_swap(tmp_path, monkeypatch):
+    from survtdm1 import outputs
+
+    monkeypatch.setattr(outputs, "_exchange", lambda first, second: False)
+    out = tmp_path / "out"
+    publish(out, _produce({"subgroups.csv": b"1"}))
+    publish(out, _produce({"subgroups.csv": b"2"}))
+    assert (out / "subgroups.csv").read_bytes() == b"2" and _leftovers(out) == []
+    # killed between "out -> old" and "staging -> out": the next run starts from the old state
+    out.rename(tmp_path / ".out.survtdm1-old-0123")
+    (tmp_path / ".out.survtdm1-tmp-4567").mkdir()
+    seen = {}
+
+    def look(folder: Path):
+        seen["restored"] = (out / "subgroups.csv").read_bytes()
+        return _produce({"at_risk.csv": b"3"})(folder)
+
+    publish(out, look)
+    assert seen["restored"] == b"2"
+    assert sorted(p.name for p in out.iterdir()) == ["at_risk.csv", MANIFEST]
+    assert _leftovers(out) == []
+
+
 # --- a property: any sequence of runs and user edits ----------------------------------------
 
 _NAMES = sorted(KNOWN_OUTPUTS - {MANIFEST}) + ["extra_1.csv", "extra_2.png"]
