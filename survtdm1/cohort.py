@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .csvread import csv_text, is_csv_name, read_csv_text
 from .exceptions import InputError
 
 TIME_UNITS = {"days": 1.0, "weeks": 7.0, "months": 365.25 / 12.0, "years": 365.25}
@@ -151,7 +152,7 @@ def _read_source(source, arm: str) -> tuple[pd.DataFrame, str, str]:
     try:
         if suffix == ".parquet":
             frame = pd.read_parquet(path)
-        elif _is_csv_name(path):
+        elif is_csv_name(path):
             frame = _read_csv(path, arm)
         else:
             raise InputError(f"{path}: unsupported file type {suffix!r} (use .csv or .parquet)")
@@ -169,7 +170,7 @@ def _read_source(source, arm: str) -> tuple[pd.DataFrame, str, str]:
 
 
 def _read_csv(path: Path, arm: str) -> pd.DataFrame:
-    text = _csv_text(path)
+    text = csv_text(path)
     names = next(csv.reader(io.StringIO(text, newline="")), [])
     if not names:
         raise InputError(f"{path}: empty file (no header line)")
@@ -177,7 +178,7 @@ def _read_csv(path: Path, arm: str) -> pd.DataFrame:
     if repeated:
         # pandas would silently rename them "x.1", "x.2"
         raise InputError(f"{path}: duplicated column names in the header: {repeated}")
-    frame = _read_csv_text(text, path)
+    frame = read_csv_text(text)
     if arm in names:
         # the arm column is kept as written, so that "01", "2.0" or "NA" (an arm
         # coded like that) stay what they are; only an empty cell is missing
@@ -391,12 +392,7 @@ def _check_ids(frame: pd.DataFrame, column: str, source: str) -> None:
         )
 
 
-# --- hostile input: argument types, compressed CSV, NUL bytes, time column kinds -----------
-
-_COMPRESSED = (".gz", ".bz2", ".zip", ".xz")
-_MISSING_TOKENS = ["", "NA", "NaN", "nan"]
-"""Cells read as missing from a CSV (R's read.csv: "NA"; pandas' "NaN"); "None",
-"NULL", "N/A" and the like stay values, so that a real level is never dropped."""
+# --- hostile input: argument types, time column kinds, near-miss arm values ----------------
 
 
 def _check_arguments(source, columns: dict[str, Any], arms: dict[str, Any], time_unit) -> None:
@@ -421,79 +417,6 @@ def _check_arguments(source, columns: dict[str, Any], arms: dict[str, Any], time
             raise InputError(f"{role} must be a finite number or a string, not {value!r}")
     if not isinstance(time_unit, str):
         raise InputError(f"time_unit must be a string, not {time_unit!r}")
-
-
-def _is_csv_name(path: Path) -> bool:
-    """.csv/.txt, possibly compressed (.csv.gz, .csv.bz2, .csv.zip, .csv.xz)."""
-    suffixes = [s.lower() for s in path.suffixes[-2:]]
-    if suffixes and suffixes[-1] in _COMPRESSED:
-        suffixes = suffixes[:-1]
-        return not suffixes or suffixes[-1] in (".csv", ".txt")
-    return bool(suffixes) and suffixes[-1] in (".csv", ".txt")
-
-
-def _csv_bytes(path: Path) -> bytes:
-    """The CSV's bytes, decompressed by its suffix (.gz, .bz2, .zip, .xz)."""
-    import bz2
-    import gzip
-    import lzma
-    import zipfile
-
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".gz":
-            return gzip.decompress(path.read_bytes())
-        if suffix == ".bz2":
-            return bz2.decompress(path.read_bytes())
-        if suffix == ".xz":
-            return lzma.decompress(path.read_bytes())
-        if suffix == ".zip":
-            with zipfile.ZipFile(path) as archive:
-                members = [m for m in archive.infolist() if not m.is_dir()]
-                if len(members) != 1:
-                    raise InputError(
-                        f"{path}: a .zip must hold exactly one CSV file, not {len(members)}"
-                    )
-                return archive.read(members[0])
-        return path.read_bytes()
-    except InputError:
-        raise
-    except (OSError, EOFError, ValueError, lzma.LZMAError, zipfile.BadZipFile) as err:
-        raise InputError(f"{path}: cannot be decompressed ({err})") from None
-
-
-def _csv_text(path: Path) -> str:
-    """The CSV as text; a NUL byte (which pandas reads as the end of a value) is an error."""
-    raw = _csv_bytes(path)
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise InputError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from None
-    if "\x00" in text:
-        raise InputError(f"{path}: {_where_nul(text)} holds a NUL byte (\\x00); {_NUL_HINT}")
-    return text
-
-
-_NUL_HINT = "a value cannot contain it (is the file UTF-16 or binary?)"
-
-
-def _where_nul(text: str) -> str:
-    """'column 'x' at row 3' for the first NUL byte of a CSV text."""
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, [])
-    if any("\x00" in name for name in header):
-        return "the header line"
-    for position, row in enumerate(reader):
-        for index, cell in enumerate(row):
-            if "\x00" in cell:
-                column = header[index] if index < len(header) else f"field {index + 1}"
-                return f"column {column!r} at {describe_rows([position])}"
-    return "a line"
-
-
-def _read_csv_text(text: str, path: Path) -> pd.DataFrame:
-    """pandas.read_csv on checked text, missing values as R's read.csv (see _MISSING_TOKENS)."""
-    return pd.read_csv(io.StringIO(text), keep_default_na=False, na_values=_MISSING_TOKENS)
 
 
 def _check_loaded(frame: pd.DataFrame, name: str, time: str | None, time_unit: str) -> pd.DataFrame:
