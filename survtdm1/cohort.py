@@ -425,6 +425,7 @@ def _check_loaded(frame: pd.DataFrame, name: str, time: str | None, time_unit: s
     duplicated = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
     if duplicated:
         raise InputError(f"{name}: duplicated column names {duplicated}")
+    _check_no_nul(frame, name)
     if time is None or time not in frame.columns:
         return frame
     values = frame[time]
@@ -440,6 +441,21 @@ def _check_loaded(frame: pd.DataFrame, name: str, time: str | None, time_unit: s
         days = pd.to_timedelta(values).dt.total_seconds() / 86400.0
         return frame.assign(**{time: days / TIME_UNITS[time_unit]})
     return frame
+
+
+def _check_no_nul(frame: pd.DataFrame, name: str) -> None:
+    """A NUL character in a text cell (of a DataFrame or Parquet file) is an error, as in a CSV:
+    most readers of our CSV outputs would cut the value there."""
+    for column in frame.columns:
+        values = frame[column]
+        if not (pd.api.types.is_object_dtype(values.dtype) or pd.api.types.is_string_dtype(values)):
+            continue
+        bad = values.astype(object).map(lambda v: isinstance(v, str) and "\x00" in v)
+        if bad.any():
+            raise InputError(
+                f"{name}: column {column!r} holds a NUL character (\\x00) at "
+                f"{describe_rows(np.flatnonzero(bad.to_numpy(dtype=bool)))}"
+            )
 
 
 def _time_kind(values: pd.Series) -> str:

@@ -166,6 +166,16 @@ def test_a_nul_byte_is_an_error_naming_column_and_row(tmp_path, row, column, at)
     assert f"column '{column}' at row {row + 1} holds a NUL byte" in str(err.value)
 
 
+def test_a_nul_character_in_a_dataframe_or_parquet_is_an_error(tmp_path):
+    frame = _frame()
+    frame.loc[4, "grade"] = "2\x00b"
+    with pytest.raises(st.InputError, match=r"column 'grade' holds a NUL character .* at row 5"):
+        st.load_cohort(frame, **ARGS)
+    frame.to_parquet(tmp_path / "n.parquet")
+    with pytest.raises(st.InputError, match=r"n\.parquet: column 'grade' holds a NUL"):
+        st.load_cohort(tmp_path / "n.parquet", **ARGS)
+
+
 # --- time columns that are not numbers of the time unit -------------------------------------
 
 

@@ -30,6 +30,7 @@ from survtdm1.outputs import (
     MANIFEST,
     neutralise_cell,
     publish,
+    read_csv,
     verify,
     write_csv,
 )
@@ -401,6 +402,19 @@ def test_write_csv_keeps_numbers_exact_and_neutralises_text(tmp_path, numbers, t
     assert [float(r[0]) for r in rows[1:]] == [float(v) for v in numbers[:n]]  # full precision
     for row, raw in zip(rows[1:], texts[:n], strict=True):
         assert row[1] == neutralise_cell(raw)
+
+
+@given(
+    st_.lists(
+        st_.text(st_.characters(blacklist_characters="\x00"), max_size=6), min_size=1, max_size=6
+    )
+)
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_read_csv_gives_back_the_raw_text(tmp_path, texts):
+    frame = pd.DataFrame({"+name": texts, "n": range(len(texts))})
+    back = read_csv(write_csv(frame, tmp_path / "t.csv"), dtype=str, keep_default_na=False)
+    assert back.columns.tolist() == ["+name", "n"]
+    assert back["+name"].tolist() == texts
 
 
 HOSTILE = ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tx", "'quoted", " =pad"]
