@@ -372,6 +372,25 @@ def test_kill_during_writing_and_a_concurrent_run(tmp_path, capsys):
     assert not (out / "km.png").exists()  # stale output of an earlier run removed
 
 
+def test_a_run_whose_figures_fail_leaves_the_previous_run(tmp_path, monkeypatch, capsys):
+    from survtdm1 import figures
+
+    _cohort(tmp_path / "cohort.csv")
+    (tmp_path / "plan.toml").write_text(PLAN)
+    out = tmp_path / "out"
+    st.analyze(tmp_path / "plan.toml").write(out, figures=False)
+    before = _snapshot(out)
+
+    def broken(result, plan, provenance, folder):
+        (folder / "report.html").write_text("half a report")
+        raise RuntimeError("the figure could not be drawn")
+
+    monkeypatch.setattr(figures, "write_figures", broken)
+    status = cli.main(["analyze", str(tmp_path / "plan.toml"), "--out", str(out), "--quiet"])
+    assert status == 1 and "internal error" in capsys.readouterr().err
+    assert _snapshot(out) == before and verify(out) == [] and _leftovers(out) == []
+
+
 # --- CSV cells a spreadsheet would execute ----------------------------------------------------
 
 
