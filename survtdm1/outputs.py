@@ -35,6 +35,7 @@ neutralised (see :func:`neutralise_cell`).
 from __future__ import annotations
 
 import contextlib
+import csv
 import ctypes
 import errno
 import hashlib
@@ -143,7 +144,14 @@ def read_csv(path: str | os.PathLike, **options) -> pd.DataFrame:
 def write_csv(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
     """Write ``frame`` as CSV (no index, numbers at full precision), text cells neutralised."""
     path = Path(path)
-    neutralise_frame(frame).to_csv(path, index=False)
+    safe = neutralise_frame(frame)
+    # Python's csv quotes a field holding "\n" but not one holding a lone "\r", which
+    # readers take for the end of a row: then every text field is quoted
+    texts = [*map(str, safe.columns)] + [
+        v for c in range(safe.shape[1]) for v in safe.iloc[:, c] if isinstance(v, str)
+    ]
+    quoting = csv.QUOTE_NONNUMERIC if any("\r" in t for t in texts) else csv.QUOTE_MINIMAL
+    safe.to_csv(path, index=False, quoting=quoting)
     return path
 
 

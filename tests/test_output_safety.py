@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st_
 
 import survtdm1 as st
@@ -428,6 +428,7 @@ def test_write_csv_keeps_numbers_exact_and_neutralises_text(tmp_path, numbers, t
         st_.text(st_.characters(blacklist_characters="\x00"), max_size=6), min_size=1, max_size=6
     )
 )
+@example(["\r"])  # a lone carriage return once split a row in two
 @settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_read_csv_gives_back_the_raw_text(tmp_path, texts):
     frame = pd.DataFrame({"+name": texts, "n": range(len(texts))})
