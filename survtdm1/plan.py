@@ -104,6 +104,7 @@ def read_plan(plan) -> Plan:
 
 
 def _check(raw: dict, base: Path, source: str, text: str) -> Plan:
+    _check_no_nul(raw, source)
     unknown = set(raw) - TOP_KEYS
     if unknown:
         raise PlanError(
@@ -178,3 +179,17 @@ def _known(table: dict, allowed: set, name: str, source: str) -> None:
             f"{source}: unknown key(s) {sorted(map(str, unknown))} in {name} "
             f"(allowed: {sorted(allowed)})"
         )
+
+
+def _check_no_nul(value, source: str, where: str = "the plan") -> None:
+    """A NUL character in any key or string of a plan is an error (readers of the CSV
+    outputs would cut the text there)."""
+    if isinstance(value, str) and "\x00" in value:
+        raise PlanError(f"{source}: {where} holds a NUL character (\\u0000)")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_no_nul(key, source, where)
+            _check_no_nul(item, source, f"{key!r}" if isinstance(key, str) else where)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _check_no_nul(item, source, where)

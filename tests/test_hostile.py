@@ -96,6 +96,15 @@ def test_plan_strata_must_be_a_list_of_names(strata):
         read_plan(plan)
 
 
+def test_a_nul_in_a_plan_string_is_a_plan_error(tmp_path):
+    (tmp_path / "p.toml").write_text(
+        '[cohort]\npath = "x.csv"\ntime = "t"\nevent = "e"\narm = "arm"\ntreatment = "A"\n'
+        'control = "B"\n[[subgroup]]\ncolumn = "g"\nname = "Grade\\u0000x"\n'
+    )
+    with pytest.raises(st.PlanError, match="'name' holds a NUL character"):
+        read_plan(tmp_path / "p.toml")
+
+
 def test_unknown_keys_of_mixed_types_are_a_plan_error():
     with pytest.raises(st.PlanError, match="unknown plan key"):
         read_plan({1: 2, "x": 3, "cohort": {}})
