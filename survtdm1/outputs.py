@@ -358,6 +358,8 @@ def check_output_folder(out_dir: str | os.PathLike) -> None:
 
 
 def _check_target(out: Path) -> None:
+    if out.name in ("", ".", ".."):
+        raise OutputError(f"{out}: give an output folder below the file system's root")
     if out.is_symlink():
         raise OutputError(
             f"{out}: is a symlink; survtdm1 does not write through symlinks "

@@ -130,6 +130,20 @@ def test_a_failing_run_leaves_the_previous_run_untouched(tmp_path):
     assert _snapshot(out) == before
     assert verify(out) == []
     assert _leftovers(out) == []
+    with pytest.raises(RuntimeError):  # into a new folder: nothing at all
+        publish(tmp_path / "new", half_then_fail)
+    assert not os.path.lexists(tmp_path / "new") and _leftovers(tmp_path / "new") == []
+
+
+@pytest.mark.parametrize("kind", ["file", "root"])
+def test_an_out_that_is_a_file_or_the_root_is_refused(tmp_path, kind):
+    out = tmp_path / "out" if kind == "file" else Path("/")
+    if kind == "file":
+        out.write_text("mine")
+    with pytest.raises(st.OutputError):
+        publish(out, _produce({"subgroups.csv": b"1"}))
+    if kind == "file":
+        assert out.read_text() == "mine"
 
 
 def test_the_working_folder_is_written_file_by_file(tmp_path, monkeypatch):
@@ -370,6 +384,24 @@ def test_kill_during_writing_and_a_concurrent_run(tmp_path, capsys):
     st.analyze(tmp_path / "plan.toml").write(out, figures=False)
     assert verify(out) == [] and _leftovers(out) == []
     assert not (out / "km.png").exists()  # stale output of an earlier run removed
+
+
+@pytest.mark.parametrize("kind", ["symlink", "file", "symlinked lock"])
+def test_command_line_refuses_unsafe_out_with_one_line(tmp_path, capsys, kind):
+    (tmp_path / "plan.toml").write_text(PLAN)
+    _cohort(tmp_path / "cohort.csv")
+    (tmp_path / "elsewhere").mkdir()
+    if kind == "symlink":
+        (tmp_path / "out").symlink_to(tmp_path / "elsewhere")
+    elif kind == "file":
+        (tmp_path / "out").write_text("mine")
+    else:
+        (tmp_path / ".out.survtdm1.lock").symlink_to(tmp_path / "elsewhere" / "lock")
+    capsys.readouterr()
+    status = cli.main(["analyze", str(tmp_path / "plan.toml"), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 2 and len(err) == 1 and err[0].startswith("survtdm1: error: "), err
+    assert list((tmp_path / "elsewhere").iterdir()) == []
 
 
 def test_a_run_whose_figures_fail_leaves_the_previous_run(tmp_path, monkeypatch, capsys):
