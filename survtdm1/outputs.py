@@ -166,7 +166,17 @@ class _Lock:
 
     def __enter__(self):
         for _ in range(5):
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+            try:
+                fd = os.open(
+                    self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644
+                )
+            except OSError as err:
+                if err.errno != errno.ELOOP:
+                    raise
+                raise OutputError(
+                    f"{self.path}: the lock file is a symlink; survtdm1 does not follow it "
+                    "(remove it)"
+                ) from None
             try:
                 _flock(fd)
             except BlockingIOError:

@@ -401,6 +401,7 @@ def test_command_line_refuses_unsafe_out_with_one_line(tmp_path, capsys, kind):
     status = cli.main(["analyze", str(tmp_path / "plan.toml"), "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err.strip().splitlines()
     assert status == 2 and len(err) == 1 and err[0].startswith("survtdm1: error: "), err
+    assert "symlink" in err[0] or "not a folder" in err[0]
     assert list((tmp_path / "elsewhere").iterdir()) == []
 
 
