@@ -23,8 +23,8 @@ import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.testing.compare import compare_images  # noqa: E402
 
-from survtdm1.binary import exact_interval  # noqa: E402
 from survtdm1.km import kaplan_meier, n_at_risk  # noqa: E402
+from survtdm1.logistic import exact_interval  # noqa: E402
 from survtdm1.plots import (  # noqa: E402
     at_risk_from_curve,
     forest_from_result,
@@ -185,7 +185,7 @@ def binary_table() -> pd.DataFrame:
 
 
 def _rates(nt, nc, rt, rc) -> dict:
-    """Rate columns as survtdm1.binary computes them (fixture data for the plots)."""
+    """Rate columns as survtdm1.logistic computes them (fixture data for the plots)."""
     out = {}
     for arm, n, r in (("treatment", nt, rt), ("control", nc, rc)):
         out[f"rate_{arm}"] = r / n
