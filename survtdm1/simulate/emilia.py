@@ -418,7 +418,7 @@ def _calibrate_emilia_os(draws: _EmiliaDraws, pfs: _Outcome, pik3ca: np.ndarray)
 
 
 def _emilia_factors(draws: _EmiliaDraws, z: np.ndarray) -> dict[str, np.ndarray]:
-    """LevelSplit factors (shares about those of the trial; associations assumed)."""
+    """Stratification factors (shares about those of the trial; associations assumed)."""
     noise, treated = draws.noise, draws.treated
     region = np.empty(len(z), dtype=object)
     lines = np.empty(len(z), dtype=object)

@@ -282,7 +282,7 @@ def _katherine_markers(
     return columns
 
 
-# LevelSplit factors: (column, level given to the chosen patients, other level,
+# Stratification factors: (column, level given to the chosen patients, other level,
 # share per arm, correlation with the latent prognosis). The chosen level goes to the
 # patients with the lowest scores, so a positive correlation makes it the level with
 # the worse prognosis (inoperable, node-positive), as in the trial. Shares are about
@@ -295,7 +295,7 @@ _KATHERINE_FACTORS = (
 
 
 def _katherine_factors(draws: _KatherineDraws, z: np.ndarray) -> dict[str, np.ndarray]:
-    """LevelSplit factors, balanced between the arms as at randomisation."""
+    """Stratification factors, balanced between the arms as at randomisation."""
     columns = {
         "hormone_receptor": np.where(draws.hr_positive, "positive", "negative"),
     }
