@@ -12,7 +12,7 @@ __version__ = "0.1.0"
 from . import datasets
 from .analysis import AnalysisResult, analyze
 from .cohort import Cohort, load_cohort
-from .continuous import EffectCurveResult, SteppResult, effect_curve, stepp
+from .effect_curve import EffectCurveResult, effect_curve
 from .exceptions import (
     ConvergenceWarning,
     InputError,
@@ -24,6 +24,7 @@ from .exceptions import (
 )
 from .power import PowerResult, power_interaction
 from .simulate import simulate_trial
+from .stepp import SteppResult, stepp
 from .stratify import SubgroupSpec
 from .subgroups import SubgroupResult, subgroup_analysis
 

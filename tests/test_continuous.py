@@ -1,4 +1,4 @@
-"""STEPP and spline treatment-effect curves (survtdm1.continuous).
+"""STEPP and spline treatment-effect curves (survtdm1.stepp, .effect_curve, .splines).
 
 Spline references: tests/reference/make_continuous_reference.R (R survival
 coxph with splines::ns) -> tests/reference/expected/effect_curve.json.
@@ -17,16 +17,12 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 
 import survtdm1 as st
-from survtdm1.continuous import (
-    _permutation_statistics,
-    default_windows,
-    effect_curve,
-    natural_spline_basis,
-    stepp,
-)
 from survtdm1.cox import SortedSurvival, cox_fit
 from survtdm1.cox_batch import BatchCoxFit
+from survtdm1.effect_curve import effect_curve
 from survtdm1.exceptions import InputError, PlanError
+from survtdm1.splines import natural_spline_basis
+from survtdm1.stepp import _permutation_statistics, default_windows, stepp
 
 REFERENCE = Path(__file__).parent / "reference"
 
