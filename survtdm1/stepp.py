@@ -75,9 +75,7 @@ def default_windows(n: int, window_size: int | None = None, overlap: int | None 
     return int(window_size), int(overlap)
 
 
-def window_ranges(
-    values: np.ndarray, window_size: int, overlap: int
-) -> list[tuple[float, float]]:
+def window_ranges(values: np.ndarray, window_size: int, overlap: int) -> list[tuple[float, float]]:
     """Biomarker ranges [min, max] of the sliding windows over ``values``.
 
     Window k nominally holds the patients of ranks ``k * step`` to
