@@ -174,7 +174,10 @@ def test_two_arm_is_reproducible_and_validates() -> None:
 
 
 def test_internal_estimators_agree_with_lifelines() -> None:
-    """The generator calibrates with its own Efron Cox and KM; they match lifelines."""
+    """The generator calibrates with its own (frozen) Efron Cox HR; it matches lifelines.
+
+    Its KM statistics are survtdm1.km's, tested against R in test_km*.py.
+    """
     df = _shipped("emilia")
     time, event = df["pfs_months"].to_numpy(), df["pfs_event"].to_numpy()
     treated = (df["arm"] == "T-DM1").to_numpy()

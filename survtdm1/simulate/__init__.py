@@ -31,19 +31,22 @@ of 40 patients, so the generator *calibrates*:
 The public trial functions are :func:`simulate_katherine`,
 :func:`simulate_emilia`, :func:`simulate_kristine` and the dispatcher
 :func:`simulate_trial`. :func:`simulate_two_arm` is a plain (uncalibrated)
-generator of a two-arm trial with a binary biomarker, meant for power
-simulations.
+generator of a two-arm trial with a binary biomarker, one trial of
+:func:`~survtdm1.simulate.two_arm.simulate_two_arm_trials`, the batch generator
+that :func:`survtdm1.power.power_interaction` analyses.
 
 Layout
 ------
 ``calibration``
     shared machinery: seeds and rounding, inverse-survival draws, censoring,
-    bisection and simplex searches, the Kaplan-Meier and Cox estimators used
-    for calibration, copula scores, outcomes and the cohort data frame.
+    bisection and simplex searches, the statistics calibrated against
+    (:mod:`survtdm1.km` and a frozen two-group Cox HR), copula scores,
+    outcomes and the cohort data frame.
 ``katherine``, ``emilia``, ``kristine``
     one calibrated trial each: its published targets, draws and calibration.
 ``two_arm``
-    the generic two-arm generator.
+    the plain two-arm generator (a batch of trials as arrays, or one as a
+    data frame).
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 Seeds and shipped rounding, the random building blocks (stratified uniforms,
 inverse-survival draws, censoring), the one-dimensional and simplex searches
-the calibrations use, the self-contained Kaplan-Meier and Cox estimators they
-tune against, and the pieces every trial module composes: the draws every
+the calibrations use, the Kaplan-Meier (:mod:`survtdm1.km`) and Cox
+statistics they tune against, and the pieces every trial module composes: the draws every
 cohort makes, endpoint outcomes, death after a first event, copula scores,
 expression markers and the final data frame. See :mod:`survtdm1.simulate` for
 how a cohort is built.
@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
+
+from survtdm1 import km
 
 #: Seeds of the shipped cohorts in ``synthetic_data/`` and ``survtdm1/data/``.
 DEFAULT_SEEDS: dict[str, int] = {"katherine": 2019, "emilia": 32, "kristine": 2016}
@@ -187,39 +189,35 @@ def _fit(
 
 
 # --------------------------------------------------------------------------------------
-# Calibration-only estimators (self-contained, so the generator does not depend on
-# the analysis modules; the calibration tests check them against lifelines)
+# The statistics the calibrations tune against: survtdm1's Kaplan-Meier (floor 2) and a
+# frozen two-group Cox HR (see _cox_hr for why it is not survtdm1.cox)
 # --------------------------------------------------------------------------------------
-
-
-def _km_curve(time: np.ndarray, event: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Kaplan-Meier estimate: distinct event times and survival just after them."""
-    event_times, deaths = np.unique(time[event == 1], return_counts=True)
-    at_risk = len(time) - np.searchsorted(np.sort(time), event_times, side="left")
-    return event_times, np.cumprod(1.0 - deaths / at_risk)
 
 
 def _km_median(time: np.ndarray, event: np.ndarray) -> float:
     """Kaplan-Meier median as R ``quantile(survfit)`` (``nan`` when not reached)."""
-    times, survival = _km_curve(time, event)
-    below = np.flatnonzero(survival <= 0.5 + 1e-12)
-    if len(below) == 0:
-        return float("nan")
-    first = below[0]
-    if abs(survival[first] - 0.5) < 1e-12 and first + 1 < len(times):
-        return float(0.5 * (times[first] + times[first + 1]))
-    return float(times[first])
+    return km.median_survival(km.kaplan_meier(time, event))[0]
 
 
 def _km_at(time: np.ndarray, event: np.ndarray, landmark: float) -> float:
-    """Kaplan-Meier survival at ``landmark``."""
-    times, survival = _km_curve(time, event)
-    passed = np.flatnonzero(times <= landmark)
-    return float(survival[passed[-1]]) if len(passed) else 1.0
+    """Kaplan-Meier survival at ``landmark``, as ``summary(survfit, times = landmark)``."""
+    return km.survival_at(km.kaplan_meier(time, event), landmark).surv
 
 
 def _cox_hr(time: np.ndarray, event: np.ndarray, group: np.ndarray) -> float:
-    """Hazard ratio of ``group`` (bool) vs the rest: Cox model, Efron ties (as R ``coxph``)."""
+    """Hazard ratio of ``group`` (bool) vs the rest: Cox model, Efron ties (as R ``coxph``).
+
+    Deliberately not :func:`survtdm1.cox.cox_fit`: the shipped cohorts depend
+    on the last bits of this statistic. The EMILIA calibration ends in a
+    Nelder-Mead polish on rounded times, whose path changes when an HR moves
+    by a few units in the last place; ``cox_fit`` agrees with this Newton
+    iteration to 4e-16 (median) but not bit for bit (and stops up to 6e-8
+    short of the maximum on some calls), and with it emilia.csv changes in
+    hundreds of rows. This one-covariate Efron Newton iteration (run to a step
+    below 1e-10) is frozen so that the cohorts do not move when
+    :mod:`survtdm1.cox` is reworked; tests/test_simulate.py checks it against
+    lifelines.
+    """
     group = np.asarray(group, dtype=bool)
     event_times = np.unique(time[event == 1])
     sorted_1, sorted_0 = np.sort(time[group]), np.sort(time[~group])
