@@ -9,6 +9,16 @@ Every window and every permutation is a mask over the same time-sorted rows,
 so the permutation test fits all windows of all permutations at once with
 :mod:`survtdm1.cox_batch`. The window arithmetic (:func:`default_windows`,
 :func:`window_ranges`) is pure and needs no fit.
+
+Similar in spirit to the sliding windows of R ``stepp``
+(``stepp.win(type = "sliding", r1, r2)``), but not the same windows: in R,
+``r2`` is the minimum number of patients per window and ``r1`` the largest
+number shared by consecutive windows, and ``stepp.subpop`` generates the
+windows with its own algorithm. Here window k nominally holds the patients of
+ranks ``k * step`` to ``k * step + window_size - 1`` in biomarker order
+(``step = window_size - overlap``), a last window ends at the largest value,
+and each window is then widened to every row whose value lies in its
+[min, max] range.
 """
 
 from __future__ import annotations
@@ -34,6 +44,7 @@ __all__ = [
     "SteppResult",
     "default_windows",
     "stepp",
+    "window_members",
     "window_ranges",
 ]
 
@@ -510,16 +521,9 @@ def stepp(
 
     Notes
     -----
-    Similar in spirit to the sliding windows of R ``stepp``
-    (``stepp.win(type = "sliding", r1, r2)``), but not the same windows: in R,
-    ``r2`` is the minimum number of patients per window and ``r1`` the largest
-    number shared by consecutive windows, and ``stepp.subpop`` generates the
-    windows with its own algorithm. Here window k nominally holds the patients
-    of ranks ``k * step`` to ``k * step + window_size - 1`` in biomarker order
-    (``step = window_size - overlap``), a last window ends at the largest
-    value, and each window is then widened to every row whose value lies in
-    its [min, max] range. The HRs are those of R
-    ``coxph(Surv(time, event) ~ arm)`` fitted on each window's rows.
+    Not the windows of R ``stepp.win(type = "sliding", r1, r2)``: see the
+    module docstring. The HRs are those of R ``coxph(Surv(time, event) ~ arm)``
+    fitted on each window's rows.
 
     Examples
     --------
