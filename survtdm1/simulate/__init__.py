@@ -59,12 +59,11 @@ import pandas as pd
 from survtdm1.exceptions import InputError
 
 from .calibration import (
-    _MARKER_COLUMNS,
     DEFAULT_SEEDS,
+    MARKER_COLUMNS,
     MARKER_DECIMALS,
     TIME_DECIMALS,
 )
-from .calibration import _cox_hr as _cox_hr  # re-exported: the tests check it
 from .emilia import simulate_emilia
 from .katherine import simulate_katherine
 from .kristine import simulate_kristine
@@ -158,7 +157,7 @@ def write_cohort(cohort: pd.DataFrame, path: str | Path) -> Path:
     for column in frame.columns:
         if column.endswith("_months"):
             frame[column] = frame[column].round(TIME_DECIMALS)
-        elif column in _MARKER_COLUMNS:
+        elif column in MARKER_COLUMNS:
             frame[column] = frame[column].round(MARKER_DECIMALS)
     path = Path(path)
     frame.to_csv(path, index=False, lineterminator="\n")
