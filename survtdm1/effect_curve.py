@@ -180,8 +180,13 @@ def effect_curve(
 
     Examples
     --------
-    >>> curve = effect_curve(cohort, "her2_mrna")  # doctest: +SKIP
-    >>> curve.p_interaction  # doctest: +SKIP
+    >>> import survtdm1 as st
+    >>> emilia = st.load_cohort(st.datasets.emilia(), arm="arm", treatment="T-DM1",
+    ...                         control="Lapatinib+Capecitabine", time="pfs_months",
+    ...                         event="pfs_event")
+    >>> curve = effect_curve(emilia, "her2_mrna")
+    >>> len(curve.table), list(curve.coef["term"][:2])
+    (101, ['arm', 'ns1'])
     """
     df = _checks.integer("df", df, 1, where=WHERE)
     conf_level = _checks.conf_level(conf_level, WHERE)

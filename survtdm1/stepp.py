@@ -527,9 +527,13 @@ def stepp(
 
     Examples
     --------
-    >>> result = stepp(cohort, "her2_mrna", seed=1)  # doctest: +SKIP
-    >>> result.table[["window", "biomarker_median", "hr"]]  # doctest: +SKIP
-    >>> result.p_value  # doctest: +SKIP
+    >>> import survtdm1 as st
+    >>> emilia = st.load_cohort(st.datasets.emilia(), arm="arm", treatment="T-DM1",
+    ...                         control="Lapatinib+Capecitabine", time="pfs_months",
+    ...                         event="pfs_event")
+    >>> result = stepp(emilia, "her2_mrna", n_permutations=20, seed=1)
+    >>> len(result.table), bool((result.table["hr"] < 1).all())
+    (10, True)
     """
     options = _options(n_permutations, seed, n_jobs, landmark, conf_level, ties)
     values_all = biomarker_values(cohort, biomarker, WHERE)
