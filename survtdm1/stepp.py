@@ -347,6 +347,16 @@ def _options(n_permutations, seed, n_jobs, landmark, conf_level, ties) -> _Optio
     )
 
 
+def _known_values(cohort: Cohort, biomarker: str) -> tuple[np.ndarray, np.ndarray]:
+    """Rows with a known biomarker (mask) and their values; InputError below 4 rows."""
+    values_all = biomarker_values(cohort, biomarker, WHERE)
+    known = ~np.isnan(values_all)
+    n = int(known.sum())
+    if n < 4:
+        raise InputError(f"{cohort.source}: stepp: only {n} patients with a known {biomarker!r}")
+    return known, values_all[known]
+
+
 @dataclass(frozen=True)
 class _Windows:
     """The known-biomarker rows, their windows and the batch Cox fit of every window.
@@ -467,7 +477,9 @@ def stepp(
     holds exactly the rows whose biomarker lies in [biomarker_min,
     biomarker_max]: patients tied with a window's edge value are all inside,
     so a window may hold a few more than ``window_size`` patients. Rows with
-    a missing biomarker are left out and counted (``n_missing``).
+    a missing biomarker are left out and counted (``n_missing``). The windows
+    are not R ``stepp.win``'s (see the module docstring); the HRs are R
+    ``coxph(Surv(time, event) ~ arm)`` on each window's rows.
 
     The permutation test of no heterogeneity permutes the biomarker values
     among patients (time, event and arm stay with the patient), recomputes
@@ -519,12 +531,6 @@ def stepp(
         larger than the patients with a known biomarker, ``conf_level``
         outside (0, 1), a negative ``landmark`` or ``n_permutations``).
 
-    Notes
-    -----
-    Not the windows of R ``stepp.win(type = "sliding", r1, r2)``: see the
-    module docstring. The HRs are those of R ``coxph(Surv(time, event) ~ arm)``
-    fitted on each window's rows.
-
     Examples
     --------
     >>> import survtdm1 as st
@@ -536,14 +542,9 @@ def stepp(
     (10, True)
     """
     options = _options(n_permutations, seed, n_jobs, landmark, conf_level, ties)
-    values_all = biomarker_values(cohort, biomarker, WHERE)
-    known = ~np.isnan(values_all)
-    values = values_all[known]
-    n = int(values.shape[0])
-    if n < 4:
-        raise InputError(f"{cohort.source}: stepp: only {n} patients with a known {biomarker!r}")
+    known, values = _known_values(cohort, biomarker)
     known_text = f" (the patients with a known {biomarker!r})"
-    window_size, overlap = _window_sizes(n, window_size, overlap, known_text)
+    window_size, overlap = _window_sizes(values.shape[0], window_size, overlap, known_text)
     ranges = window_ranges(values, window_size, overlap)
     windows = _fit_windows(
         cohort.times[known], cohort.events[known], cohort.treated[known], values, ranges,
