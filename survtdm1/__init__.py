@@ -11,7 +11,7 @@ from . import datasets
 from ._version import __version__
 from .analysis import AnalysisResult, analyze
 from .cohort import Cohort, load_cohort
-from .continuous import EffectCurveResult, SteppResult, effect_curve, stepp
+from .effect_curve import EffectCurveResult, effect_curve
 from .exceptions import (
     ConvergenceWarning,
     InputError,
@@ -24,6 +24,7 @@ from .exceptions import (
 from .levels import SubgroupSpec
 from .power import PowerResult, power_interaction
 from .simulate import simulate_trial
+from .stepp import SteppResult, stepp
 from .subgroups import SubgroupResult, subgroup_analysis
 
 __all__ = [
