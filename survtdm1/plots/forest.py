@@ -28,10 +28,9 @@ from .axes import _fraction, _limits, _points_from, _style_axes
 from .markers import _draw_estimate, _marker_side, _weights
 from .rows import EFFECTS, ForestRow, _Effect, _effect_for, forest_rows
 from .style import GREY, house_style, width_inches
-from .text import (  # format_p, format_effect, format_count, _number: also imported from here
+from .text import (
     NOT_ESTIMABLE,
     _font,
-    _number,  # noqa: F401
     _width_pt,
     _wrap,
     format_count,

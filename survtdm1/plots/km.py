@@ -33,7 +33,7 @@ from .style import (
     house_style,
     width_inches,
 )
-from .text import format_effect, format_p
+from .text import NOT_ESTIMABLE, format_effect, format_p
 
 __all__ = [
     "at_risk_from_curve",
@@ -72,18 +72,13 @@ def format_annotation(
     """
     percent = f"{conf_level * 100:g}%"
     text = format_effect(hr, hr_lower, hr_upper)
-    if text != "NE":
+    if text != NOT_ESTIMABLE:
         estimate, interval = text.split(" ", 1)
         text = f"{effect_name} {estimate} ({percent} CI {interval[1:-1]})"
     else:
         text = f"{effect_name} not estimable"
-    if p_logrank is not None and math.isfinite(p_logrank):
-        p_text = format_p(p_logrank)
-        if p_text.startswith("<"):
-            text += f"\nLog-rank P < {p_text[1:]}"
-        else:
-            text += f"\nLog-rank P = {p_text}"
-    return text
+    p_text = format_p(p_logrank, label="Log-rank P")
+    return f"{text}\n{p_text}" if p_text else text
 
 
 def _time_label(time_unit: str) -> str:
