@@ -15,9 +15,11 @@ __all__ = [
     "FOREST_MARGIN_PT",
     "FOREST_MIN_GRAPH_PT",
     "ForestFrame",
+    "KeyAbove",
     "column_offsets",
     "forest_frame",
     "graph_width",
+    "key_above_panel",
     "km_figure_size",
     "label_room",
     "row_positions",
@@ -270,3 +272,71 @@ def km_figure_size(
     """
     rows_in = (n_curves + 1.6) * size * 1.45 / 72.0
     return width_in, width_in * 0.62 + (rows_in if at_risk else 0.0) + 0.4
+
+
+@dataclass(frozen=True)
+class KeyAbove:
+    """What goes above a KM panel, in points.
+
+    ``text_offset`` is the annotation's (dx, dy) from the panel's top right
+    corner (None when it stays inside), ``height`` what is stacked above the
+    panel, ``title_pad`` the panel title's pad that clears it.
+    """
+
+    text_offset: tuple[float, float] | None
+    height: float
+    title_pad: float
+
+
+def key_above_panel(
+    legend_size: tuple[float, float] | None,
+    text_size: tuple[float, float] | None,
+    title_pt: float,
+    axes_w: float,
+    size: float,
+    title_pad: float,
+) -> KeyAbove:
+    """Stack a KM panel's legend and annotation above it when they fit nowhere inside.
+
+    Parameters
+    ----------
+    legend_size, text_size : (width, height) or None
+        The legend and the annotation that go above the panel (None: it
+        stays inside, or there is none).
+    title_pt : float
+        Width of the panel's title (0 without one).
+    axes_w : float
+        The panel's width.
+    size : float
+        Font size.
+    title_pad : float
+        ``axes.titlepad``.
+
+    Notes
+    -----
+    The legend goes left-aligned a pad above the panel. The annotation goes
+    right-aligned level with it (or with the title when the legend stays
+    inside) if both fit side by side with a font size between them, else
+    above it. The title goes above everything.
+
+    Examples
+    --------
+    >>> key_above_panel((40.0, 20.0), (60.0, 10.0), 0.0, 200.0, 10.0, 6.0)
+    KeyAbove(text_offset=(0.0, 3.0), height=23.0, title_pad=32.0)
+    >>> key_above_panel(None, (60.0, 10.0), 150.0, 200.0, 10.0, 6.0)
+    KeyAbove(text_offset=(0.0, 3.0), height=13.0, title_pad=22.0)
+    >>> key_above_panel(None, None, 150.0, 200.0, 10.0, 6.0)
+    KeyAbove(text_offset=None, height=0.0, title_pad=6.0)
+    """
+    pad = size * 0.3
+    above = pad + legend_size[1] if legend_size else 0.0
+    offset = None
+    if text_size:
+        left_pt = legend_size[0] if above else title_pt
+        if left_pt + size + text_size[0] <= axes_w:  # beside the legend or the title
+            offset = (0.0, pad if above else title_pad)
+            above = max(above, pad + text_size[1]) if above else above
+        else:
+            offset = (0.0, above + pad)
+            above += pad + text_size[1]
+    return KeyAbove(offset, above, title_pad + (above + pad if above else 0.0))
