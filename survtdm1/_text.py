@@ -18,6 +18,7 @@ import numpy as np
 __all__ = [
     "NOT_ESTIMABLE",
     "format_cell",
+    "format_conf_level",
     "format_count",
     "format_effect",
     "format_p",
@@ -44,9 +45,6 @@ def to_number(value: Any) -> float:
     except (TypeError, ValueError):
         return math.nan
     return number
-
-
-_number = to_number  # the name used inside survtdm1.plots
 
 
 def is_missing(value: Any) -> bool:
@@ -81,6 +79,17 @@ def format_count(value: Any) -> str:
         return value
     number = to_number(value)
     return f"{number:.0f}" if math.isfinite(number) else ""
+
+
+def format_conf_level(conf_level: float) -> str:
+    """A confidence level as the figures and the report name it, e.g. "95%".
+
+    Examples
+    --------
+    >>> format_conf_level(0.95), format_conf_level(0.9), format_conf_level(0.975)
+    ('95%', '90%', '97.5%')
+    """
+    return f"{conf_level * 100:g}%"
 
 
 def format_p(

@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from ._text import format_cell, format_effect, format_p, is_missing
+from ._text import format_cell, format_conf_level, format_effect, format_p, is_missing
 
 __all__ = ["figure_data_uri", "render_report", "table_html"]
 
@@ -169,7 +169,7 @@ def _triple(mapping: Mapping[str, Any], key: str) -> tuple[Any, Any, Any]:
 def _summary_rows(result: Any) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
     """Per-arm rows (label, treatment, control) and effect rows (label, value)."""
     overall = getattr(result, "overall", {}) or {}
-    ci = f"{getattr(result, 'conf_level', 0.95) * 100:g}% CI"
+    ci = f"{format_conf_level(getattr(result, 'conf_level', 0.95))} CI"
     unit = getattr(result, "time_unit", "")
     landmark = getattr(result, "landmark", None)
     tau = getattr(result, "rmst_tau", None)

@@ -17,6 +17,7 @@ import pytest
 from survtdm1._text import (
     NOT_ESTIMABLE,
     format_cell,
+    format_conf_level,
     format_count,
     format_effect,
     format_p,
@@ -119,3 +120,8 @@ def test_display_text_and_report_need_no_matplotlib():
             [sys.executable, "-c", code], capture_output=True, text=True, check=True
         )
         assert found.stdout.strip() == "False", module
+
+
+def test_conf_level_names():
+    levels = (0.95, 0.9, 0.975, 0.99)
+    assert [format_conf_level(c) for c in levels] == ["95%", "90%", "97.5%", "99%"]

@@ -42,6 +42,7 @@ from .text import (
     _font,
     _width_pt,
     _wrap,
+    format_conf_level,
     format_count,
     format_effect,
     format_p,
@@ -322,7 +323,12 @@ def _layout(
     marks = _footnote_marks(rows)
     arm_max = max(size * 7.5, _width_pt("0000", regular))
     columns, right = _columns(
-        rows, spec, marks, labels, f"{conf_level * 100:g}%", lambda n: _wrap(n, arm_max, regular)
+        rows,
+        spec,
+        marks,
+        labels,
+        format_conf_level(conf_level),
+        lambda n: _wrap(n, arm_max, regular),
     )
     counts_pt, right_pt = _place_columns(columns, right, (regular, bold), gap_pt)
     label_max = label_room(label_width_mm, page_pt, counts_pt, right_pt)

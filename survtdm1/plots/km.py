@@ -34,7 +34,7 @@ from .style import (
     house_style,
     width_inches,
 )
-from .text import NOT_ESTIMABLE, format_effect, format_p
+from .text import NOT_ESTIMABLE, format_conf_level, format_effect, format_p
 
 __all__ = [
     "at_risk_from_curve",
@@ -71,7 +71,7 @@ def format_annotation(
     HR 0.50 (95% CI 0.39–0.64)
     Log-rank P = 0.003
     """
-    percent = f"{conf_level * 100:g}%"
+    percent = format_conf_level(conf_level)
     text = format_effect(hr, hr_lower, hr_upper)
     if text != NOT_ESTIMABLE:
         estimate, interval = text.split(" ", 1)

@@ -12,9 +12,17 @@ import re
 from matplotlib.font_manager import FontProperties
 from matplotlib.textpath import text_to_path
 
-from .._text import NOT_ESTIMABLE, _number, format_count, format_effect, format_p
+from .._text import NOT_ESTIMABLE, format_conf_level, format_count, format_effect, format_p
+from .._text import to_number as _number
 
-__all__ = ["NOT_ESTIMABLE", "_number", "format_count", "format_effect", "format_p"]
+__all__ = [
+    "NOT_ESTIMABLE",
+    "_number",
+    "format_conf_level",
+    "format_count",
+    "format_effect",
+    "format_p",
+]
 
 
 def _font(size: float, weight: str = "normal") -> FontProperties:
