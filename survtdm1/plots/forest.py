@@ -139,8 +139,10 @@ def forest_plot(
     -----
     Rows whose estimate is missing say "NE" with a footnote mark; the
     footnotes give each row's ``note`` (why it is not estimable, or that it is
-    Firth-penalised; Firth HRs and ORs are drawn as open squares, a risk
-    difference never, as it is not penalised). Marker areas
+    Firth-penalised). Rows whose ``note_kind`` is "firth" are drawn as open
+    squares for HRs and ORs, never for a risk difference (not penalised); a
+    table without ``note_kind`` gets no open squares (notes are not parsed).
+    Marker areas
     are proportional to ``1 / SE^2`` with SE read from the CI width on the log
     scale.
 
