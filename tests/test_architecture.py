@@ -44,7 +44,7 @@ FLOORS = {
     # 3: analyses
     "subgroups.": 3,
     "stepp": 3,
-    "continuous": 3,
+    "biomarker": 3,
     "effect_curve": 3,
     "power": 3,
     "simulate.": 3,

@@ -340,7 +340,7 @@ def calibrate_split(
 
 # Scales of the continuous markers: log2 normalised expression (synthetic units),
 # value = centre + spread * standard-normal score.
-_EXPRESSION_SCALE = {
+EXPRESSION_SCALE = {
     "her2_mrna": (11.5, 1.4),
     "pdl1_mrna": (6.0, 1.1),
     "cd8": (7.0, 1.3),
@@ -353,7 +353,7 @@ _EXPRESSION_SCALE = {
 
 def expression_values(name: str, score: np.ndarray, known: np.ndarray) -> np.ndarray:
     """Expression values on the marker's scale, NaN where not assessed."""
-    centre, spread = _EXPRESSION_SCALE[name]
+    centre, spread = EXPRESSION_SCALE[name]
     return np.where(known, np.round(centre + spread * score, MARKER_DECIMALS), np.nan)
 
 

@@ -10,8 +10,8 @@ import pandas as pd
 from scipy.special import ndtri
 
 from .calibration import (
-    _EXPRESSION_SCALE,
     DEFAULT_SEEDS,
+    EXPRESSION_SCALE,
     MARKER_DECIMALS,
     Draws,
     Outcome,
@@ -452,7 +452,7 @@ def _emilia_her2_values(draws: _EmiliaDraws, z: np.ndarray) -> np.ndarray:
     order = np.lexsort((score, her2_class[known] == "high"))  # lows first, then by score
     n = len(known)
     quantiles = (np.arange(n) + draws.u_her2[known][order]) / n
-    centre, spread = _EXPRESSION_SCALE["her2_mrna"]
+    centre, spread = EXPRESSION_SCALE["her2_mrna"]
     values = np.round(centre + spread * ndtri(quantiles), MARKER_DECIMALS)
     n_low = int((her2_class == "low").sum())
     values[n_low - 2 : n_low] = values[n_low - 2]
