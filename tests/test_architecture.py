@@ -238,3 +238,18 @@ def test_the_checker_sees_an_upward_import(tmp_path):
     visitor.visit(tree)
     (target, _names, _lazy, _line) = visitor.found[0]
     assert target == "analysis" and floor_of(target) > floor_of("km")
+
+
+MAX_FUNCTION_LINES = 120
+
+
+def test_no_function_longer_than_120_lines():
+    """Long functions hide their steps; docstrings count, as a reader reads them."""
+    long = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                length = node.end_lineno - node.lineno + 1
+                if length > MAX_FUNCTION_LINES:
+                    long.append(f"{path.relative_to(PACKAGE)}:{node.lineno} {node.name}: {length}")
+    assert not long, "\n".join(long)
