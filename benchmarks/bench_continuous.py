@@ -18,8 +18,9 @@ from lifelines import CoxPHFitter
 from scipy import stats
 
 import survtdm1 as st
-from survtdm1.continuous import stepp
-from survtdm1.power import CHUNK, power_interaction, simulate_trials
+from survtdm1.power import CHUNK, dropout_rate, power_interaction
+from survtdm1.simulate.two_arm import simulate_two_arm_trials
+from survtdm1.stepp import stepp
 
 N_ROWS = 1486
 W2_PERMUTATIONS = 1000
@@ -104,7 +105,9 @@ def w4(n_jobs: int = 2, seed: int = 1) -> dict:
 
     # the same first trials as power_interaction's first chunk
     generator = np.random.default_rng(seed).spawn(-(-W4_TRIALS // CHUNK))[0]
-    trials = simulate_trials(generator, CHUNK, **W4_DESIGN)
+    design = {key: value for key, value in W4_DESIGN.items() if key != "dropout"}
+    rate = dropout_rate(W4_DESIGN["dropout"], 12.0)
+    trials = simulate_two_arm_trials(generator, CHUNK, dropout_rate=rate, **design)
     start = time.perf_counter()
     p_values = []
     for k in range(BASELINE_REPEATS):

@@ -7,12 +7,11 @@
 >>> result = st.subgroup_analysis(cohort, [{"column": "pik3ca"}])  # doctest: +SKIP
 """
 
-__version__ = "0.1.0"
-
 from . import datasets
+from ._version import __version__
 from .analysis import AnalysisResult, analyze
 from .cohort import Cohort, load_cohort
-from .continuous import EffectCurveResult, SteppResult, effect_curve, stepp
+from .effect_curve import EffectCurveResult, effect_curve
 from .exceptions import (
     ArmValueWarning,
     ConvergenceWarning,
@@ -24,9 +23,10 @@ from .exceptions import (
     SurvTDM1Error,
     SurvTDM1Warning,
 )
+from .levels import SubgroupSpec
 from .power import PowerResult, power_interaction
 from .simulate import simulate_trial
-from .stratify import SubgroupSpec
+from .stepp import SteppResult, stepp
 from .subgroups import SubgroupResult, subgroup_analysis
 
 __all__ = [

@@ -108,9 +108,7 @@ def seed(value, where: str | None = None):
     if value is None or type(value).__name__ == "Generator":
         return value
     if not is_integer(value) or value < 0:
-        raise fail(
-            "seed", value, "None, a non-negative integer or a numpy.random.Generator", where
-        )
+        raise fail("seed", value, "None, a non-negative integer or a numpy.random.Generator", where)
     return int(value)
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
+from ._version import __version__
 from .cohort import Cohort, load_cohort
 from .outputs import publish, write_csv
 from .plan import Plan, read_plan

@@ -12,7 +12,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from . import __version__
+from ._version import __version__
 
 EXIT_INPUT = 2
 EXIT_INTERNAL = 1

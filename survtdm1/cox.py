@@ -25,11 +25,9 @@ from functools import cached_property
 import numpy as np
 from scipy import special
 
+from . import newton
+from ._checks import TIES
 from .km import kaplan_meier
-
-TIES = ("efron", "breslow")
-_MAX_ITER = 50
-_TOL = 1e-9
 
 
 @dataclass(frozen=True)
@@ -198,7 +196,7 @@ class _RiskSets:
         return out
 
 
-class _CoxProblem:
+class CoxProblem:
     """Log partial likelihood, score and information for one data set.
 
     Per evaluation the work on the rows is one pass: risk weights times the
@@ -296,16 +294,6 @@ def _outer(u: np.ndarray, v: np.ndarray) -> np.ndarray:
     return (u[:, :, None] * v[:, None, :]).reshape(u.shape[0], -1)
 
 
-def _newton_step(info: np.ndarray, score: np.ndarray) -> np.ndarray:
-    if info.shape == (1, 1):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return score / info[0]
-    try:
-        return np.linalg.solve(info, score)
-    except np.linalg.LinAlgError:
-        return np.linalg.lstsq(info, score, rcond=None)[0]
-
-
 def cox_fit_sorted(
     data: SortedSurvival, X: np.ndarray, *, ties: str = "efron", init=None
 ) -> CoxFit:
@@ -321,37 +309,33 @@ def cox_fit_sorted(
     X = np.asarray(X, dtype=float)
     if X.ndim == 1:
         X = X[:, None]
-    problem = _CoxProblem(data, X, ties)
+    problem = CoxProblem(data, X, ties)
     zero = np.zeros(X.shape[1])
     beta = zero if init is None else np.asarray(init, dtype=float).copy()
     loglik, score, info = problem.evaluate(beta)
     loglik_null = loglik if init is None else problem.loglik(zero)
     converged = False
     iterations = 0
-    while iterations < _MAX_ITER:
-        step = _newton_step(info, score)
+    while iterations < newton.MAX_ITER:
+        step = newton.newton_step(info, score)
         if not np.all(np.isfinite(step)):
             break
         iterations += 1
-        if np.max(np.abs(step), initial=0.0) < _TOL:
+        if np.max(np.abs(step), initial=0.0) < newton.STEP_TOL:
             beta = beta + step
             loglik += 0.5 * float(score @ step)
             converged = True
             break
-        new_beta, (new_loglik, new_score, new_info), halvings = _halving(
-            problem, beta, step, loglik
-        )
-        if not np.isfinite(new_loglik) or new_loglik < loglik - 1e-12:
+        moved = newton.halve(problem.evaluate, beta, step, loglik)
+        if not moved.accepted:
             break  # no better point along the step (a diverging fit): stop where we are
+        new_loglik = moved.values[0]
         change = abs(new_loglik - loglik)
-        beta, loglik, score, info = new_beta, new_loglik, new_score, new_info
-        if halvings and change < 1e-13 * max(1.0, abs(loglik)):
+        beta, (loglik, score, info) = moved.beta, moved.values
+        if moved.halvings and change < 1e-13 * max(1.0, abs(loglik)):
             converged = True
             break
-    var = _invert(info)
-    diverged = (
-        not np.all(np.isfinite(var)) or np.any(np.abs(beta) > 10) or np.any(np.diag(var) <= 0)
-    )
+    var = newton.invert(info)
     return CoxFit(
         coef=beta,
         var=var,
@@ -360,34 +344,8 @@ def cox_fit_sorted(
         n=int(data.time.shape[0]),
         n_events=int(data.risk_sets.events.shape[0]),
         iterations=iterations,
-        converged=converged and not diverged,
+        converged=converged and not newton.diverged(beta, var),
     )
-
-
-def _halving(problem: _CoxProblem, beta, step, loglik):
-    """Take the Newton step, halving it while the log-likelihood falls (as R)."""
-    new_beta = beta + step
-    new = problem.evaluate(new_beta)
-    halvings = 0
-    while (not np.isfinite(new[0]) or new[0] < loglik - 1e-12) and halvings < 30:
-        step = step / 2.0
-        new_beta = beta + step
-        new = problem.evaluate(new_beta)
-        halvings += 1
-    return new_beta, new, halvings
-
-
-def _invert(info: np.ndarray) -> np.ndarray:
-    """Inverse information, or all NaN when it is not finite or (near) singular."""
-    if not np.all(np.isfinite(info)):  # a diverging fit: np.linalg.cond would raise
-        return np.full_like(info, np.nan)
-    try:
-        var = np.linalg.inv(info)
-    except np.linalg.LinAlgError:
-        return np.full_like(info, np.nan)
-    if np.linalg.cond(info) > 1e12:
-        return np.full_like(info, np.nan)
-    return var
 
 
 def cox_fit(time, event, X, *, strata=None, ties: str = "efron") -> CoxFit:
@@ -449,7 +407,7 @@ def cox_zph(data: SortedSurvival, X: np.ndarray, fit: CoxFit, *, ties: str = "ef
     X = np.asarray(X, dtype=float)
     if X.ndim == 1:
         X = X[:, None]
-    problem = _CoxProblem(data, X, ties)
+    problem = CoxProblem(data, X, ties)
     sets, p = problem.sets, problem.p
     g = _km_transform(data.time, data.event, sets.events)
     g = g - g.mean()

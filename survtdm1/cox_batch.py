@@ -20,13 +20,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
-from .cox import TIES
-
-_MAX_ITER = 50
-_TOL = 1e-10
-_MAX_COEF = 10.0
+from . import newton
+from ._checks import TIES
 
 
 @dataclass(frozen=True)
@@ -61,11 +58,11 @@ class BatchCoxFit:
 
     def wald_p(self) -> np.ndarray:
         """Two-sided Wald p-values, shape (fits, p)."""
-        return 2.0 * stats.norm.sf(np.abs(self.coef / self.se))
+        return 2.0 * special.ndtr(-np.abs(self.coef / self.se))
 
     def hazard_ratio(self, index: int = 0, conf_level: float = 0.95):
         """HR and Wald CI of one coefficient: three arrays of shape (fits,)."""
-        z = stats.norm.ppf(0.5 + conf_level / 2.0)
+        z = special.ndtri(0.5 + conf_level / 2.0)
         coef, se = self.coef[:, index], self.se[:, index]
         return np.exp(coef), np.exp(coef - z * se), np.exp(coef + z * se)
 
@@ -270,18 +267,11 @@ def _evaluate(sets: CellRiskSets, design: np.ndarray, beta: np.ndarray, weight: 
     return loglik, score, info
 
 
-def _solve(info: np.ndarray, score: np.ndarray) -> np.ndarray:
-    try:
-        return np.linalg.solve(info, score[:, :, None])[:, :, 0]
-    except np.linalg.LinAlgError:
-        return np.einsum("bpq,bq->bp", np.linalg.pinv(info), score)
-
-
 def cox_fit_cells(sets: CellRiskSets, design: np.ndarray) -> BatchCoxFit:
     """Fit ``log h = log h0 + design[cell] @ beta`` on every fit of ``sets``.
 
     Newton-Raphson from zero with step halving, all fits at once, until each
-    fit's step is below 1e-10 (as :func:`survtdm1.cox.cox_fit_sorted`).
+    fit's step is below ``newton.STEP_TOL`` (as :func:`survtdm1.cox.cox_fit_sorted`).
 
     Parameters
     ----------
@@ -306,18 +296,18 @@ def cox_fit_cells(sets: CellRiskSets, design: np.ndarray) -> BatchCoxFit:
     loglik, score, info = _evaluate(sets, design, beta, weight)
     done = np.zeros(fits, dtype=bool)
     failed = np.zeros(fits, dtype=bool)
-    for _ in range(_MAX_ITER):
+    for _ in range(newton.MAX_ITER):
         todo = np.flatnonzero(~done)
         if todo.size == 0:
             break
         sub = _subset(sets, todo)
-        step = _solve(info[todo], score[todo])
+        step = newton.newton_steps(info[todo], score[todo])
         bad = ~np.all(np.isfinite(step), axis=1)
         step[bad] = 0.0
         new_beta = beta[todo] + step
         new_ll, new_score, new_info = _evaluate(sub, design, new_beta, weight[todo])
-        for _halving in range(30):
-            worse = ~np.isfinite(new_ll) | (new_ll < loglik[todo] - 1e-12)
+        for _halving in range(newton.MAX_HALVINGS):
+            worse = ~np.isfinite(new_ll) | (new_ll < loglik[todo] - newton.LOGLIK_SLACK)
             if not worse.any():
                 break
             step[worse] /= 2.0
@@ -327,18 +317,11 @@ def cox_fit_cells(sets: CellRiskSets, design: np.ndarray) -> BatchCoxFit:
             ll_w, score_w, info_w = _evaluate(part, design, new_beta[rows], weight[todo[rows]])
             new_ll[rows], new_score[rows], new_info[rows] = ll_w, score_w, info_w
         beta[todo], loglik[todo], score[todo], info[todo] = new_beta, new_ll, new_score, new_info
-        settled = np.max(np.abs(step), axis=1) < _TOL
+        settled = np.max(np.abs(step), axis=1) < newton.STEP_TOL
         failed[todo[bad]] = True
         done[todo[settled | bad]] = True
-    var = _invert(info)
-    diverged = (
-        failed
-        | ~done
-        | np.any(np.abs(beta) > _MAX_COEF, axis=1)
-        | ~np.all(np.isfinite(var.reshape(fits, -1)), axis=1)
-        | np.any(np.diagonal(var, axis1=1, axis2=2) <= 0, axis=1)
-    )
-    converged = ~diverged
+    var = newton.invert(info)
+    converged = ~(failed | ~done | newton.diverged(beta, var))
     coef = np.where(converged[:, None], beta, np.nan)
     var = np.where(converged[:, None, None], var, np.nan)
     return BatchCoxFit(coef, var, loglik, sets.cell_events.sum(axis=1), converged)
@@ -352,17 +335,3 @@ def _subset(sets: CellRiskSets, rows: np.ndarray) -> CellRiskSets:
         sets.event_cell[rows],
         sets.efron_ties,
     )
-
-
-def _invert(info: np.ndarray) -> np.ndarray:
-    fits, p, _ = info.shape
-    out = np.full_like(info, np.nan)
-    finite = np.all(np.isfinite(info.reshape(fits, -1)), axis=1)
-    if not finite.any():
-        return out
-    ok = np.flatnonzero(finite)
-    cond = np.linalg.cond(info[ok])
-    ok = ok[np.isfinite(cond) & (cond <= 1e12)]
-    if ok.size:
-        out[ok] = np.linalg.inv(info[ok])
-    return out

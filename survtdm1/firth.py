@@ -30,7 +30,7 @@ Equivalent R:
 
 The Cox model uses Breslow's handling of tied event times (as ``coxphf`` and
 SAS ``PHREG ... / FIRTH``); its log partial likelihood, score and
-information come from :class:`survtdm1.cox._CoxProblem`, the engine behind
+information come from :class:`survtdm1.cox.CoxProblem`, the engine behind
 every other Cox fit; only the third moments the penalty's derivative needs
 are summed here.
 """
@@ -42,16 +42,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import optimize, special
 from scipy.special import expit
 
-from .cox import SortedSurvival, _CoxProblem
+from . import newton
+from .cox import CoxProblem, SortedSurvival
 
-_MAX_ITER = 100
-_MAX_HALVINGS = 30
 _MAX_STEP = 5.0  # cap on a Newton step per coefficient (coxphf's maxstep, in spirit)
-_STEP_TOL = 1e-10
-_SCORE_TOL = 1e-8
 _BRACKET_LIMIT = 60.0  # farthest a profile limit is searched from the estimate (log scale)
 
 # (penalised log-likelihood, modified score, information) at a coefficient vector
@@ -130,14 +127,14 @@ class FirthFit:
 def _cox_quantities(data: SortedSurvival, X: np.ndarray) -> Quantities:
     """Penalised quantities of the Cox partial likelihood, Breslow ties.
 
-    ``l``, ``U`` and ``I`` come from :class:`survtdm1.cox._CoxProblem`.
+    ``l``, ``U`` and ``I`` come from :class:`survtdm1.cox.CoxProblem`.
     ``dI/db_c`` is the sum over events of the third central moment of the
     covariates in the risk set, weighted by ``exp(x b)``:
     ``K3[a, b, c] = M3[abc] - M2[ab] m[c] - M2[ac] m[b] - M2[bc] m[a]
     + 2 m[a] m[b] m[c]`` with ``M2, M3`` the weighted raw moments and ``m``
     the weighted mean.
     """
-    problem = _CoxProblem(data, X, "breslow")
+    problem = CoxProblem(data, X, "breslow")
     risk_set_sums = _breslow_risk_set_sums(data)
     Xc = X - X.mean(axis=0)  # moments do not depend on the centre; centring keeps them exact
     p = Xc.shape[1]
@@ -266,7 +263,7 @@ def _maximise(quantities: Quantities, beta0: np.ndarray, free: np.ndarray) -> _M
         return _Maximum(beta, loglik, info, 0, False)
     if not free.any():
         return _Maximum(beta, loglik, info, 0, True)
-    for iteration in range(1, _MAX_ITER + 1):
+    for iteration in range(1, newton.MAX_ITER_PENALISED + 1):
         sub_info = info[np.ix_(free, free)]
         try:
             step = np.linalg.solve(sub_info, score[free])
@@ -275,23 +272,27 @@ def _maximise(quantities: Quantities, beta0: np.ndarray, free: np.ndarray) -> _M
         if not np.all(np.isfinite(step)):
             return _Maximum(beta, loglik, info, iteration, False)
         largest = np.max(np.abs(step))
-        if largest < _STEP_TOL and np.max(np.abs(score[free])) < _SCORE_TOL:
+        if largest < newton.STEP_TOL and np.max(np.abs(score[free])) < newton.SCORE_TOL:
             return _Maximum(beta, loglik, info, iteration, True)
         if largest > _MAX_STEP:
             step *= _MAX_STEP / largest
-        for _ in range(_MAX_HALVINGS):
-            trial = beta.copy()
-            trial[free] += step
-            new_loglik, new_score, new_info = quantities(trial)
-            if _ascends(loglik, score[free], new_loglik, new_score[free]):
-                break
-            step = step / 2.0
-        else:
+        full_step = np.zeros_like(beta)
+        full_step[free] = step
+        moved = newton.halve(
+            quantities,
+            beta,
+            full_step,
+            loglik,
+            accept=lambda values, ll=loglik, u=score[free]: _ascends(
+                ll, u, values[0], values[1][free]
+            ),
+        )
+        if not moved.accepted:
             # no ascent along the Newton direction: at the maximum to machine precision
             converged = largest < 1e-6 and np.max(np.abs(score[free])) < 1e-5
             return _Maximum(beta, loglik, info, iteration, converged)
-        beta, loglik, score, info = trial, new_loglik, new_score, new_info
-    return _Maximum(beta, loglik, info, _MAX_ITER, False)
+        beta, (loglik, score, info) = moved.beta, moved.values
+    return _Maximum(beta, loglik, info, newton.MAX_ITER_PENALISED, False)
 
 
 def _ascends(loglik, score, new_loglik, new_score) -> bool:
@@ -373,7 +374,7 @@ def _penalised_fit(
         return failed
     se = np.sqrt(np.diag(info_inv))
     null = _maximise(quantities, np.zeros(p), null_free)
-    critical = float(stats.chi2.ppf(conf_level, 1))
+    critical = float(special.chdtri(1, 1.0 - conf_level))
     target = fit.loglik - critical / 2.0
     lower, upper, chisq = nan.copy(), nan.copy(), nan.copy()
     for j in range(p):
@@ -390,7 +391,7 @@ def _penalised_fit(
         lower=lower,
         upper=upper,
         chisq=chisq,
-        p_value=stats.chi2.sf(chisq, 1),
+        p_value=special.chdtrc(1, chisq),
         loglik=fit.loglik,
         loglik_null=null.loglik if null.converged else math.nan,
         n=n,

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-CONF_TYPES = ("log-log", "log", "plain")
+from ._checks import CONF_TYPES
+
 _TOLERANCE = np.sqrt(np.finfo(float).eps)
 
 

@@ -10,10 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .exceptions import PlanError
+from ._checks import MULTIPLICITY
 
 NAN = float("nan")
-MULTIPLICITY = ("holm", "fdr_bh", "bonferroni")
 
 
 def adjust_pvalues(p_values, method: str = "holm") -> np.ndarray:
@@ -39,7 +38,7 @@ def adjust_pvalues(p_values, method: str = "holm") -> np.ndarray:
     elif method == "fdr_bh":
         stepped = np.minimum.accumulate((ranked * m / np.arange(1, m + 1))[::-1])[::-1]
     else:
-        raise PlanError(f"multiplicity must be one of {', '.join(MULTIPLICITY)}, not {method!r}")
+        raise ValueError(f"multiplicity must be one of {', '.join(MULTIPLICITY)}, not {method!r}")
     adjusted = np.empty(m)
     adjusted[order] = np.minimum(stepped, 1.0)
     return adjusted

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .exceptions import PlanError
-from .stratify import SubgroupSpec
+from .levels import SubgroupSpec
 
 COHORT_KEYS = {
     "path",
@@ -70,7 +70,6 @@ class Plan:
     title: str = "Subgroup analysis"
     source: str = "<dict>"
     text: str = ""
-    raw: dict = field(default_factory=dict, repr=False)
     min_count: int | None = None
 
 
@@ -169,7 +168,7 @@ def _check(raw: dict, base: Path, source: str, text: str) -> Plan:
         isinstance(min_count, bool) or not isinstance(min_count, int) or min_count < 1
     ):
         raise PlanError(f"{source}: [privacy] min_count must be a positive integer")
-    return Plan(cohort, dict(analysis), specs, title, source, text, raw, min_count)
+    return Plan(cohort, dict(analysis), specs, title, source, text, min_count)
 
 
 def _known(table: dict, allowed: set, name: str, source: str) -> None:

@@ -14,9 +14,10 @@ any joblib backend the caller activates, e.g. a Dask cluster through
 ``with joblib.parallel_backend("dask"):``). The Cox fits of a chunk run at
 once with :mod:`survtdm1.cox_batch`.
 
-The trial generator here is deliberately plain (exponential event times,
-uniform accrual, exponential drop-out): power depends on the number of
-events per subgroup and the HRs, which it reproduces.
+The trial generator, :func:`survtdm1.simulate.two_arm.simulate_two_arm_trials`,
+is deliberately plain (exponential event times, uniform accrual, exponential
+drop-out): power depends on the number of events per subgroup and the HRs,
+which it reproduces.
 """
 
 from __future__ import annotations
@@ -30,16 +31,11 @@ from joblib import Parallel, delayed
 from scipy import stats
 from tqdm import tqdm  # plain bars: tqdm.auto needs ipywidgets in Jupyter
 
-from .continuous import (
-    _integer_option,
-    _is_integer,
-    _jobs_option,
-    _number_option,
-    _seed_option,
-)
+from . import _checks
 from .cox_batch import cell_risk_sets, cox_fit_cells, merge_cells
+from .simulate.two_arm import TwoArmTrials, simulate_two_arm_trials
 
-__all__ = ["CHUNK", "PowerResult", "power_interaction", "simulate_trials"]
+__all__ = ["CHUNK", "PowerResult", "dropout_rate", "power_interaction"]
 
 #: Trials per chunk (per random generator and per parallel task).
 CHUNK = 50
@@ -57,69 +53,7 @@ TESTS = {
 }
 
 
-@dataclass(frozen=True)
-class SimulatedTrials:
-    """A batch of simulated trials, rows sorted by time within each trial.
-
-    Arrays have shape (trials, n): ``time``, ``event`` (bool), ``treated``
-    and ``positive`` (0/1 integers).
-    """
-
-    time: np.ndarray
-    event: np.ndarray
-    treated: np.ndarray
-    positive: np.ndarray
-
-
-def simulate_trials(
-    rng: np.random.Generator,
-    n_trials: int,
-    *,
-    n: int,
-    prevalence: float,
-    hr_negative: float,
-    hr_positive: float,
-    control_median: float,
-    accrual: float,
-    follow_up: float,
-    dropout: float = 0.0,
-    dropout_time: float = 12.0,
-) -> SimulatedTrials:
-    """Simulate ``n_trials`` two-arm trials with a binary biomarker.
-
-    Each trial randomises ``n`` patients 1:1 (exactly ``n // 2`` to control);
-    each patient is biomarker-positive with probability ``prevalence``. Event
-    times are exponential with the control median in both subgroups of the
-    control arm, and hazard ratio ``hr_negative`` / ``hr_positive`` in the
-    treatment arm. Entry is uniform over ``accrual``; the data cut is at
-    ``accrual + follow_up``; drop-out is exponential with a cumulative
-    probability ``dropout`` by time ``dropout_time``.
-    """
-    control = n // 2
-    treated = rng.permuted(
-        np.tile(np.r_[np.zeros(control, np.int64), np.ones(n - control, np.int64)], (n_trials, 1)),
-        axis=1,
-    )
-    positive = (rng.random((n_trials, n)) < prevalence).astype(np.int64)
-    base = math.log(2.0) / control_median
-    hazard = base * np.where(treated == 1, np.where(positive == 1, hr_positive, hr_negative), 1.0)
-    latent = rng.standard_exponential((n_trials, n)) / hazard
-    entry = rng.uniform(0.0, accrual, (n_trials, n))
-    censor = accrual + follow_up - entry
-    if dropout > 0:
-        rate = -math.log1p(-dropout) / dropout_time
-        censor = np.minimum(censor, rng.standard_exponential((n_trials, n)) / rate)
-    time = np.minimum(latent, censor)
-    event = latent <= censor
-    order = np.argsort(time, axis=1, kind="stable")
-
-    def take(values):
-        return np.take_along_axis(values, order, axis=1)
-
-    return SimulatedTrials(take(time), take(event), take(treated), take(positive))
-
-
-def _analyse(trials: SimulatedTrials) -> dict[str, np.ndarray]:
+def _analyse(trials: TwoArmTrials) -> dict[str, np.ndarray]:
     """Interaction LRT and treatment Wald tests of every trial in a batch."""
     everyone = np.ones(trials.time.shape, dtype=bool)
     cells = trials.treated + 2 * trials.positive
@@ -152,8 +86,21 @@ def _analyse(trials: SimulatedTrials) -> dict[str, np.ndarray]:
     return out
 
 
+def dropout_rate(dropout: float, dropout_time: float) -> float:
+    """Exponential rate giving a cumulative drop-out probability ``dropout`` by ``dropout_time``.
+
+    >>> round(dropout_rate(0.1, 12.0), 6)
+    0.00878
+    """
+    return -math.log1p(-dropout) / dropout_time if dropout > 0 else 0.0
+
+
 def _simulate_chunk(rng: np.random.Generator, n_trials: int, design: dict) -> dict:
-    return _analyse(simulate_trials(rng, n_trials, **design))
+    generator_design = {
+        key: value for key, value in design.items() if key not in ("dropout", "dropout_time")
+    }
+    rate = dropout_rate(design["dropout"], design["dropout_time"])
+    return _analyse(simulate_two_arm_trials(rng, n_trials, dropout_rate=rate, **generator_design))
 
 
 @dataclass(frozen=True)
@@ -242,6 +189,40 @@ def _table(sims: pd.DataFrame, design: dict, alpha: float) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+WHERE = "power_interaction"
+_BETWEEN_0_1 = "a number between 0 and 1"
+
+
+def _design(
+    n, prevalence, hr_negative, hr_positive, control_median, accrual, follow_up, dropout,
+    dropout_time,
+) -> dict:  # fmt: skip
+    """The checked design values of :func:`power_interaction`."""
+    design = {
+        "n": _checks.integer("n", n, 4, where=WHERE),
+        "prevalence": _checks.number(
+            "prevalence", prevalence, lambda v: 0.0 < v < 1.0, _BETWEEN_0_1, WHERE
+        ),
+    }
+    for name, value in (
+        ("hr_negative", hr_negative),
+        ("hr_positive", hr_positive),
+        ("control_median", control_median),
+        ("accrual", accrual),
+    ):
+        design[name] = _checks.number(name, value, lambda v: v > 0, "a positive number", WHERE)
+    design["follow_up"] = _checks.number(
+        "follow_up", follow_up, lambda v: v >= 0, "a non-negative number", WHERE
+    )
+    design["dropout"] = _checks.number(
+        "dropout", dropout, lambda v: 0.0 <= v < 1.0, "a probability in [0, 1)", WHERE
+    )
+    design["dropout_time"] = _checks.number(
+        "dropout_time", dropout_time, lambda v: v > 0, "a positive number", WHERE
+    )
+    return design
+
+
 def power_interaction(
     *,
     n: int,
@@ -261,7 +242,8 @@ def power_interaction(
 ) -> PowerResult:
     """Simulated power of the interaction and within-subgroup tests of a design.
 
-    Each simulated trial (see :func:`simulate_trials`) is analysed with
+    Each simulated trial (see
+    :func:`survtdm1.simulate.two_arm.simulate_two_arm_trials`) is analysed with
 
     - the likelihood-ratio test of treatment x biomarker between the Cox
       models ``arm * marker`` and ``arm + marker`` (1 df), as R
@@ -326,35 +308,14 @@ def power_interaction(
     >>> list(result.table["test"])
     ['interaction', 'treatment_negative', 'treatment_positive', 'treatment_overall']
     """
-    where = "power_interaction"
-    design = {
-        "n": _integer_option(where, "n", n, 4),
-        "prevalence": _number_option(
-            where, "prevalence", prevalence, lambda v: 0.0 < v < 1.0, "a number between 0 and 1"
-        ),
-    }
-    for name, value in (
-        ("hr_negative", hr_negative),
-        ("hr_positive", hr_positive),
-        ("control_median", control_median),
-        ("accrual", accrual),
-    ):
-        design[name] = _number_option(where, name, value, lambda v: v > 0, "a positive number")
-    design["follow_up"] = _number_option(
-        where, "follow_up", follow_up, lambda v: v >= 0, "a non-negative number"
-    )
-    design["dropout"] = _number_option(
-        where, "dropout", dropout, lambda v: 0.0 <= v < 1.0, "a probability in [0, 1)"
-    )
-    design["dropout_time"] = _number_option(
-        where, "dropout_time", dropout_time, lambda v: v > 0, "a positive number"
-    )
-    n_simulations = _integer_option(where, "n_simulations", n_simulations, 1)
-    alpha = _number_option(
-        where, "alpha", alpha, lambda v: 0.0 < v < 1.0, "a number between 0 and 1"
-    )
-    _seed_option(where, seed)
-    n_jobs = _jobs_option(where, n_jobs)
+    design = _design(
+        n, prevalence, hr_negative, hr_positive, control_median, accrual, follow_up, dropout,
+        dropout_time,
+    )  # fmt: skip
+    n_simulations = _checks.integer("n_simulations", n_simulations, 1, where=WHERE)
+    alpha = _checks.number("alpha", alpha, lambda v: 0.0 < v < 1.0, _BETWEEN_0_1, WHERE)
+    seed = _checks.seed(seed, WHERE)
+    n_jobs = _checks.n_jobs(n_jobs, WHERE)
     sizes = [min(CHUNK, n_simulations - start) for start in range(0, n_simulations, CHUNK)]
     generators = np.random.default_rng(seed).spawn(len(sizes))
     jobs = (
@@ -380,5 +341,5 @@ def power_interaction(
         design=design,
         alpha=alpha,
         n_simulations=n_simulations,
-        seed=int(seed) if _is_integer(seed) else None,
+        seed=seed if isinstance(seed, int) else None,
     )

@@ -16,10 +16,9 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from .plots.forest import format_p  # one rule for p-values in figures and report
+from ._text import format_cell, format_conf_level, format_effect, format_p, is_missing
 
 __all__ = ["figure_data_uri", "render_report", "table_html"]
 
@@ -42,7 +41,6 @@ ul.warnings li { color: #8a4b00; }
 """
 
 _CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
-_COUNT_PREFIXES = ("n_", "events_", "responders_")
 ARMS = ("treatment", "control")
 
 
@@ -50,48 +48,8 @@ def _escape(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _is_missing(value: Any) -> bool:
-    if value is None:
-        return True
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
-def format_value(value: Any, name: str = "") -> str:
-    """A value rounded for display (escaped text is produced by the callers).
-
-    p-values (names starting with ``p_`` or equal to ``p_value``) as the
-    figures show them (``plots.forest.format_p``); counts as integers; other
-    numbers with two decimals; missing values as an empty string.
-
-    Examples
-    --------
-    >>> format_value(0.000012, "p_value"), format_value(743.0, "n_treatment")
-    ('<0.001', '743')
-    >>> format_value(0.50123, "hr"), format_value(float("nan"), "hr")
-    ('0.50', '')
-    """
-    if _is_missing(value):
-        return ""
-    if isinstance(value, bool | np.bool_):
-        return str(bool(value))
-    if isinstance(value, int | np.integer):
-        return str(int(value))
-    if isinstance(value, float | np.floating):
-        number = float(value)
-        if not math.isfinite(number):
-            return str(number)
-        base = name.rsplit(".", 1)[-1]
-        if base.startswith("p_") or base == "p":
-            return format_p(number)
-        if base.startswith(_COUNT_PREFIXES) or base == "n" and number.is_integer():
-            return f"{number:.0f}"
-        if abs(number) >= 1000:
-            return f"{number:.0f}"
-        return f"{number:.2f}"
-    return str(value)
+#: A table value rounded for display (the rule of the figures' columns, too).
+format_value = format_cell
 
 
 def table_html(table: pd.DataFrame, *, caption: str | None = None) -> str:
@@ -186,19 +144,22 @@ def figure_data_uri(figure: Any, *, dpi: float = 150, min_width_px: int = 800) -
 
 def _with_ci(estimate: Any, lower: Any, upper: Any, scale: float = 1.0, digits: int = 2) -> str:
     """ "0.51 (0.40-0.66)"; "not reached" for a missing estimate, "NR" for a missing limit."""
-    if _is_missing(estimate) or isinstance(estimate, str):
-        return "not reached" if not isinstance(estimate, str) else estimate
-
-    def number(value: Any) -> str:
-        return "NR" if _is_missing(value) else f"{float(value) * scale:.{digits}f}"
-
-    low, high = number(lower), number(upper)
-    separator = " to " if low.startswith("-") or high.startswith("-") else "\u2013"
-    return f"{number(estimate)} ({low}{separator}{high})"
+    if isinstance(estimate, str):
+        return estimate
+    return format_effect(
+        estimate,
+        lower,
+        upper,
+        scale=scale,
+        digits=digits,
+        missing="not reached",
+        missing_limit="NR",
+        separator="negative",
+    )
 
 
 def _p(value: Any) -> str:
-    return "" if _is_missing(value) else format_p(float(value))
+    return format_p(value)
 
 
 def _triple(mapping: Mapping[str, Any], key: str) -> tuple[Any, Any, Any]:
@@ -208,7 +169,7 @@ def _triple(mapping: Mapping[str, Any], key: str) -> tuple[Any, Any, Any]:
 def _summary_rows(result: Any) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
     """Per-arm rows (label, treatment, control) and effect rows (label, value)."""
     overall = getattr(result, "overall", {}) or {}
-    ci = f"{getattr(result, 'conf_level', 0.95) * 100:g}% CI"
+    ci = f"{format_conf_level(getattr(result, 'conf_level', 0.95))} CI"
     unit = getattr(result, "time_unit", "")
     landmark = getattr(result, "landmark", None)
     tau = getattr(result, "rmst_tau", None)
@@ -237,7 +198,7 @@ def _summary_rows(result: Any) -> tuple[list[tuple[str, str, str]], list[tuple[s
         arm_rows.append((f"Event-free at {landmark:g} {unit}, % ({ci})", *rates))
     if tau is not None:
         rmst = [
-            "" if _is_missing(a.get("rmst")) else f"{a['rmst']:.2f} ({a['rmst_se']:.2f})"
+            "" if is_missing(a.get("rmst")) else f"{a['rmst']:.2f} ({a['rmst_se']:.2f})"
             for a in arms
         ]
         arm_rows.append((f"RMST to {tau:g} {unit} (SE)", *rmst))

@@ -1,4 +1,4 @@
-"""STEPP and spline treatment-effect curves (survtdm1.continuous).
+"""STEPP and spline treatment-effect curves (survtdm1.stepp, .effect_curve, .splines).
 
 Spline references: tests/reference/make_continuous_reference.R (R survival
 coxph with splines::ns) -> tests/reference/expected/effect_curve.json.
@@ -17,16 +17,18 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 
 import survtdm1 as st
-from survtdm1.continuous import (
-    _permutation_statistics,
-    default_windows,
-    effect_curve,
-    natural_spline_basis,
-    stepp,
-)
 from survtdm1.cox import SortedSurvival, cox_fit
 from survtdm1.cox_batch import BatchCoxFit
+from survtdm1.effect_curve import effect_curve
 from survtdm1.exceptions import InputError, PlanError
+from survtdm1.splines import natural_spline_basis
+from survtdm1.stepp import (
+    _permutation_statistics,
+    default_windows,
+    stepp,
+    window_members,
+    window_ranges,
+)
 
 REFERENCE = Path(__file__).parent / "reference"
 
@@ -59,6 +61,20 @@ def _simulated(seed: int, n: int, modifier: float, decimals: int = 2) -> st.Coho
 def gbsg() -> st.Cohort:
     return st.load_cohort(REFERENCE / "data" / "gbsg.csv", arm="hormon", treatment="tamoxifen",
                           control="none", time="rfstime", event="status")  # fmt: skip
+
+
+def test_window_arithmetic_needs_no_fit():
+    """Ranks 0-2, 2-4 and a last window 3-5 of [1, 2, 2, 3, 4, 5] (window 3, overlap 1);
+    the middle window is widened to both patients tied at 2 (4 patients)."""
+    values = np.array([5.0, 1.0, 2.0, 2.0, 3.0, 4.0])
+    ranges = window_ranges(values, 3, 1)
+    assert ranges == [(1.0, 2.0), (2.0, 4.0), (3.0, 5.0)]
+    members = window_members(values, ranges)
+    assert members.sum(axis=1).tolist() == [3, 4, 3]
+    assert members[:, 0].tolist() == [False, False, True]  # the 5 is only in the last
+    # steps that land on the last value add no extra window; coinciding ranges are kept once
+    assert window_ranges(np.arange(7.0), 3, 1) == [(0.0, 2.0), (2.0, 4.0), (4.0, 6.0)]
+    assert window_ranges(np.array([1.0, 1.0, 1.0, 1.0, 2.0]), 2, 1) == [(1.0, 1.0), (1.0, 2.0)]
 
 
 def test_default_windows_give_ten_windows_for_katherine_size():

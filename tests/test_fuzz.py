@@ -326,9 +326,9 @@ def test_malformed_plan(tmp_path, capsys, name):
     expected = {
         "multiplicity number": "multiplicity must be one of",
         "multiplicity unknown": "multiplicity must be one of",
-        "landmark inf": "landmark must be a finite number",
-        "risk_times nan": "risk_times must be finite",
-        "risk_times inf": "risk_times must be finite",
+        "landmark inf": "landmark must be a positive finite number",
+        "risk_times nan": "risk_times must be a non-empty list of non-negative finite",
+        "risk_times inf": "risk_times must be a non-empty list of non-negative finite",
         "subgroup on id": "cannot be a subgroup",
     }
     if name in expected:

@@ -23,8 +23,8 @@ import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.testing.compare import compare_images  # noqa: E402
 
-from survtdm1.binary import exact_interval  # noqa: E402
 from survtdm1.km import kaplan_meier, n_at_risk  # noqa: E402
+from survtdm1.logistic import exact_interval  # noqa: E402
 from survtdm1.plots import (  # noqa: E402
     at_risk_from_curve,
     forest_from_result,
@@ -65,6 +65,7 @@ def _level(subgroup, level, n, events, hr, lower, upper, p, **extra):
         "p_interaction": p,
         "n_missing": 0,
         "note": extra.pop("note", ""),
+        "note_kind": extra.pop("note_kind", ""),
         "subgroup_label": extra.pop("subgroup_label", ""),
         "level_label": extra.pop("level_label", ""),
         **extra,
@@ -92,6 +93,7 @@ def survival_table() -> pd.DataFrame:
             nan,
             0.04,
             note="No events in the T-DM1 arm: HR not estimable",
+            note_kind="not_estimable",
             subgroup_label="Tumour-infiltrating lymphocytes at baseline, central assessment (%)",
             level_label="High, with a level label long enough to wrap onto a second line",
         ),
@@ -107,6 +109,7 @@ def survival_table() -> pd.DataFrame:
             0.8,
             0.04,
             note="Firth-penalised estimate: no events in the T-DM1 arm",
+            note_kind="firth",
         ),
     ]
     return pd.DataFrame(rows)
@@ -179,13 +182,14 @@ def binary_table() -> pd.DataFrame:
                 "rd_upper": rt / nt - rc / nc + 0.1,
                 **_rates(nt, nc, rt, rc),
                 "note": "",
+                "note_kind": "",
             }
         )
     return pd.DataFrame(rows)
 
 
 def _rates(nt, nc, rt, rc) -> dict:
-    """Rate columns as survtdm1.binary computes them (fixture data for the plots)."""
+    """Rate columns as survtdm1.logistic computes them (fixture data for the plots)."""
     out = {}
     for arm, n, r in (("treatment", nt, rt), ("control", nc, rc)):
         out[f"rate_{arm}"] = r / n
@@ -379,7 +383,7 @@ def test_forest_adjusted_p_and_binary_odds_ratio():
 def test_forest_firth_marks_only_the_effect_the_note_is_about():
     table = binary_table()
     note = "Firth-penalised OR (no responders in one arm): profile-likelihood CI"
-    table.loc[1, "note"] = note
+    table.loc[1, ["note", "note_kind"]] = [note, "firth"]
     for effect, firth in (("or", True), ("rd", False)):
         fig = forest_plot(table, treatment_label="A", control_label="B", effect=effect)
         assert len(_lines(fig, "forest-marker-firth")) == (1 if firth else 0)
@@ -391,7 +395,7 @@ def test_forest_firth_marks_only_the_effect_the_note_is_about():
         assert any(text[-1] in "ᵃᵇᶜ" for text in effects) is firth
     # a note saying why the estimate is missing stays with every effect
     table.loc[2, ["rd", "rd_lower", "rd_upper"]] = float("nan")
-    table.loc[2, "note"] = "no patients in the A arm"
+    table.loc[2, ["note", "note_kind"]] = ["no patients in the A arm", "no_patients"]
     fig = forest_plot(table, treatment_label="A", control_label="B", effect="rd")
     notes = " ".join(t.get_text() for t in _texts(fig, "forest-footnotes"))
     assert "no patients in the A arm" in notes and "Firth" not in notes

@@ -8,14 +8,16 @@ import pytest
 
 from survtdm1.cox import cox_fit, lr_test
 from survtdm1.exceptions import PlanError
-from survtdm1.power import _analyse, power_interaction, simulate_trials
+from survtdm1.power import _analyse, dropout_rate, power_interaction
+from survtdm1.simulate.two_arm import simulate_two_arm_trials
 
 DESIGN = dict(n=300, prevalence=0.4, control_median=24.0, accrual=24.0, follow_up=24.0)
 
 
 def test_batched_analysis_equals_separate_cox_fits():
-    trials = simulate_trials(np.random.default_rng(1), 5, hr_negative=0.8, hr_positive=0.4,
-                             dropout=0.1, **DESIGN)  # fmt: skip
+    trials = simulate_two_arm_trials(np.random.default_rng(1), 5, hr_negative=0.8,
+                                     hr_positive=0.4, dropout_rate=dropout_rate(0.1, 12.0),
+                                     **DESIGN)  # fmt: skip
     out = _analyse(trials)
     for k in range(5):
         arm, marker = trials.treated[k].astype(float), trials.positive[k].astype(float)
@@ -153,7 +155,17 @@ def test_generator_seed():
     assert power_interaction(seed=np.int64(9), **kwargs).seed == 9
 
 
-@pytest.mark.parametrize("module", ["survtdm1.continuous", "survtdm1.power", "survtdm1.cox_batch"])
+@pytest.mark.parametrize(
+    "module",
+    [
+        "survtdm1.stepp",
+        "survtdm1.effect_curve",
+        "survtdm1.splines",
+        "survtdm1.power",
+        "survtdm1.simulate.two_arm",
+        "survtdm1.cox_batch",
+    ],
+)
 def test_docstring_examples_run(module):
     """The examples in the docstrings are right (cox_fit_cells' once quoted a wrong HR)."""
     import doctest

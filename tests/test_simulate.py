@@ -11,6 +11,7 @@ from lifelines import CoxPHFitter
 
 from survtdm1 import datasets, simulate
 from survtdm1.exceptions import InputError
+from survtdm1.simulate.calibration import MARKER_COLUMNS, cox_hr
 
 ROOT = Path(__file__).resolve().parents[1]
 TRIALS = simulate.TRIAL_NAMES
@@ -92,7 +93,7 @@ def test_columns_and_codings(trial: str) -> None:
         if column.endswith("_months"):
             assert (df[column] > 0).all() and np.isfinite(df[column]).all()
             assert (df[column].round(2) == df[column]).all()
-        if column in simulate._MARKER_COLUMNS:
+        if column in MARKER_COLUMNS:
             known = df[column].dropna()
             assert (known.round(3) == known).all()
     assert set(df["pik3ca"].dropna()) == {"mutated", "wild-type"}
@@ -156,7 +157,7 @@ def test_two_arm_recovers_its_hrs() -> None:
     for level, expected in ((0, 0.8), (1, 0.5)):
         rows = trial[trial["biomarker"] == level]
         treated = (rows["arm"] == "treatment").to_numpy()
-        hr = simulate._cox_hr(rows["time"].to_numpy(), rows["event"].to_numpy(), treated)
+        hr = cox_hr(rows["time"].to_numpy(), rows["event"].to_numpy(), treated)
         assert abs(np.log(hr) - np.log(expected)) < 0.05
 
 
@@ -174,10 +175,13 @@ def test_two_arm_is_reproducible_and_validates() -> None:
 
 
 def test_internal_estimators_agree_with_lifelines() -> None:
-    """The generator calibrates with its own Efron Cox and KM; they match lifelines."""
+    """The generator calibrates with its own (frozen) Efron Cox HR; it matches lifelines.
+
+    Its KM statistics are survtdm1.km's, tested against R in test_km*.py.
+    """
     df = _shipped("emilia")
     time, event = df["pfs_months"].to_numpy(), df["pfs_event"].to_numpy()
     treated = (df["arm"] == "T-DM1").to_numpy()
     data = pd.DataFrame({"t": time, "e": event, "x": treated.astype(float)})
     expected = float(np.exp(CoxPHFitter().fit(data, "t", "e").params_["x"]))
-    assert simulate._cox_hr(time, event, treated) == pytest.approx(expected, rel=1e-6)
+    assert cox_hr(time, event, treated) == pytest.approx(expected, rel=1e-6)

@@ -14,7 +14,7 @@ from lifelines import CoxPHFitter
 
 import survtdm1 as st
 from survtdm1.exceptions import PlanError, SeparationWarning, SmallSampleWarning
-from survtdm1.subgroups import SURVIVAL_COLUMNS
+from survtdm1.subgroups.survival import SURVIVAL_COLUMNS
 
 ARGS = {"arm": "arm", "treatment": "A", "control": "B", "time": "months", "event": "event"}
 CONTRACT_FIRST = [

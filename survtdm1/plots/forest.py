@@ -21,19 +21,28 @@ import pandas as pd
 from matplotlib import transforms
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 
 from .axes import _fraction, _limits, _points_from, _style_axes
+from .layout import (
+    FOREST_MARGIN_PT,
+    ForestFrame,
+    column_offsets,
+    forest_frame,
+    graph_width,
+    label_room,
+    row_positions,
+    widen_pairs,
+)
 from .markers import _draw_estimate, _marker_side, _weights
 from .rows import EFFECTS, ForestRow, _Effect, _effect_for, forest_rows
 from .style import GREY, house_style, width_inches
-from .text import (  # format_p, format_effect, format_count, _number: also imported from here
+from .text import (
     NOT_ESTIMABLE,
     _font,
-    _number,  # noqa: F401
     _width_pt,
     _wrap,
+    format_conf_level,
     format_count,
     format_effect,
     format_p,
@@ -42,7 +51,6 @@ from .text import (  # format_p, format_effect, format_count, _number: also impo
 __all__ = ["EFFECTS", "ForestRow", "forest_from_result", "forest_plot", "forest_rows"]
 
 _SUPERSCRIPTS = "ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻ"
-_WRAPPED_LINE = 0.66  # height of each further line of a wrapped label, in rows
 
 
 # ---------------------------------------------------------------------------
@@ -67,10 +75,6 @@ def _footnote_marks(rows: Sequence[ForestRow]) -> dict[str, str]:
         if row.note and row.note not in marks and row.kind != "heading":
             marks[row.note] = _SUPERSCRIPTS[len(marks) % len(_SUPERSCRIPTS)]
     return marks
-
-
-def _arm_header(name: str, prop: FontProperties, max_pt: float) -> str:
-    return _wrap(name, max_pt, prop)
 
 
 def forest_plot(
@@ -135,8 +139,10 @@ def forest_plot(
     -----
     Rows whose estimate is missing say "NE" with a footnote mark; the
     footnotes give each row's ``note`` (why it is not estimable, or that it is
-    Firth-penalised; Firth HRs and ORs are drawn as open squares, a risk
-    difference never, as it is not penalised). Marker areas
+    Firth-penalised). Rows whose ``note_kind`` is "firth" are drawn as open
+    squares for HRs and ORs, never for a risk difference (not penalised); a
+    table without ``note_kind`` gets no open squares (notes are not parsed).
+    Marker areas
     are proportional to ``1 / SE^2`` with SE read from the CI width on the log
     scale.
 
@@ -172,6 +178,203 @@ def forest_plot(
     return figure
 
 
+@dataclass
+class _Layout:
+    """Everything the drawing steps need: texts and positions in points and rows."""
+
+    size: float
+    small: float
+    columns: list[_Column]  # the four count columns, left of the graph
+    right_columns: list[_Column]
+    labels: list[str]  # wrapped
+    centres: list[float]  # rows
+    body_lines: float
+    label_offset: float  # points from the graph's left edge
+    indent_pt: float
+    left_pt: float
+    right_pt: float
+    graph_pt: float
+    fig_width_pt: float  # 0 when drawing into a given Axes
+    graph_header: str
+    favours: tuple[str, str]
+    footnote_text: str
+    limits: tuple[float, float]
+    reference_fraction: float
+    frame: ForestFrame
+
+
+def _columns(
+    rows: Sequence[ForestRow],
+    spec: _Effect,
+    marks: Mapping[str, str],
+    labels: tuple[str, str],
+    percent: str,
+    arm_header: Any,
+) -> tuple[list[_Column], list[_Column]]:
+    """The text columns with their cells: counts left of the graph, effect and p right."""
+    effect_cells = []
+    for row in rows:
+        text = ""
+        if row.kind != "heading":
+            text = format_effect(row.estimate, row.lower, row.upper, scale=spec.display_scale)
+            text += marks[row.note] if row.note else ""
+        effect_cells.append(text)
+    columns = [
+        _Column(
+            key,
+            arm_header(label),
+            [format_count(getattr(r, key)) for r in rows],
+            "right",
+            group=group,
+        )
+        for key, label, group in (
+            ("n_treatment", labels[0], "Patients"),
+            ("n_control", labels[1], "Patients"),
+            ("count_treatment", labels[0], spec.count_title),
+            ("count_control", labels[1], spec.count_title),
+        )
+    ]
+    right = [
+        _Column("effect", f"{spec.short_name}\n({percent} CI)", effect_cells, "left", side="right"),
+        _Column(
+            "p_interaction",
+            "P for\ninteraction",
+            [format_p(r.p_interaction) for r in rows],
+            "right",
+            side="right",
+        ),
+    ]
+    if any(math.isfinite(r.p_interaction_adj) for r in rows):
+        right.append(
+            _Column(
+                "p_interaction_adj",
+                "Adjusted\nP",
+                [format_p(r.p_interaction_adj) for r in rows],
+                "right",
+                side="right",
+            )
+        )
+    return columns, right
+
+
+def _place_columns(
+    columns: list[_Column], right: list[_Column], fonts: tuple, gap_pt: float
+) -> tuple[float, float]:
+    """Measure the columns, set their widths and offsets; returns (counts_pt, right_pt)."""
+    regular, bold = fonts
+    for column in [*columns, *right]:
+        column.width = max(
+            [_width_pt(column.header, bold)] + [_width_pt(c, regular) for c in column.cells]
+        )
+    groups = [_width_pt(columns[0].group, bold), _width_pt(columns[2].group, bold)]
+    widths = widen_pairs([c.width for c in columns], groups, gap_pt)
+    count_offsets, right_offsets, counts_pt, right_pt = column_offsets(
+        widths, [c.width for c in right], gap_pt
+    )
+    for column, width, offset in zip(columns, widths, count_offsets, strict=True):
+        column.width, column.offset = width, offset
+    for column, offset in zip(right, right_offsets, strict=True):
+        column.offset = offset
+    return counts_pt, right_pt
+
+
+def _wrap_labels(
+    rows: Sequence[ForestRow], label_max: float, fonts: tuple, indent_pt: float
+) -> tuple[list[str], list[int], float]:
+    """Row labels wrapped to ``label_max``, their line counts and the label column's width."""
+    regular, bold = fonts
+    labels, lines, widths = [], [], [_width_pt("Subgroup", bold)]
+    for row in rows:
+        prop = regular if row.kind == "level" else bold
+        indent = indent_pt if row.kind == "level" else 0.0
+        wrapped = _wrap(row.label, label_max - indent, prop)
+        labels.append(wrapped)
+        lines.append(wrapped.count("\n") + 1)
+        widths.append(_width_pt(wrapped, prop) + indent)
+    return labels, lines, max(widths)
+
+
+def _footnotes(rows: Sequence[ForestRow], marks: Mapping[str, str]) -> list[str]:
+    footnotes = [f"{mark} {note}" for note, mark in marks.items()]
+    if any(r.firth for r in rows):
+        footnotes.append("Open squares: Firth-penalised estimates.")
+    if any(r.kind != "heading" and not r.estimable for r in rows):
+        footnotes.append(f"{NOT_ESTIMABLE}, not estimable.")
+    return footnotes
+
+
+def _layout(
+    rows: list[ForestRow],
+    spec: _Effect,
+    *,
+    labels: tuple[str, str],
+    conf_level: float,
+    page_pt: float | None,
+    axes_graph_pt: float,
+    xlim: tuple[float, float] | None,
+    title: str | None,
+    label_width_mm: float,
+) -> _Layout:
+    """Texts, widths and positions of a forest plot (``page_pt`` None: into a given Axes)."""
+    import matplotlib as mpl
+
+    size = float(mpl.rcParams["font.size"])
+    small = max(size - 1.0, 5.0)
+    regular, bold = _font(size), _font(size, "bold")
+    gap_pt, indent_pt = size * 1.1, size * 1.0
+    marks = _footnote_marks(rows)
+    arm_max = max(size * 7.5, _width_pt("0000", regular))
+    columns, right = _columns(
+        rows,
+        spec,
+        marks,
+        labels,
+        format_conf_level(conf_level),
+        lambda n: _wrap(n, arm_max, regular),
+    )
+    counts_pt, right_pt = _place_columns(columns, right, (regular, bold), gap_pt)
+    label_max = label_room(label_width_mm, page_pt, counts_pt, right_pt)
+    wrapped, row_lines, label_width = _wrap_labels(rows, label_max, (regular, bold), indent_pt)
+    label_offset = -counts_pt - label_width
+    left_pt = -label_offset
+    _, centres, body_lines = row_positions([r.kind for r in rows], row_lines)
+    if page_pt is not None:
+        graph_pt, fig_width_pt = graph_width(page_pt, left_pt, right_pt)
+    else:
+        graph_pt, fig_width_pt = axes_graph_pt, 0.0
+
+    limits = _limits(rows, spec, xlim)
+    fraction = _fraction(spec.reference, limits, spec.log_scale)
+    sides = labels if spec.treatment_side == "left" else labels[::-1]
+    favours = (
+        _wrap(f"\u2190 Favours {sides[0]}", left_pt + graph_pt * fraction - size * 0.5, regular),
+        _wrap(
+            f"Favours {sides[1]} \u2192", right_pt + graph_pt * (1 - fraction) - size * 0.5, regular
+        ),
+    )
+    table_width_pt = left_pt + graph_pt + right_pt
+    footnote_text = "\n".join(
+        _wrap(note, table_width_pt, _font(small)) for note in _footnotes(rows, marks)
+    )
+    graph_header = _wrap(spec.axis_label, graph_pt, bold)
+    header_lines = 1 + max(c.header.count("\n") + 1 for c in [*columns, *right])
+    rc = mpl.rcParams
+    frame = forest_frame(
+        size,
+        tick_block_pt=rc["xtick.major.size"] + rc["xtick.major.pad"] + size * 1.3,
+        header_lines=max(header_lines, graph_header.count("\n") + 1),
+        body_lines=body_lines,
+        favours_lines=max(text.count("\n") for text in favours) + 1,
+        footnote_lines=footnote_text.count("\n") + 1 if footnote_text else 0,
+        title=bool(title),
+    )
+    return _Layout(
+        size, small, columns, right, wrapped, centres, body_lines, label_offset, indent_pt,
+        left_pt, right_pt, graph_pt, fig_width_pt, graph_header, favours, footnote_text,
+        limits, fraction, frame,
+    )  # fmt: skip
+
+
 def _draw(
     rows: list[ForestRow],
     spec: _Effect,
@@ -186,243 +389,92 @@ def _draw(
     overall_line: bool,
     label_width_mm: float,
 ) -> Figure:
-    import matplotlib as mpl
-
-    size = float(mpl.rcParams["font.size"])
-    small = max(size - 1.0, 5.0)
-    regular, bold = _font(size), _font(size, "bold")
-    footnote_font = _font(small)
-    line_pt = size * 1.8
-    gap_pt = size * 1.1  # between columns
-    indent_pt = size * 1.0
-    marks = _footnote_marks(rows)
-    percent = f"{conf_level * 100:g}%"
-
-    min_graph_pt = 35.0 / 25.4 * 72.0
-    margin_pt = 6.0
-
-    # ---- cells
-    effect_cells = []
-    for row in rows:
-        if row.kind == "heading":
-            effect_cells.append("")
-            continue
-        text = format_effect(row.estimate, row.lower, row.upper, scale=spec.display_scale)
-        if row.note:
-            text += marks[row.note]
-        effect_cells.append(text)
-    arm_max = max(size * 7.5, _width_pt("0000", regular))
-    columns = [
-        _Column(
-            "n_treatment",
-            _arm_header(treatment_label, regular, arm_max),
-            [format_count(r.n_treatment) for r in rows],
-            "right",
-            group="Patients",
-        ),
-        _Column(
-            "n_control",
-            _arm_header(control_label, regular, arm_max),
-            [format_count(r.n_control) for r in rows],
-            "right",
-            group="Patients",
-        ),
-        _Column(
-            "count_treatment",
-            _arm_header(treatment_label, regular, arm_max),
-            [format_count(r.count_treatment) for r in rows],
-            "right",
-            group=spec.count_title,
-        ),
-        _Column(
-            "count_control",
-            _arm_header(control_label, regular, arm_max),
-            [format_count(r.count_control) for r in rows],
-            "right",
-            group=spec.count_title,
-        ),
-    ]
-    right_columns = [
-        _Column(
-            "effect",
-            f"{spec.short_name}\n({percent} CI)",
-            effect_cells,
-            "left",
-            side="right",
-        ),
-        _Column(
-            "p_interaction",
-            "P for\ninteraction",
-            [format_p(r.p_interaction) for r in rows],
-            "right",
-            side="right",
-        ),
-    ]
-    if any(math.isfinite(r.p_interaction_adj) for r in rows):
-        right_columns.append(
-            _Column(
-                "p_interaction_adj",
-                "Adjusted\nP",
-                [format_p(r.p_interaction_adj) for r in rows],
-                "right",
-                side="right",
+    axes_graph_pt = 0.0
+    if ax is not None:
+        axes_graph_pt = ax.get_position().width * ax.figure.get_size_inches()[0] * 72.0
+    layout = _layout(
+        rows,
+        spec,
+        labels=(treatment_label, control_label),
+        conf_level=conf_level,
+        page_pt=width_inches(width) * 72.0 if ax is None else None,
+        axes_graph_pt=axes_graph_pt,
+        xlim=xlim,
+        title=title,
+        label_width_mm=label_width_mm,
+    )
+    ax = _graph_axes(layout, ax, title)
+    _style_axes(ax, spec, layout.limits, layout.body_lines)
+    _draw_header(ax, layout)
+    _hrule(ax, 0.0, layout.left_pt, layout.right_pt, linewidth=0.6)
+    _hrule(ax, layout.body_lines, layout.left_pt, layout.right_pt, linewidth=0.6)
+    _draw_rows(ax, rows, spec, layout)
+    overall_row = next((r for r in rows if r.kind == "overall" and r.estimable), None)
+    if overall_line and overall_row is not None:
+        estimate = overall_row.estimate * spec.display_scale
+        if layout.limits[0] < estimate < layout.limits[1]:
+            ax.axvline(
+                estimate,
+                color=GREY,
+                linewidth=0.6,
+                linestyle=(0, (1.5, 1.5)),
+                zorder=0.5,
+                gid="forest-overall-line",
             )
-        )
+    _draw_below(ax, layout)
+    return ax.figure
 
-    # ---- widths (points) and offsets
-    for column in [*columns, *right_columns]:
-        column.width = max(
-            [_width_pt(column.header, bold)] + [_width_pt(c, regular) for c in column.cells]
-        )
-    for left, right in ((columns[0], columns[1]), (columns[2], columns[3])):
-        group_width = _width_pt(left.group, bold)
-        pair = left.width + right.width + gap_pt * 0.6
-        if group_width > pair:
-            extra = (group_width - pair) / 2.0
-            left.width += extra
-            right.width += extra
-    # left side: label | n T | n C | events T | events C | graph
-    position = -gap_pt
-    for column, spacing in zip(
-        reversed(columns), (gap_pt * 0.6, gap_pt * 1.2, gap_pt * 0.6, gap_pt * 1.5), strict=True
-    ):
-        column.offset = position - column.width  # left edge, relative to graph's left edge
-        position = column.offset - spacing
-    counts_pt = -position
-    position = gap_pt
-    for column in right_columns:
-        column.offset = position
-        position += column.width + gap_pt
-    right_pt = position - gap_pt
 
-    # labels wrap to what the page leaves them (at most label_width_mm)
-    label_max = label_width_mm / 25.4 * 72.0
-    if ax is None:
-        room = width_inches(width) * 72.0 - 2 * margin_pt - counts_pt - right_pt - min_graph_pt
-        label_max = max(min(label_max, room), 30.0 / 25.4 * 72.0)
-    labels: list[str] = []
-    row_lines: list[int] = []
-    for row in rows:
-        prop = regular if row.kind == "level" else bold
-        indent = indent_pt if row.kind == "level" else 0.0
-        wrapped = _wrap(row.label, label_max - indent, prop)
-        labels.append(wrapped)
-        row_lines.append(wrapped.count("\n") + 1)
-    label_width = max(
-        _width_pt(text, regular if row.kind == "level" else bold)
-        + (indent_pt if row.kind == "level" else 0.0)
-        for text, row in zip(labels, rows, strict=True)
-    )
-    label_width = max(label_width, _width_pt("Subgroup", bold))
-    label_offset = -counts_pt - label_width
-    left_pt = -label_offset
-
-    header_lines = 1 + max(c.header.count("\n") + 1 for c in [*columns, *right_columns])
-    row_top: list[float] = []
-    cursor = 0.25
-    previous = None
-    for row, lines in zip(rows, row_lines, strict=True):
-        if previous is not None and row.kind == "heading":
-            cursor += 0.35
-        row_top.append(cursor)
-        cursor += 1.0 + (lines - 1) * _WRAPPED_LINE
-        previous = row
-    body_lines = cursor + 0.25
-
-    # ---- favours labels and footnotes
-    if spec.treatment_side == "left":
-        favours_left, favours_right = treatment_label, control_label
-    else:
-        favours_left, favours_right = control_label, treatment_label
-    footnotes = [f"{mark} {note}" for note, mark in marks.items()]
-    if any(r.firth for r in rows):
-        footnotes.append("Open squares: Firth-penalised estimates.")
-    if any(r.kind != "heading" and not r.estimable for r in rows):
-        footnotes.append(f"{NOT_ESTIMABLE}, not estimable.")
-
-    # ---- figure
-    tick_block_pt = mpl.rcParams["xtick.major.size"] + mpl.rcParams["xtick.major.pad"] + size * 1.3
-    if ax is None:
-        fig_width_pt = width_inches(width) * 72.0
-        graph_pt = fig_width_pt - 2 * margin_pt - left_pt - right_pt
-        if graph_pt < min_graph_pt:
-            graph_pt = min_graph_pt
-            fig_width_pt = graph_pt + 2 * margin_pt + left_pt + right_pt
-    else:
-        fig_width_pt = 0.0
-        bbox = ax.get_position()
-        graph_pt = bbox.width * ax.figure.get_size_inches()[0] * 72.0
-
-    limits = _limits(rows, spec, xlim)
-    reference_fraction = _fraction(spec.reference, limits, spec.log_scale)
-    favours_left_text = _wrap(
-        f"\u2190 Favours {favours_left}",
-        left_pt + graph_pt * reference_fraction - size * 0.5,
-        regular,
-    )
-    favours_right_text = _wrap(
-        f"Favours {favours_right} \u2192",
-        right_pt + graph_pt * (1 - reference_fraction) - size * 0.5,
-        regular,
-    )
-    favours_lines = max(favours_left_text.count("\n"), favours_right_text.count("\n")) + 1
-    table_width_pt = left_pt + graph_pt + right_pt
-    footnote_text = "\n".join(_wrap(note, table_width_pt, footnote_font) for note in footnotes)
-    footnote_lines = footnote_text.count("\n") + 1 if footnote_text else 0
-
-    favours_top_pt = tick_block_pt + size * 0.4
-    footnote_top_pt = favours_top_pt + favours_lines * size * 1.25 + size * 0.6
-    bottom_pt = footnote_top_pt + footnote_lines * small * 1.3 + margin_pt
-    graph_header = _wrap(spec.axis_label, graph_pt, bold)
-    header_lines = max(header_lines, graph_header.count("\n") + 1)
-    header_pt = (header_lines + 0.3) * line_pt * 0.62 + size * 0.5
-    title_pt = size * 2.2 if title else 0.0
-    body_pt = body_lines * line_pt
-
-    if ax is None:
-        fig_height_pt = margin_pt + title_pt + header_pt + body_pt + bottom_pt
-        figure = Figure(figsize=(fig_width_pt / 72.0, fig_height_pt / 72.0))
-        ax = figure.add_axes(
-            (
-                (margin_pt + left_pt) / fig_width_pt,
-                bottom_pt / fig_height_pt,
-                graph_pt / fig_width_pt,
-                body_pt / fig_height_pt,
-            )
-        )
+def _graph_axes(layout: _Layout, ax: Axes | None, title: str | None) -> Axes:
+    """The graph's Axes: a new figure sized to the layout, or the given Axes."""
+    frame, size = layout.frame, layout.size
+    if ax is not None:
         if title:
-            figure.text(
-                margin_pt / fig_width_pt,
-                1.0 - margin_pt / fig_height_pt,
-                title,
-                ha="left",
-                va="top",
-                fontsize=size + 1,
-                fontweight="bold",
-            )
-    figure = ax.figure
-    if title and not fig_width_pt:
-        ax.set_title(title, loc="left", pad=header_pt)
+            ax.set_title(title, loc="left", pad=frame.header)
+        return ax
+    width_pt, height_pt = layout.fig_width_pt, frame.height
+    figure = Figure(figsize=(width_pt / 72.0, height_pt / 72.0))
+    ax = figure.add_axes(
+        (
+            (FOREST_MARGIN_PT + layout.left_pt) / width_pt,
+            frame.bottom / height_pt,
+            layout.graph_pt / width_pt,
+            frame.body / height_pt,
+        )
+    )
+    if title:
+        figure.text(
+            FOREST_MARGIN_PT / width_pt,
+            1.0 - FOREST_MARGIN_PT / height_pt,
+            title,
+            ha="left",
+            va="top",
+            fontsize=size + 1,
+            fontweight="bold",
+        )
+    return ax
 
-    _style_axes(ax, spec, limits, body_lines)
 
-    def at(anchor: float) -> transforms.Transform:
-        """x: points from the graph's left (anchor 0) or right (anchor 1) edge; y: rows."""
-        return transforms.blended_transform_factory(_points_from(ax, anchor), ax.transData)
+def _at(ax: Axes, anchor: float) -> transforms.Transform:
+    """x: points from the graph's left (anchor 0) or right (anchor 1) edge; y: rows."""
+    return transforms.blended_transform_factory(_points_from(ax, anchor), ax.transData)
 
-    text_kw: dict[str, Any] = {"fontsize": size, "clip_on": False, "va": "center_baseline"}
 
-    # header: group titles over arm names, column titles aligned on the last line
-    header_bottom = -0.35
-    header_step = 0.62
-    for column in [*columns, *right_columns]:
-        anchor = 0.0 if column.side == "left" else 1.0
-        x = column.offset + (column.width if column.align == "right" else 0.0)
+def _column_x(column: _Column) -> float:
+    return column.offset + (column.width if column.align == "right" else 0.0)
+
+
+def _draw_header(ax: Axes, layout: _Layout) -> None:
+    """Column titles aligned on their last line, group titles over the arm names."""
+    size, columns = layout.size, layout.columns
+    header_bottom, header_step = -0.35, 0.62
+    bold = {"fontsize": size, "fontweight": "bold", "clip_on": False}
+    for column in [*columns, *layout.right_columns]:
         ax.text(
-            x,
+            _column_x(column),
             header_bottom,
             column.header,
-            transform=at(anchor),
+            transform=_at(ax, 0.0 if column.side == "left" else 1.0),
             ha=column.align,
             va="bottom",
             fontsize=size,
@@ -434,121 +486,94 @@ def _draw(
     arm_lines = max(c.header.count("\n") + 1 for c in columns)
     group_y = header_bottom - arm_lines * header_step * 1.05
     for left, right in ((columns[0], columns[1]), (columns[2], columns[3])):
-        centre = (left.offset + right.offset + right.width) / 2.0
+        end = right.offset + right.width
         ax.text(
-            centre,
+            (left.offset + end) / 2.0,
             group_y,
             left.group,
-            transform=at(0.0),
+            transform=_at(ax, 0.0),
             ha="center",
             va="bottom",
-            fontsize=size,
-            fontweight="bold",
-            clip_on=False,
             gid=f"forest-header-{left.group.lower()}",
+            **bold,
         )
+        rule_y = [group_y + 0.08, group_y + 0.08]
         ax.add_line(
-            Line2D(
-                [left.offset, right.offset + right.width],
-                [group_y + 0.08, group_y + 0.08],
-                transform=at(0.0),
-                color="black",
-                linewidth=0.5,
-                clip_on=False,
-            )
-        )
+            Line2D([left.offset, end], rule_y, transform=_at(ax, 0.0), color="black",
+                   linewidth=0.5, clip_on=False)
+        )  # fmt: skip
     ax.text(
-        label_offset,
+        layout.label_offset,
         header_bottom,
         "Subgroup",
-        transform=at(0.0),
+        transform=_at(ax, 0.0),
         ha="left",
         va="bottom",
-        fontsize=size,
-        fontweight="bold",
-        clip_on=False,
         gid="forest-header-label",
+        **bold,
     )
     ax.text(
         0.5,
         header_bottom,
-        graph_header,
+        layout.graph_header,
         transform=transforms.blended_transform_factory(ax.transAxes, ax.transData),
         ha="center",
         va="bottom",
-        fontsize=size,
-        fontweight="bold",
-        clip_on=False,
         gid="forest-header-graph",
+        **bold,
     )
-    _hrule(ax, 0.0, left_pt, right_pt, linewidth=0.6)
-    _hrule(ax, body_lines, left_pt, right_pt, linewidth=0.6)
 
-    # rows
+
+def _draw_rows(ax: Axes, rows: Sequence[ForestRow], spec: _Effect, layout: _Layout) -> None:
+    """Each row's label, cells and estimate."""
+    size = layout.size
+    text_kw: dict[str, Any] = {"fontsize": size, "clip_on": False, "va": "center_baseline"}
     weights = _weights(rows, spec)
     max_weight = max([w for w in weights if math.isfinite(w)], default=math.nan)
-    max_side = line_pt * 0.55
-    min_side = size * 0.45
-    for index, (row, label, lines) in enumerate(zip(rows, labels, row_lines, strict=True)):
-        y = row_top[index] + (1.0 + (lines - 1) * _WRAPPED_LINE) / 2.0
+    max_side, min_side = layout.frame.line * 0.55, size * 0.45
+    cells = [*layout.columns, *layout.right_columns]
+    for index, (row, label, y) in enumerate(zip(rows, layout.labels, layout.centres, strict=True)):
         is_level = row.kind == "level"
         ax.text(
-            label_offset + (indent_pt if is_level else 0.0),
+            layout.label_offset + (layout.indent_pt if is_level else 0.0),
             y,
             label,
-            transform=at(0.0),
+            transform=_at(ax, 0.0),
             ha="left",
             fontweight="normal" if is_level else "bold",
             linespacing=1.0,
             gid=f"forest-label-{row.kind}",
             **text_kw,
         )
-        for column in [*columns, *right_columns]:
-            cell = column.cells[index]
-            if not cell:
-                continue
-            anchor = 0.0 if column.side == "left" else 1.0
-            x = column.offset + (column.width if column.align == "right" else 0.0)
-            ax.text(
-                x,
-                y,
-                cell,
-                transform=at(anchor),
-                ha=column.align,
-                gid=f"forest-cell-{column.key}",
-                **text_kw,
-            )
-        if row.kind == "heading" or not row.estimable:
-            continue
-        side = _marker_side(weights[index], max_weight, min_side, max_side)
-        _draw_estimate(ax, row, y, spec, limits, side)
+        for column in cells:
+            if column.cells[index]:
+                ax.text(
+                    _column_x(column),
+                    y,
+                    column.cells[index],
+                    transform=_at(ax, 0.0 if column.side == "left" else 1.0),
+                    ha=column.align,
+                    gid=f"forest-cell-{column.key}",
+                    **text_kw,
+                )
+        if row.kind != "heading" and row.estimable:
+            side = _marker_side(weights[index], max_weight, min_side, max_side)
+            _draw_estimate(ax, row, y, spec, layout.limits, side)
 
-    overall_row = next((r for r in rows if r.kind == "overall" and r.estimable), None)
-    if overall_line and overall_row is not None:
-        estimate = overall_row.estimate * spec.display_scale
-        if limits[0] < estimate < limits[1]:
-            ax.axvline(
-                estimate,
-                color=GREY,
-                linewidth=0.6,
-                linestyle=(0, (1.5, 1.5)),
-                zorder=0.5,
-                gid="forest-overall-line",
-            )
 
-    # favours labels, axis label and footnotes below the graph
-    for text, ha, shift in (
-        (favours_left_text, "right", -size * 0.4),
-        (favours_right_text, "left", size * 0.4),
+def _draw_below(ax: Axes, layout: _Layout) -> None:
+    """The "Favours" labels either side of the reference line, and the footnotes."""
+    size, frame = layout.size, layout.frame
+    dpi_scale = ax.figure.dpi_scale_trans
+    for text, ha, shift in zip(
+        layout.favours, ("right", "left"), (-size * 0.4, size * 0.4), strict=True
     ):
         ax.text(
-            reference_fraction,
+            layout.reference_fraction,
             0.0,
             text,
             transform=ax.transAxes
-            + transforms.ScaledTranslation(
-                shift / 72.0, -favours_top_pt / 72.0, figure.dpi_scale_trans
-            ),
+            + transforms.ScaledTranslation(shift / 72.0, -frame.favours_top / 72.0, dpi_scale),
             ha=ha,
             va="top",
             fontsize=size,
@@ -556,24 +581,23 @@ def _draw(
             clip_on=False,
             gid="forest-favours",
         )
-    if footnote_text:
+    if layout.footnote_text:
         ax.text(
             0.0,
             0.0,
-            footnote_text,
+            layout.footnote_text,
             transform=ax.transAxes
             + transforms.ScaledTranslation(
-                label_offset / 72.0, -footnote_top_pt / 72.0, figure.dpi_scale_trans
+                layout.label_offset / 72.0, -frame.footnote_top / 72.0, dpi_scale
             ),
             ha="left",
             va="top",
-            fontsize=small,
+            fontsize=layout.small,
             color="#333333",
             linespacing=1.3,
             clip_on=False,
             gid="forest-footnotes",
         )
-    return figure
 
 
 def _hrule(ax: Axes, y: float, left_pt: float, right_pt: float, linewidth: float) -> None:

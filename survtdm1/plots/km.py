@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 
 from ..km import KMCurve
 from .at_risk import _at_risk_table, at_risk_from_curve
+from .layout import km_figure_size
 from .placement import _make_legend, _obstacles, _place_key, _settle
 from .style import (
     GREY,
@@ -33,7 +34,7 @@ from .style import (
     house_style,
     width_inches,
 )
-from .text import format_effect, format_p
+from .text import NOT_ESTIMABLE, format_conf_level, format_effect, format_p
 
 __all__ = [
     "at_risk_from_curve",
@@ -70,20 +71,15 @@ def format_annotation(
     HR 0.50 (95% CI 0.39–0.64)
     Log-rank P = 0.003
     """
-    percent = f"{conf_level * 100:g}%"
+    percent = format_conf_level(conf_level)
     text = format_effect(hr, hr_lower, hr_upper)
-    if text != "NE":
+    if text != NOT_ESTIMABLE:
         estimate, interval = text.split(" ", 1)
         text = f"{effect_name} {estimate} ({percent} CI {interval[1:-1]})"
     else:
         text = f"{effect_name} not estimable"
-    if p_logrank is not None and math.isfinite(p_logrank):
-        p_text = format_p(p_logrank)
-        if p_text.startswith("<"):
-            text += f"\nLog-rank P < {p_text[1:]}"
-        else:
-            text += f"\nLog-rank P = {p_text}"
-    return text
+    p_text = format_p(p_logrank, label="Log-rank P")
+    return f"{text}\n{p_text}" if p_text else text
 
 
 def _time_label(time_unit: str) -> str:
@@ -191,14 +187,7 @@ def km_plot(
     with house_style(style):
         own = ax is None
         if own:
-            fig_width = width_inches(width)
-            rows_in = (len(curves) + 1.6) * float(_rc("font.size")) * 1.45 / 72.0
-            figure = Figure(
-                figsize=(fig_width, fig_width * 0.62 + (rows_in if show_at_risk else 0.0) + 0.4),
-                layout="constrained",
-            )
-            figure.get_layout_engine().set(w_pad=5 / 72.0, h_pad=5 / 72.0)
-            ax = figure.add_subplot()
+            ax = _new_panel(width, len(curves), show_at_risk)
         place_key = _draw_km(
             ax,
             curves,
@@ -221,6 +210,16 @@ def km_plot(
         if own:  # the free corners depend on the laid-out panel
             _settle(ax.figure, [place_key])
     return ax.figure
+
+
+def _new_panel(width: str | float, n_curves: int, show_at_risk: bool) -> Axes:
+    """The Axes of a new one-panel KM figure, sized by :func:`km_figure_size`."""
+    size = km_figure_size(
+        width_inches(width), n_curves, float(_rc("font.size")), at_risk=show_at_risk
+    )
+    figure = Figure(figsize=size, layout="constrained")
+    figure.get_layout_engine().set(w_pad=5 / 72.0, h_pad=5 / 72.0)
+    return figure.add_subplot()
 
 
 def _colors_for(keys: Sequence[str], colors: Mapping[str, str] | None) -> dict[str, str]:
@@ -263,13 +262,72 @@ def _draw_km(
     """
     size = float(_rc("font.size"))
     palette = _colors_for(list(curves), colors)
+    ticks, xlim = _ticks_and_limits(curves, at_risk, risk_times, xlim)
+    _draw_curves(ax, curves, labels, palette, ci=ci)
+    if medians is not None:
+        _draw_medians(ax, medians)
+    _style_panel(ax, ticks, xlim)
+    if show_xlabel:
+        ax.set_xlabel(time_label)
+    if show_ylabel:
+        ax.set_ylabel(f"{endpoint_name} (%)" if endpoint_name else "Event-free (%)")
+    if title:
+        ax.set_title(title, loc="left", fontsize=size + 1, fontweight="bold")
+    fix_tick_style(ax)
+
+    # legend and annotation where the curves are not (placed again once laid out)
+    if legend:
+        _make_legend(ax, size)
+    text = None
+    if annotation:
+        text = ax.text(
+            1.0,
+            1.0,
+            annotation,
+            transform=ax.transAxes,
+            ha="right",
+            va="top",
+            fontsize=size,
+            linespacing=1.3,
+            gid="km-annotation",
+        )
+    place_key = functools.partial(
+        _place_key, ax, _obstacles(curves, ci=ci, medians=medians), text, title, size
+    )
+    place_key()
+
+    if show_at_risk and ticks:
+        _at_risk_table(
+            ax, curves, labels, at_risk, ticks, palette, xlim, show_xlabel, size, arm_values
+        )
+    return place_key
+
+
+def _ticks_and_limits(
+    curves: Mapping[str, KMCurve],
+    at_risk: pd.DataFrame | Mapping[str, Sequence[Any]] | None,
+    risk_times: Sequence[float] | None,
+    xlim: tuple[float, float] | None,
+) -> tuple[list[float], tuple[float, float]]:
+    """The x ticks (the at-risk times: given, the table's, or evenly spaced) and x limits."""
     t_max = max((float(c.time[-1]) for c in curves.values() if c.time.size), default=1.0)
     if risk_times is None and isinstance(at_risk, pd.DataFrame) and not at_risk.empty:
         risk_times = sorted(set(at_risk["time"].astype(float)))
     ticks = [float(t) for t in risk_times] if risk_times is not None else _nice_ticks(t_max)
     if xlim is None:
         xlim = (0.0, max(t_max, ticks[-1]) if ticks else t_max)
+    return ticks, xlim
 
+
+def _draw_curves(
+    ax: Axes,
+    curves: Mapping[str, KMCurve],
+    labels: Mapping[str, str],
+    palette: Mapping[str, str],
+    *,
+    ci: bool,
+) -> None:
+    """Each curve as a step line in percent with its censoring ticks and CI band."""
     for key, curve in curves.items():
         color = palette[key]
         x = np.concatenate([[0.0], curve.time])
@@ -314,54 +372,26 @@ def _draw_km(
                 gid=f"km-censor-{key}",
                 clip_on=False,
             )
-    if medians is not None:
-        reached = {k: float(v) for k, v in medians.items() if v is not None and math.isfinite(v)}
-        if reached:
-            style = {"color": GREY, "linewidth": 0.6, "linestyle": (0, (3, 2)), "zorder": 0.8}
-            ax.plot([0.0, max(reached.values())], [50.0, 50.0], gid="km-median", **style)
-            for key, value in reached.items():
-                ax.plot([value, value], [0.0, 50.0], gid=f"km-median-{key}", **style)
 
+
+def _draw_medians(ax: Axes, medians: Mapping[str, float]) -> None:
+    """Dashed lines at 50% to each reached median and down from it."""
+    reached = {k: float(v) for k, v in medians.items() if v is not None and math.isfinite(v)}
+    if reached:
+        style = {"color": GREY, "linewidth": 0.6, "linestyle": (0, (3, 2)), "zorder": 0.8}
+        ax.plot([0.0, max(reached.values())], [50.0, 50.0], gid="km-median", **style)
+        for key, value in reached.items():
+            ax.plot([value, value], [0.0, 50.0], gid=f"km-median-{key}", **style)
+
+
+def _style_panel(ax: Axes, ticks: Sequence[float], xlim: tuple[float, float]) -> None:
+    """Limits and ticks: x at the at-risk times, y 0-100% in steps of 20."""
     ax.set_xlim(*xlim)
     ax.set_ylim(0.0, 100.0)
     ax.xaxis.set_major_locator(ticker.FixedLocator(ticks))
     ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _p: f"{v:g}"))
     ax.yaxis.set_major_locator(ticker.FixedLocator([0, 20, 40, 60, 80, 100]))
     ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _p: f"{v:g}"))
-    if show_xlabel:
-        ax.set_xlabel(time_label)
-    if show_ylabel:
-        ax.set_ylabel(f"{endpoint_name} (%)" if endpoint_name else "Event-free (%)")
-    if title:
-        ax.set_title(title, loc="left", fontsize=size + 1, fontweight="bold")
-    fix_tick_style(ax)
-
-    # legend and annotation where the curves are not (placed again once laid out)
-    if legend:
-        _make_legend(ax, size)
-    text = None
-    if annotation:
-        text = ax.text(
-            1.0,
-            1.0,
-            annotation,
-            transform=ax.transAxes,
-            ha="right",
-            va="top",
-            fontsize=size,
-            linespacing=1.3,
-            gid="km-annotation",
-        )
-    place_key = functools.partial(
-        _place_key, ax, _obstacles(curves, ci=ci, medians=medians), text, title, size
-    )
-    place_key()
-
-    if show_at_risk and ticks:
-        _at_risk_table(
-            ax, curves, labels, at_risk, ticks, palette, xlim, show_xlabel, size, arm_values
-        )
-    return place_key
 
 
 def km_grid(

@@ -9,7 +9,6 @@ annotation under it, and what fits nowhere goes above the panel
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from ..km import KMCurve
+from .layout import key_above_panel
 from .style import _rc, text_width_pt
 
 
@@ -155,6 +155,87 @@ def _block_spots(
     return legend_spot, text_spot
 
 
+def choose_spots(
+    legend_size: tuple[float, float] | None,
+    text_size: tuple[float, float] | None,
+    axes_size: tuple[float, float],
+    size: float,
+    free: Callable[[Sequence[tuple], bool], bool],
+) -> tuple[_Spot | None, _Spot | None]:
+    """Spots of the legend and the annotation: the first candidate corner that is free.
+
+    Pure arithmetic in points: sizes are (width, height), ``axes_size`` the
+    panel's; ``free(rects, strict)`` says whether boxes (x0, x1, y0, y1)
+    cross nothing drawn (``strict``: neither bands nor median lines). Each
+    corner of :data:`_CORNERS` is tried for the two together (strictly, then
+    not); when none is free each is placed apart, the annotation not on the
+    legend; None for a box that fits nowhere (it goes above the panel).
+
+    Examples
+    --------
+    >>> legend, text = choose_spots((40.0, 20.0), (60.0, 10.0), (200.0, 120.0), 7.0,
+    ...                             lambda rects, strict: True)
+    >>> (legend.ha, legend.va, legend.dy), (text.ha, text.va, round(text.dy, 2))
+    (('right', 'top', -2.1), ('right', 'top', -23.15))
+    >>> choose_spots((40.0, 20.0), None, (200.0, 120.0), 7.0, lambda rects, strict: False)
+    (None, None)
+    """
+
+    def rects(legend_spot: _Spot | None, text_spot: _Spot | None) -> list[tuple]:
+        found = []
+        if legend_spot is not None and legend_size:
+            found.append(legend_spot.rect(*legend_size, *axes_size))
+        if text_spot is not None and text_size:
+            found.append(text_spot.rect(*text_size, *axes_size))
+        return found
+
+    def first_free(sizes: tuple, avoid: Sequence[tuple] = ()) -> tuple | None:
+        for strict in (True, False):
+            for corner in _CORNERS:
+                spots = _block_spots(corner, *sizes, size)
+                taken = rects(*spots)
+                if any(_overlaps(a, b) for a in taken for b in avoid):
+                    continue
+                if free(taken, strict):
+                    return spots
+        return None
+
+    spots = first_free((legend_size, text_size))
+    if spots is not None:
+        return spots
+    legend_spot = text_spot = None
+    if legend_size:
+        found = first_free((legend_size, None))
+        legend_spot = found[0] if found else None
+    if text_size:
+        found = first_free((None, text_size), rects(legend_spot, None))
+        text_spot = found[1] if found else None
+    return legend_spot, text_spot
+
+
+def _free_test(
+    ax: Axes, obstacles: Sequence[_Obstacle], axes_size: tuple[float, float], margin: float
+) -> Callable[[Sequence[tuple], bool], bool]:
+    """Whether boxes in points (from the axes' lower left) keep ``margin`` clear of the curves."""
+    axes_w, axes_h = axes_size
+    x_low, x_high = ax.get_xlim()
+    y_low, y_high = ax.get_ylim()
+
+    def free(rects: Sequence[tuple], strict: bool) -> bool:
+        for x0, x1, y0, y1 in rects:
+            data = (
+                x_low + (x0 - margin) / axes_w * (x_high - x_low),
+                x_low + (x1 + margin) / axes_w * (x_high - x_low),
+                y_low + (y0 - margin) / axes_h * (y_high - y_low),
+                y_low + (y1 + margin) / axes_h * (y_high - y_low),
+            )
+            if any(o.crosses(*data) for o in obstacles if strict or o.essential):
+                return False
+        return True
+
+    return free
+
+
 def _place_key(
     ax: Axes, obstacles: Sequence[_Obstacle], text: Any, title: str | None, size: float
 ) -> tuple:
@@ -174,15 +255,11 @@ def _place_key(
         return ()
     if legend is not None:  # measured as one column, wherever a previous call put it
         legend = _make_legend(ax, size)
-    figure = ax.figure
-    to_pt = 72.0 / figure.dpi
+    to_pt = 72.0 / ax.figure.dpi
     box = ax.get_window_extent()
-    axes_w, axes_h = box.width * to_pt, box.height * to_pt
-    if axes_w <= 0 or axes_h <= 0:
+    axes_size = (box.width * to_pt, box.height * to_pt)
+    if axes_size[0] <= 0 or axes_size[1] <= 0:
         return ()
-    x_low, x_high = ax.get_xlim()
-    y_low, y_high = ax.get_ylim()
-    margin = size * 0.5  # points kept clear around the text
 
     def measured(artist: Any) -> tuple[float, float] | None:
         if artist is None:
@@ -191,94 +268,59 @@ def _place_key(
         return extent.width * to_pt, extent.height * to_pt
 
     legend_size, text_size = measured(legend), measured(text)
-
-    def free(rects: Sequence[tuple], strict: bool) -> bool:
-        for x0, x1, y0, y1 in rects:
-            data = (
-                x_low + (x0 - margin) / axes_w * (x_high - x_low),
-                x_low + (x1 + margin) / axes_w * (x_high - x_low),
-                y_low + (y0 - margin) / axes_h * (y_high - y_low),
-                y_low + (y1 + margin) / axes_h * (y_high - y_low),
-            )
-            if any(o.crosses(*data) for o in obstacles if strict or o.essential):
-                return False
-        return True
-
-    def rects(legend_spot: _Spot | None, text_spot: _Spot | None) -> list[tuple]:
-        found = []
-        if legend_spot is not None and legend_size:
-            found.append(legend_spot.rect(*legend_size, axes_w, axes_h))
-        if text_spot is not None and text_size:
-            found.append(text_spot.rect(*text_size, axes_w, axes_h))
-        return found
-
-    def first_free(sizes: tuple, avoid: Sequence[tuple] = ()) -> tuple | None:
-        for strict in (True, False):
-            for corner in _CORNERS:
-                spots = _block_spots(corner, *sizes, size)
-                taken = rects(*spots)
-                if any(_overlaps(a, b) for a in taken for b in avoid):
-                    continue
-                if free(taken, strict):
-                    return spots
-        return None
-
-    spots = first_free((legend_size, text_size))
-    if spots is not None:
-        legend_spot, text_spot = spots
-    else:  # apart, each where it fits; what fits nowhere goes above the panel
-        legend_spot = text_spot = None
-        if legend_size:
-            found = first_free((legend_size, None))
-            legend_spot = found[0] if found else None
-        if text_size:
-            found = first_free((None, text_size), rects(legend_spot, None))
-            text_spot = found[1] if found else None
-
-    shift = functools.partial(transforms.ScaledTranslation, scale_trans=figure.dpi_scale_trans)
-    pad = size * 0.3
-    above = 0.0  # points stacked above the panel (legend row, annotation)
+    free = _free_test(ax, obstacles, axes_size, margin=size * 0.5)
+    legend_spot, text_spot = choose_spots(legend_size, text_size, axes_size, size, free)
+    above = key_above_panel(
+        legend_size if legend is not None and legend_spot is None else None,
+        text_size if text is not None and text_spot is None else None,
+        text_width_pt(title, size + 1, "bold") if title else 0.0,
+        axes_size[0],
+        size,
+        float(_rc("axes.titlepad")),
+    )
     if legend is not None:
-        if legend_spot is not None:
-            _make_legend(
-                ax,
-                size,
-                loc=" ".join(dict.fromkeys((_LOC_WORD[legend_spot.va], legend_spot.ha))),
-                bbox_to_anchor=legend_spot.anchor,
-                bbox_transform=ax.transAxes + shift(legend_spot.dx / 72.0, legend_spot.dy / 72.0),
-            )
-        else:  # above the panel, left-aligned with it
-            _make_legend(
-                ax,
-                size,
-                loc="lower left",
-                bbox_to_anchor=(0.0, 1.0),
-                bbox_transform=ax.transAxes + shift(0.0, pad / 72.0),
-            )
-            above = pad + legend_size[1]
+        _put_legend(ax, size, legend_spot)
     if text is not None:
-        if text_spot is not None:
-            position = text_spot.anchor
-            ha, va, offset = text_spot.ha, text_spot.va, (text_spot.dx, text_spot.dy)
-        else:  # above the panel, right-aligned: beside the title if there is room
-            title_pt = text_width_pt(title, size + 1, "bold") if title else 0.0
-            left_pt = legend_size[0] if above else title_pt
-            beside = left_pt + size + text_size[0] <= axes_w
-            position, ha, va = (1.0, 1.0), "right", "bottom"
-            if beside:  # level with the legend above the panel, or with the title
-                offset = (0.0, pad if above else float(_rc("axes.titlepad")))
-                above = max(above, pad + text_size[1]) if above else above
-            else:
-                offset = (0.0, above + pad)
-                above += pad + text_size[1]
-        text.set_position(position)
-        text.set_transform(ax.transAxes + shift(offset[0] / 72.0, offset[1] / 72.0))
-        text.set_horizontalalignment(ha)
-        text.set_verticalalignment(va)
+        _put_text(ax, text, text_spot, above.text_offset)
     if title:  # above whatever went above the panel
-        pad_pt = float(_rc("axes.titlepad")) + (above + pad if above else 0.0)
-        ax.set_title(title, loc="left", fontsize=size + 1, fontweight="bold", pad=pad_pt)
-    return legend_spot, text_spot, round(above, 1)
+        ax.set_title(title, loc="left", fontsize=size + 1, fontweight="bold", pad=above.title_pad)
+    return legend_spot, text_spot, round(above.height, 1)
+
+
+def _shift(ax: Axes, dx_pt: float, dy_pt: float) -> transforms.Transform:
+    return transforms.ScaledTranslation(dx_pt / 72.0, dy_pt / 72.0, ax.figure.dpi_scale_trans)
+
+
+def _put_legend(ax: Axes, size: float, spot: _Spot | None) -> None:
+    """The legend at its spot, or above the panel, left-aligned with it."""
+    if spot is not None:
+        _make_legend(
+            ax,
+            size,
+            loc=" ".join(dict.fromkeys((_LOC_WORD[spot.va], spot.ha))),
+            bbox_to_anchor=spot.anchor,
+            bbox_transform=ax.transAxes + _shift(ax, spot.dx, spot.dy),
+        )
+    else:
+        _make_legend(
+            ax,
+            size,
+            loc="lower left",
+            bbox_to_anchor=(0.0, 1.0),
+            bbox_transform=ax.transAxes + _shift(ax, 0.0, size * 0.3),
+        )
+
+
+def _put_text(ax: Axes, text: Any, spot: _Spot | None, above_offset: tuple | None) -> None:
+    """The annotation at its spot, or above the panel, right-aligned, at ``above_offset``."""
+    if spot is not None:
+        position, ha, va, offset = spot.anchor, spot.ha, spot.va, (spot.dx, spot.dy)
+    else:
+        position, ha, va, offset = (1.0, 1.0), "right", "bottom", above_offset
+    text.set_position(position)
+    text.set_transform(ax.transAxes + _shift(ax, *offset))
+    text.set_horizontalalignment(ha)
+    text.set_verticalalignment(va)
 
 
 def _make_legend(ax: Axes, size: float, **placement: Any) -> Any:

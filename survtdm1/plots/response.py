@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 
 from .rows import forest_rows
 from .style import LIGHT_GREY, arm_colors, fix_tick_style, house_style, width_inches
-from .text import _number
+from .text import _number, format_conf_level
 
 __all__ = ["RATE_COLUMNS", "response_from_result", "response_plot", "response_rates"]
 
@@ -210,7 +210,7 @@ def response_plot(
             loc="lower center",
             bbox_to_anchor=(0.5, 1.0),
             ncols=2,
-            title=f"Rate with {conf_level * 100:g}% CI (Clopper-Pearson)",
+            title=f"Rate with {format_conf_level(conf_level)} CI (Clopper-Pearson)",
             title_fontsize=size,
             borderaxespad=0.2,
         )

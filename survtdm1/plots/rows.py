@@ -14,9 +14,12 @@ from typing import Any
 
 import pandas as pd
 
-from .text import _number
+from .._text import to_number as _number
 
-__all__ = ["EFFECTS", "ForestRow", "forest_rows"]
+__all__ = ["EFFECTS", "NOTE_KINDS", "ForestRow", "forest_rows"]
+
+#: The values of a table's ``note_kind`` column ("" when there is no note).
+NOTE_KINDS = ("", "firth", "small_sample", "not_estimable", "no_patients", "not_converged")
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,10 @@ class ForestRow:
         Why the estimate is missing or penalised ("" when nothing to say). A
         note about a Firth-penalised fit is kept only for the effects it
         concerns (HR, OR), not for the risk difference.
+    note_kind : str
+        What the note is about, one of :data:`NOTE_KINDS`, read from the
+        table's ``note_kind`` column ("" when the table has none: the note's
+        wording is never parsed). Markers are chosen from it.
     p_interaction, p_interaction_adj : float
         On headings only.
     """
@@ -111,6 +118,7 @@ class ForestRow:
     lower: float = math.nan
     upper: float = math.nan
     note: str = ""
+    note_kind: str = ""
     p_interaction: float = math.nan
     p_interaction_adj: float = math.nan
 
@@ -120,19 +128,19 @@ class ForestRow:
 
     @property
     def firth(self) -> bool:
-        return _is_firth_note(self.note)
+        return self.note_kind == "firth"
 
 
-def _is_firth_note(note: str) -> bool:
-    return note.strip().lower().startswith("firth")
+def _note_for(spec: _Effect, source: Mapping[str, Any]) -> dict[str, str]:
+    """The row's ``note`` and ``note_kind`` as they apply to the plotted effect.
 
-
-def _note_for(spec: _Effect, note: Any) -> str:
-    """The row's note as it applies to the plotted effect."""
-    text = _text(note)
-    if _is_firth_note(text) and not spec.firth_applies:
-        return ""
-    return text
+    A table without a ``note_kind`` column (written before it existed) gives
+    kind "": its notes are shown, no marker is chosen from them.
+    """
+    kind = _text(source.get("note_kind")).strip()
+    if kind == "firth" and not spec.firth_applies:
+        return {"note": "", "note_kind": ""}
+    return {"note": _text(source.get("note")), "note_kind": kind}
 
 
 def _text(value: Any) -> str:
@@ -204,7 +212,7 @@ def forest_rows(
                 estimate=est,
                 lower=lower,
                 upper=upper,
-                note=_note_for(spec, overall.get("note")),
+                **_note_for(spec, overall),
             )
         )
     if table is None or len(table) == 0:
@@ -247,7 +255,7 @@ def forest_rows(
                     estimate=est,
                     lower=lower,
                     upper=upper,
-                    note=_note_for(spec, record.get("note")),
+                    **_note_for(spec, record),
                 )
             )
     return rows

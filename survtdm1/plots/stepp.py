@@ -26,6 +26,7 @@ from .style import (
     text_width_pt,
     width_inches,
 )
+from .text import format_p
 
 __all__ = ["effect_curve_plot", "stepp_plot"]
 
@@ -67,9 +68,7 @@ def _finite_range(*columns: np.ndarray) -> tuple[float, float]:
 
 def _format_p(p: float) -> str:
     """'p = 0.012', 'p < 0.001' or 'p not computed'."""
-    if not np.isfinite(p):
-        return "p not computed"
-    return f"p = {p:.3f}" if p >= 0.001 else "p < 0.001"
+    return format_p(p, label="p", decimals=3, missing="p not computed")
 
 
 def _text_and_legend_outside(ax: Axes, text: str) -> None:

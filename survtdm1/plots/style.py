@@ -54,7 +54,6 @@ _WIDTHS_MM = {
 
 #: Base font size in points (journals ask for 5-8 pt at final size).
 FONT_SIZE = 7.0
-SMALL_FONT_SIZE = 6.0
 FONT_FAMILY = "DejaVu Sans"
 
 #: rcParams of the house style; applied through :func:`house_style` only.

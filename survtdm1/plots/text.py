@@ -1,80 +1,28 @@
-"""Display text of the figures: numbers, counts, p-values and effects with their CI,
-and text measured and wrapped in points (no renderer needed).
+"""Text measured and wrapped in points (fonts, no renderer needed).
 
-The formatting rules are shared by the forest plot, the KM annotation and the
-HTML report, so a p-value or a count reads the same everywhere.
+The display rules for numbers, counts, p-values and effects live in
+:mod:`survtdm1._text` (no matplotlib), shared with the HTML report; they are
+imported here so the figures have one place to take text from.
 """
 
 from __future__ import annotations
 
-import math
 import re
-from typing import Any
 
 from matplotlib.font_manager import FontProperties
 from matplotlib.textpath import text_to_path
 
-__all__ = ["NOT_ESTIMABLE", "format_count", "format_effect", "format_p"]
+from .._text import NOT_ESTIMABLE, format_conf_level, format_count, format_effect, format_p
+from .._text import to_number as _number
 
-
-NOT_ESTIMABLE = "NE"
-
-
-def _number(value: Any) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return math.nan
-    return number
-
-
-def format_count(value: Any) -> str:
-    """A count as an integer string; text (e.g. a suppressed "<5") as it is; empty when missing.
-
-    Examples
-    --------
-    >>> [format_count(v) for v in (12, 12.0, "<5", float("nan"), None)]
-    ['12', '12', '<5', '', '']
-    """
-    if isinstance(value, str):
-        return value
-    number = _number(value)
-    return f"{number:.0f}" if math.isfinite(number) else ""
-
-
-def format_p(value: float) -> str:
-    """A p-value for display: "<0.001", three decimals below 0.1, else two."""
-    if not math.isfinite(value):
-        return ""
-    if value < 0.001:
-        return "<0.001"
-    if value < 0.1:
-        return f"{value:.3f}"
-    return f"{value:.2f}"
-
-
-def format_effect(estimate: float, lower: float, upper: float, *, scale: float = 1.0) -> str:
-    """An estimate with its CI, e.g. "0.52 (0.38–0.71)"; "NE" when not estimable.
-
-    Examples
-    --------
-    >>> format_effect(0.5234, 0.381, 0.7102)
-    '0.52 (0.38–0.71)'
-    >>> format_effect(float("nan"), float("nan"), float("nan"))
-    'NE'
-    """
-    if not math.isfinite(estimate):
-        return NOT_ESTIMABLE
-
-    def one(value: float) -> str:
-        if not math.isfinite(value):
-            return NOT_ESTIMABLE
-        value *= scale
-        digits = 1 if scale != 1.0 else 2
-        return f"{value:.{digits}f}"
-
-    separator = " to " if scale != 1.0 else "–"
-    return f"{one(estimate)} ({one(lower)}{separator}{one(upper)})"
+__all__ = [
+    "NOT_ESTIMABLE",
+    "_number",
+    "format_conf_level",
+    "format_count",
+    "format_effect",
+    "format_p",
+]
 
 
 def _font(size: float, weight: str = "normal") -> FontProperties:

@@ -31,19 +31,22 @@ of 40 patients, so the generator *calibrates*:
 The public trial functions are :func:`simulate_katherine`,
 :func:`simulate_emilia`, :func:`simulate_kristine` and the dispatcher
 :func:`simulate_trial`. :func:`simulate_two_arm` is a plain (uncalibrated)
-generator of a two-arm trial with a binary biomarker, meant for power
-simulations.
+generator of a two-arm trial with a binary biomarker, one trial of
+:func:`~survtdm1.simulate.two_arm.simulate_two_arm_trials`, the batch generator
+that :func:`survtdm1.power.power_interaction` analyses.
 
 Layout
 ------
 ``calibration``
     shared machinery: seeds and rounding, inverse-survival draws, censoring,
-    bisection and simplex searches, the Kaplan-Meier and Cox estimators used
-    for calibration, copula scores, outcomes and the cohort data frame.
+    bisection and simplex searches, the statistics calibrated against
+    (:mod:`survtdm1.km` and a frozen two-group Cox HR), copula scores,
+    outcomes and the cohort data frame.
 ``katherine``, ``emilia``, ``kristine``
     one calibrated trial each: its published targets, draws and calibration.
 ``two_arm``
-    the generic two-arm generator.
+    the plain two-arm generator (a batch of trials as arrays, or one as a
+    data frame).
 """
 
 from __future__ import annotations
@@ -56,12 +59,11 @@ import pandas as pd
 from survtdm1.exceptions import InputError
 
 from .calibration import (
-    _MARKER_COLUMNS,
     DEFAULT_SEEDS,
+    MARKER_COLUMNS,
     MARKER_DECIMALS,
     TIME_DECIMALS,
 )
-from .calibration import _cox_hr as _cox_hr  # re-exported: the tests check it
 from .emilia import simulate_emilia
 from .katherine import simulate_katherine
 from .kristine import simulate_kristine
@@ -155,7 +157,7 @@ def write_cohort(cohort: pd.DataFrame, path: str | Path) -> Path:
     for column in frame.columns:
         if column.endswith("_months"):
             frame[column] = frame[column].round(TIME_DECIMALS)
-        elif column in _MARKER_COLUMNS:
+        elif column in MARKER_COLUMNS:
             frame[column] = frame[column].round(MARKER_DECIMALS)
     path = Path(path)
     frame.to_csv(path, index=False, lineterminator="\n")

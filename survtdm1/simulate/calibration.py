@@ -2,8 +2,8 @@
 
 Seeds and shipped rounding, the random building blocks (stratified uniforms,
 inverse-survival draws, censoring), the one-dimensional and simplex searches
-the calibrations use, the self-contained Kaplan-Meier and Cox estimators they
-tune against, and the pieces every trial module composes: the draws every
+the calibrations use, the Kaplan-Meier (:mod:`survtdm1.km`) and Cox
+statistics they tune against, and the pieces every trial module composes: the draws every
 cohort makes, endpoint outcomes, death after a first event, copula scores,
 expression markers and the final data frame. See :mod:`survtdm1.simulate` for
 how a cohort is built.
@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 
+from survtdm1 import km
+
 #: Seeds of the shipped cohorts in ``synthetic_data/`` and ``survtdm1/data/``.
 DEFAULT_SEEDS: dict[str, int] = {"katherine": 2019, "emilia": 32, "kristine": 2016}
 
@@ -25,28 +27,28 @@ DEFAULT_SEEDS: dict[str, int] = {"katherine": 2019, "emilia": 32, "kristine": 20
 TIME_DECIMALS = 2
 MARKER_DECIMALS = 3
 
-_MARKER_COLUMNS = ("her2_mrna", "pdl1_mrna", "cd8", "rab5a", "mdr1", "egfr", "her3")
+MARKER_COLUMNS = ("her2_mrna", "pdl1_mrna", "cd8", "rab5a", "mdr1", "egfr", "her3")
 
 # --------------------------------------------------------------------------------------
 # Survival curves, random building blocks and the parameter searches
 # --------------------------------------------------------------------------------------
 
 
-def _stratified_uniforms(rng: np.random.Generator, n: int) -> np.ndarray:
+def stratified_uniforms(rng: np.random.Generator, n: int) -> np.ndarray:
     """One uniform in each of ``n`` equal strata of (0, 1), in random order."""
     return (rng.permutation(n) + rng.uniform(size=n)) / n
 
 
-def _cell_uniforms(rng: np.random.Generator, cells: np.ndarray) -> np.ndarray:
+def cell_uniforms(rng: np.random.Generator, cells: np.ndarray) -> np.ndarray:
     """Stratified uniforms drawn separately within each distinct cell label."""
     uniforms = np.empty(len(cells))
     for label in sorted(set(cells.tolist())):
         members = np.flatnonzero(cells == label)
-        uniforms[members] = _stratified_uniforms(rng, len(members))
+        uniforms[members] = stratified_uniforms(rng, len(members))
     return uniforms
 
 
-def _piecewise_exponential_times(
+def piecewise_exponential_times(
     survival: np.ndarray, breaks: np.ndarray, hazards: np.ndarray
 ) -> np.ndarray:
     """Invert a piecewise-exponential survival curve.
@@ -64,13 +66,13 @@ def _piecewise_exponential_times(
     return breaks[piece] + (target - cumulative[rows, piece]) / hazards[rows, piece]
 
 
-def _weibull_times(survival: np.ndarray, shape: np.ndarray, median: np.ndarray) -> np.ndarray:
+def weibull_times(survival: np.ndarray, shape: np.ndarray, median: np.ndarray) -> np.ndarray:
     """Invert Weibull survival curves given by their shape and median."""
     scale = median / np.log(2.0) ** (1.0 / shape)
     return scale * (-np.log(survival)) ** (1.0 / shape)
 
 
-def _censoring_times(
+def censoring_times(
     entry: np.ndarray,
     dropout: np.ndarray,
     accrual: float,
@@ -99,26 +101,26 @@ def _observe(latent: np.ndarray, censor: np.ndarray) -> tuple[np.ndarray, np.nda
     return time, (latent <= censor).astype(int)
 
 
-def _copula_score(z: np.ndarray, noise: np.ndarray, rho: np.ndarray | float) -> np.ndarray:
+def copula_score(z: np.ndarray, noise: np.ndarray, rho: np.ndarray | float) -> np.ndarray:
     """Standard-normal score with correlation ``rho`` to the latent prognosis ``z``."""
     return rho * z + np.sqrt(1.0 - np.square(rho)) * noise
 
 
-def _top(score: np.ndarray, k: int) -> np.ndarray:
+def top_mask(score: np.ndarray, k: int) -> np.ndarray:
     """Boolean mask of the ``k`` largest scores."""
     mask = np.zeros(len(score), dtype=bool)
     mask[np.argsort(-score, kind="stable")[:k]] = True
     return mask
 
 
-def _choose(rng: np.random.Generator, n: int, k: int) -> np.ndarray:
+def random_mask(rng: np.random.Generator, n: int, k: int) -> np.ndarray:
     """Boolean mask of ``k`` of ``n`` positions chosen at random."""
     mask = np.zeros(n, dtype=bool)
     mask[rng.choice(n, size=k, replace=False)] = True
     return mask
 
 
-def _bisect(
+def bisect(
     statistic: Callable[[float], float],
     target: float,
     low: float,
@@ -140,7 +142,7 @@ def _bisect(
     return min((high, low), key=lambda value: abs(statistic(value) - target))
 
 
-def _grid_search(
+def grid_search(
     statistic: Callable[[float], float], target: float, low: float, high: float, points: int = 151
 ) -> float:
     """Grid value whose ``statistic`` is closest to ``target`` (for non-monotone statistics)."""
@@ -149,7 +151,7 @@ def _grid_search(
     return float(grid[int(np.nanargmin(errors))])
 
 
-def _fit(
+def fit_simplex(
     residuals: Callable[[np.ndarray], np.ndarray],
     start: np.ndarray,
     step: float = 0.1,
@@ -187,39 +189,35 @@ def _fit(
 
 
 # --------------------------------------------------------------------------------------
-# Calibration-only estimators (self-contained, so the generator does not depend on
-# the analysis modules; the calibration tests check them against lifelines)
+# The statistics the calibrations tune against: survtdm1's Kaplan-Meier (floor 2) and a
+# frozen two-group Cox HR (see cox_hr for why it is not survtdm1.cox)
 # --------------------------------------------------------------------------------------
 
 
-def _km_curve(time: np.ndarray, event: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Kaplan-Meier estimate: distinct event times and survival just after them."""
-    event_times, deaths = np.unique(time[event == 1], return_counts=True)
-    at_risk = len(time) - np.searchsorted(np.sort(time), event_times, side="left")
-    return event_times, np.cumprod(1.0 - deaths / at_risk)
-
-
-def _km_median(time: np.ndarray, event: np.ndarray) -> float:
+def km_median(time: np.ndarray, event: np.ndarray) -> float:
     """Kaplan-Meier median as R ``quantile(survfit)`` (``nan`` when not reached)."""
-    times, survival = _km_curve(time, event)
-    below = np.flatnonzero(survival <= 0.5 + 1e-12)
-    if len(below) == 0:
-        return float("nan")
-    first = below[0]
-    if abs(survival[first] - 0.5) < 1e-12 and first + 1 < len(times):
-        return float(0.5 * (times[first] + times[first + 1]))
-    return float(times[first])
+    return km.median_survival(km.kaplan_meier(time, event))[0]
 
 
-def _km_at(time: np.ndarray, event: np.ndarray, landmark: float) -> float:
-    """Kaplan-Meier survival at ``landmark``."""
-    times, survival = _km_curve(time, event)
-    passed = np.flatnonzero(times <= landmark)
-    return float(survival[passed[-1]]) if len(passed) else 1.0
+def km_at(time: np.ndarray, event: np.ndarray, landmark: float) -> float:
+    """Kaplan-Meier survival at ``landmark``, as ``summary(survfit, times = landmark)``."""
+    return km.survival_at(km.kaplan_meier(time, event), landmark).surv
 
 
-def _cox_hr(time: np.ndarray, event: np.ndarray, group: np.ndarray) -> float:
-    """Hazard ratio of ``group`` (bool) vs the rest: Cox model, Efron ties (as R ``coxph``)."""
+def cox_hr(time: np.ndarray, event: np.ndarray, group: np.ndarray) -> float:
+    """Hazard ratio of ``group`` (bool) vs the rest: Cox model, Efron ties (as R ``coxph``).
+
+    Deliberately not :func:`survtdm1.cox.cox_fit`: the shipped cohorts depend
+    on the last bits of this statistic. The EMILIA calibration ends in a
+    Nelder-Mead polish on rounded times, whose path changes when an HR moves
+    by a few units in the last place; ``cox_fit`` agrees with this Newton
+    iteration to 4e-16 (median) but not bit for bit (and stops up to 6e-8
+    short of the maximum on some calls), and with it emilia.csv changes in
+    hundreds of rows. This one-covariate Efron Newton iteration (run to a step
+    below 1e-10) is frozen so that the cohorts do not move when
+    :mod:`survtdm1.cox` is reworked; tests/test_simulate.py checks it against
+    lifelines.
+    """
     group = np.asarray(group, dtype=bool)
     event_times = np.unique(time[event == 1])
     sorted_1, sorted_0 = np.sort(time[group]), np.sort(time[~group])
@@ -249,12 +247,12 @@ def _cox_hr(time: np.ndarray, event: np.ndarray, group: np.ndarray) -> float:
 
 
 @dataclass(frozen=True)
-class _Draws:
+class Draws:
     """Random numbers every calibrated cohort draws once from its seed (trials add their own).
 
     ``treated`` marks the T-DM1 arm (listed first), ``u_event`` holds the
     uniforms behind the latent event times, ``entry`` and ``dropout`` those of
-    :func:`_censoring_times`, ``noise`` independent standard-normal scores by
+    :func:`censoring_times`, ``noise`` independent standard-normal scores by
     name, ``age`` the ages and ``order`` the permutation that sets the
     patients' row order.
     """
@@ -269,7 +267,7 @@ class _Draws:
 
 
 @dataclass(frozen=True)
-class _Outcome:
+class Outcome:
     """Latent and observed times of one endpoint."""
 
     latent: np.ndarray
@@ -278,19 +276,19 @@ class _Outcome:
     event: np.ndarray
 
 
-def _outcome(latent: np.ndarray, censor: np.ndarray) -> _Outcome:
+def make_outcome(latent: np.ndarray, censor: np.ndarray) -> Outcome:
     time, event = _observe(latent, censor)
-    return _Outcome(latent, censor, time, event)
+    return Outcome(latent, censor, time, event)
 
 
-def _post_event_survival(
-    first: _Outcome,
+def post_event_survival(
+    first: Outcome,
     uniforms: tuple[np.ndarray, np.ndarray],
     fatal_fraction: np.ndarray,
     median: np.ndarray,
     censor: np.ndarray,
     shape: np.ndarray | float = 1.0,
-) -> _Outcome:
+) -> Outcome:
     """Death after a first event.
 
     A ``fatal_fraction`` of first events leads to death after a Weibull time
@@ -300,8 +298,8 @@ def _post_event_survival(
     the overall-survival analysis (never earlier than that of the first event).
     """
     u_fatal, u_time = uniforms
-    delay = np.where(u_fatal < fatal_fraction, _weibull_times(u_time, shape, median), np.inf)
-    return _outcome(first.latent + delay, np.maximum(censor, first.censor))
+    delay = np.where(u_fatal < fatal_fraction, weibull_times(u_time, shape, median), np.inf)
+    return make_outcome(first.latent + delay, np.maximum(censor, first.censor))
 
 
 def _split_hr(
@@ -311,19 +309,19 @@ def _split_hr(
     known = ~np.isnan(marker)
     low = marker <= np.median(marker[known])
     rows = members & known
-    return _cox_hr(time[rows], event[rows], low[rows])
+    return cox_hr(time[rows], event[rows], low[rows])
 
 
-def _arm_copula(
+def arm_copula(
     z: np.ndarray, noise: np.ndarray, treated: np.ndarray, rho: dict[bool, float]
 ) -> np.ndarray:
     """Copula score with an arm-specific correlation to the latent prognosis."""
-    return _copula_score(z, noise, np.where(treated, rho[True], rho[False]))
+    return copula_score(z, noise, np.where(treated, rho[True], rho[False]))
 
 
-def _calibrate_split(
+def calibrate_split(
     score: Callable[[dict[bool, float]], np.ndarray],
-    outcome: _Outcome,
+    outcome: Outcome,
     treated: np.ndarray,
     targets: dict[bool, float],
 ) -> dict[bool, float]:
@@ -336,13 +334,13 @@ def _calibrate_split(
                 rho[arm] = value
                 return _split_hr(outcome.time, outcome.event, score(rho), treated == arm)
 
-            rho[arm] = _bisect(hr, target, -0.95, 0.95, iterations=20)
+            rho[arm] = bisect(hr, target, -0.95, 0.95, iterations=20)
     return rho
 
 
 # Scales of the continuous markers: log2 normalised expression (synthetic units),
 # value = centre + spread * standard-normal score.
-_EXPRESSION_SCALE = {
+EXPRESSION_SCALE = {
     "her2_mrna": (11.5, 1.4),
     "pdl1_mrna": (6.0, 1.1),
     "cd8": (7.0, 1.3),
@@ -353,13 +351,13 @@ _EXPRESSION_SCALE = {
 }
 
 
-def _expression(name: str, score: np.ndarray, known: np.ndarray) -> np.ndarray:
+def expression_values(name: str, score: np.ndarray, known: np.ndarray) -> np.ndarray:
     """Expression values on the marker's scale, NaN where not assessed."""
-    centre, spread = _EXPRESSION_SCALE[name]
+    centre, spread = EXPRESSION_SCALE[name]
     return np.where(known, np.round(centre + spread * score, MARKER_DECIMALS), np.nan)
 
 
-def _assemble(
+def assemble(
     prefix: str, columns: dict[str, np.ndarray], order: np.ndarray, names: tuple[str, ...]
 ) -> pd.DataFrame:
     """Data frame of ``names`` in a random patient order, with ids ``PREFIX-0001``..."""

@@ -10,27 +10,27 @@ import pandas as pd
 from scipy.special import ndtri
 
 from .calibration import (
-    _EXPRESSION_SCALE,
     DEFAULT_SEEDS,
+    EXPRESSION_SCALE,
     MARKER_DECIMALS,
-    _arm_copula,
-    _assemble,
-    _bisect,
-    _cell_uniforms,
-    _censoring_times,
-    _copula_score,
-    _cox_hr,
-    _Draws,
-    _expression,
-    _fit,
-    _grid_search,
-    _km_median,
-    _Outcome,
-    _outcome,
-    _post_event_survival,
-    _stratified_uniforms,
-    _top,
-    _weibull_times,
+    Draws,
+    Outcome,
+    arm_copula,
+    assemble,
+    bisect,
+    cell_uniforms,
+    censoring_times,
+    copula_score,
+    cox_hr,
+    expression_values,
+    fit_simplex,
+    grid_search,
+    km_median,
+    make_outcome,
+    post_event_survival,
+    stratified_uniforms,
+    top_mask,
+    weibull_times,
 )
 
 _EMILIA_ARMS = ("T-DM1", "Lapatinib+Capecitabine")
@@ -73,8 +73,8 @@ _EMILIA_TARGETS = {
 
 
 @dataclass(frozen=True)
-class _EmiliaDraws(_Draws):
-    """The random numbers an EMILIA cohort draws beyond those of :class:`_Draws`."""
+class _EmiliaDraws(Draws):
+    """The random numbers an EMILIA cohort draws beyond those of :class:`Draws`."""
 
     her2_class: np.ndarray
     u_post_progression: np.ndarray
@@ -94,12 +94,12 @@ def _emilia_draws(seed: int) -> _EmiliaDraws:
     return _EmiliaDraws(
         treated=treated,
         her2_class=her2_class.astype(object),
-        u_event=_cell_uniforms(rng, cells),
-        entry=_cell_uniforms(rng, treated),
+        u_event=cell_uniforms(rng, cells),
+        entry=cell_uniforms(rng, treated),
         dropout=rng.uniform(size=n),
         u_post_progression=rng.uniform(size=n),
         u_pik3ca={
-            (arm, level): _stratified_uniforms(rng, k)
+            (arm, level): stratified_uniforms(rng, k)
             for arm, counts in _EMILIA_PIK3CA.items()
             for level, k in counts.items()
         },
@@ -125,14 +125,14 @@ class _EmiliaPfsCurves:
     dropout_rate: dict[bool, float]
 
 
-def _emilia_pfs(draws: _EmiliaDraws, her2_class: np.ndarray, curves: _EmiliaPfsCurves) -> _Outcome:
+def _emilia_pfs(draws: _EmiliaDraws, her2_class: np.ndarray, curves: _EmiliaPfsCurves) -> Outcome:
     keys = zip(draws.treated.tolist(), her2_class.tolist(), strict=True)
     median = np.array([curves.median[key] for key in keys])
     shape = np.array([curves.class_shape[c] for c in her2_class.tolist()])
     censor = np.empty(len(median))
     for arm, rate in curves.dropout_rate.items():
         rows = draws.treated == arm
-        censor[rows] = _censoring_times(
+        censor[rows] = censoring_times(
             draws.entry[rows],
             draws.dropout[rows],
             _EMILIA_ACCRUAL,
@@ -140,10 +140,10 @@ def _emilia_pfs(draws: _EmiliaDraws, her2_class: np.ndarray, curves: _EmiliaPfsC
             rate,
             ramp_up=True,
         )
-    return _outcome(_weibull_times(draws.u_event, shape, median), censor)
+    return make_outcome(weibull_times(draws.u_event, shape, median), censor)
 
 
-def _calibrate_emilia_pfs(draws: _EmiliaDraws, her2_class: np.ndarray) -> _Outcome:
+def _calibrate_emilia_pfs(draws: _EmiliaDraws, her2_class: np.ndarray) -> Outcome:
     """Tune the PFS cell curves and drop-out to the published PFS figures.
 
     Per HER2 class: the shared shape to the class HR, the cell medians to the
@@ -167,9 +167,9 @@ def _calibrate_emilia_pfs(draws: _EmiliaDraws, her2_class: np.ndarray) -> _Outco
             outcome = _emilia_pfs(draws, her2_class, curves)
             time, event = outcome.time[rows], outcome.event[rows]
             if kind == "median":
-                return _km_median(time, event)
+                return km_median(time, event)
             if kind == "hr":
-                return _cox_hr(time, event, treated[rows])
+                return cox_hr(time, event, treated[rows])
             return float(event.sum())
 
         return evaluate
@@ -187,7 +187,7 @@ def _calibrate_emilia_pfs(draws: _EmiliaDraws, her2_class: np.ndarray) -> _Outco
     for _ in range(3):
         for level, (median_t, median_c, hr) in targets["pfs_her2"].items():
             rows = her2_class == level
-            curves.class_shape[level] = _bisect(
+            curves.class_shape[level] = bisect(
                 tuned(rows, "hr", lambda v, c=level: curves.class_shape.__setitem__(c, v)),
                 hr,
                 0.3,
@@ -196,7 +196,7 @@ def _calibrate_emilia_pfs(draws: _EmiliaDraws, her2_class: np.ndarray) -> _Outco
             )
             for arm, median in ((True, median_t + shift[True]), (False, median_c + shift[False])):
                 setter = lambda v, k=(arm, level): curves.median.__setitem__(k, v)  # noqa: E731
-                curves.median[arm, level] = _bisect(
+                curves.median[arm, level] = bisect(
                     tuned(rows & (treated == arm), "median", setter),
                     median,
                     0.5 * median,
@@ -205,9 +205,9 @@ def _calibrate_emilia_pfs(draws: _EmiliaDraws, her2_class: np.ndarray) -> _Outco
                 )
         for arm, median in targets["pfs_median"].items():
             setter = lambda v, a=arm: shifted(a, v)  # noqa: E731
-            shifted(arm, _bisect(tuned(treated == arm, "median", setter), median, -0.4, 0.4, 20))
+            shifted(arm, bisect(tuned(treated == arm, "median", setter), median, -0.4, 0.4, 20))
             setter = lambda v, a=arm: curves.dropout_rate.__setitem__(a, v)  # noqa: E731
-            curves.dropout_rate[arm] = _bisect(
+            curves.dropout_rate[arm] = bisect(
                 tuned(treated == arm, "events", setter), targets["pfs_events"][arm], 0.0, 0.2, 20
             )
     return _emilia_pfs(draws, her2_class, _polish_emilia_pfs(draws, her2_class, curves))
@@ -217,7 +217,7 @@ _EMILIA_CELLS = tuple((arm, c) for arm in (True, False) for c in ("low", "high",
 
 
 def _arm_errors(
-    outcome: _Outcome,
+    outcome: Outcome,
     treated: np.ndarray,
     hr: float,
     medians: dict[bool, float],
@@ -227,10 +227,10 @@ def _arm_errors(
 
     Tolerances: 0.04 on the HR, 0.6 months on a median, 5% of an event count.
     """
-    errors = [(_cox_hr(outcome.time, outcome.event, treated) - hr) / 0.04]
+    errors = [(cox_hr(outcome.time, outcome.event, treated) - hr) / 0.04]
     for arm in (True, False):
         rows = treated == arm
-        median = _km_median(outcome.time[rows], outcome.event[rows])
+        median = km_median(outcome.time[rows], outcome.event[rows])
         errors.append((median - medians[arm]) / 0.6)
         count = events[arm]
         errors.append((outcome.event[rows].sum() - count) / (0.05 * count))
@@ -238,7 +238,7 @@ def _arm_errors(
 
 
 def _subgroup_errors(
-    outcome: _Outcome,
+    outcome: Outcome,
     treated: np.ndarray,
     groups: np.ndarray,
     targets: dict[str, tuple[float, float, float]],
@@ -250,10 +250,10 @@ def _subgroup_errors(
     errors = []
     for level, (median_t, median_c, hr) in targets.items():
         rows = groups == level
-        errors.append((_cox_hr(outcome.time[rows], outcome.event[rows], treated[rows]) - hr) / 0.08)
+        errors.append((cox_hr(outcome.time[rows], outcome.event[rows], treated[rows]) - hr) / 0.08)
         for arm, median in ((True, median_t), (False, median_c)):
             cell = rows & (treated == arm)
-            errors.append((_km_median(outcome.time[cell], outcome.event[cell]) - median) / 0.6)
+            errors.append((km_median(outcome.time[cell], outcome.event[cell]) - median) / 0.6)
     return errors
 
 
@@ -288,7 +288,7 @@ def _polish_emilia_pfs(
             [curves.dropout_rate[True], curves.dropout_rate[False]],
         ]
     )
-    return unpack(_fit(residuals, start, step=0.05, evaluations=1500))
+    return unpack(fit_simplex(residuals, start, step=0.05, evaluations=1500))
 
 
 def _match_quantiles(
@@ -310,7 +310,7 @@ def _match_quantiles(
     return np.array(chosen, dtype=int)
 
 
-def _emilia_pik3ca(draws: _EmiliaDraws, pfs: _Outcome, parameters: np.ndarray) -> np.ndarray:
+def _emilia_pik3ca(draws: _EmiliaDraws, pfs: Outcome, parameters: np.ndarray) -> np.ndarray:
     """PIK3CA status: assessed patients chosen so each arm x status group follows its curve.
 
     ``parameters``: log medians (mutated T-DM1, mutated L+C, wild-type T-DM1,
@@ -331,14 +331,14 @@ def _emilia_pik3ca(draws: _EmiliaDraws, pfs: _Outcome, parameters: np.ndarray) -
         available = np.ones(len(rows), dtype=bool)
         for level in ("mutated", "wild-type"):
             quantiles = draws.u_pik3ca[arm, level]
-            wanted = _weibull_times(quantiles, shapes[level], medians[arm, level])
+            wanted = weibull_times(quantiles, shapes[level], medians[arm, level])
             chosen = _match_quantiles(pfs.latent[rows], available, wanted)
             available[chosen] = False
             status[rows[chosen]] = level
     return status
 
 
-def _calibrate_emilia_pik3ca(draws: _EmiliaDraws, pfs: _Outcome) -> np.ndarray:
+def _calibrate_emilia_pik3ca(draws: _EmiliaDraws, pfs: Outcome) -> np.ndarray:
     """PIK3CA groups reproducing the published PFS medians and HRs by status."""
     targets, treated = _EMILIA_TARGETS["pfs_pik3ca"], draws.treated
 
@@ -347,12 +347,12 @@ def _calibrate_emilia_pik3ca(draws: _EmiliaDraws, pfs: _Outcome) -> np.ndarray:
         return np.array(_subgroup_errors(pfs, treated, status, targets))
 
     start = np.log([10.9, 4.3, 9.8, 6.4, 0.86, 0.71])
-    return _emilia_pik3ca(draws, pfs, _fit(residuals, start, step=0.1, evaluations=800))
+    return _emilia_pik3ca(draws, pfs, fit_simplex(residuals, start, step=0.1, evaluations=800))
 
 
 def _emilia_os(
-    draws: _EmiliaDraws, pfs: _Outcome, pik3ca: np.ndarray, parameters: np.ndarray
-) -> _Outcome:
+    draws: _EmiliaDraws, pfs: Outcome, pik3ca: np.ndarray, parameters: np.ndarray
+) -> Outcome:
     """Overall survival: death after progression (every progression is eventually fatal).
 
     ``parameters``: log median survival after progression (T-DM1, L+C), log
@@ -364,7 +364,7 @@ def _emilia_os(
     control = ~draws.treated
     median[control & (pik3ca == "mutated")] *= np.exp(parameters[2])
     median[control & (pik3ca == "wild-type")] *= np.exp(parameters[3])
-    censor = _censoring_times(
+    censor = censoring_times(
         draws.entry,
         draws.dropout,
         _EMILIA_ACCRUAL,
@@ -374,10 +374,10 @@ def _emilia_os(
     )
     shape = np.where(draws.treated, np.exp(parameters[5]), np.exp(parameters[6]))
     uniforms = (np.zeros(len(median)), draws.u_post_progression)
-    return _post_event_survival(pfs, uniforms, np.ones(len(median)), median, censor, shape)
+    return post_event_survival(pfs, uniforms, np.ones(len(median)), median, censor, shape)
 
 
-def _calibrate_emilia_os(draws: _EmiliaDraws, pfs: _Outcome, pik3ca: np.ndarray) -> _Outcome:
+def _calibrate_emilia_os(draws: _EmiliaDraws, pfs: Outcome, pik3ca: np.ndarray) -> Outcome:
     """Survival after progression and OS follow-up tuned to the published OS figures.
 
     Alternates a simplex search of the arm-level parameters (medians, deaths,
@@ -402,7 +402,7 @@ def _calibrate_emilia_os(draws: _EmiliaDraws, pfs: _Outcome, pik3ca: np.ndarray)
         def evaluate(value: float) -> float:
             parameters[index] = value
             os = _emilia_os(draws, pfs, pik3ca, parameters)
-            median = _km_median(os.time[rows], os.event[rows])
+            median = km_median(os.time[rows], os.event[rows])
             return 1e3 if np.isnan(median) else median
 
         return evaluate
@@ -410,10 +410,10 @@ def _calibrate_emilia_os(draws: _EmiliaDraws, pfs: _Outcome, pik3ca: np.ndarray)
     for round_ in range(3):
         for index, level in ((2, "mutated"), (3, "wild-type")):
             median = targets["os_median_control_pik3ca"][level]
-            parameters[index] = _grid_search(pik3ca_median(index, level), median, -1.5, 1.5, 601)
+            parameters[index] = grid_search(pik3ca_median(index, level), median, -1.5, 1.5, 601)
         if round_ < 2:
             start = parameters[arm_level].copy()
-            arm_residuals(_fit(arm_residuals, start, evaluations=400, restarts=2))
+            arm_residuals(fit_simplex(arm_residuals, start, evaluations=400, restarts=2))
     return _emilia_os(draws, pfs, pik3ca, parameters)
 
 
@@ -431,10 +431,10 @@ def _emilia_factors(draws: _EmiliaDraws, z: np.ndarray) -> dict[str, np.ndarray]
         region[rows] = np.select(
             [rank < cut for cut in cuts], [name for name, _ in shares], default="Other"
         )
-        lines[rows] = np.where(_top(noise["lines"][rows], round(0.39 * len(rows))), ">1", "0-1")
-        visceral_score = _copula_score(-z[rows], noise["visceral"][rows], 0.2)
+        lines[rows] = np.where(top_mask(noise["lines"][rows], round(0.39 * len(rows))), ">1", "0-1")
+        visceral_score = copula_score(-z[rows], noise["visceral"][rows], 0.2)
         visceral[rows] = np.where(
-            _top(visceral_score, round(0.68 * len(rows))), "visceral", "non-visceral"
+            top_mask(visceral_score, round(0.68 * len(rows))), "visceral", "non-visceral"
         )
     return {"region": region, "prior_chemo_lines": lines, "visceral": visceral}
 
@@ -448,11 +448,11 @@ def _emilia_her2_values(draws: _EmiliaDraws, z: np.ndarray) -> np.ndarray:
     """
     her2_class = draws.her2_class
     known = np.flatnonzero(her2_class != "na")
-    score = _copula_score(z[known], draws.noise["her2"][known], 0.2)
+    score = copula_score(z[known], draws.noise["her2"][known], 0.2)
     order = np.lexsort((score, her2_class[known] == "high"))  # lows first, then by score
     n = len(known)
     quantiles = (np.arange(n) + draws.u_her2[known][order]) / n
-    centre, spread = _EXPRESSION_SCALE["her2_mrna"]
+    centre, spread = EXPRESSION_SCALE["her2_mrna"]
     values = np.round(centre + spread * ndtri(quantiles), MARKER_DECIMALS)
     n_low = int((her2_class == "low").sum())
     values[n_low - 2 : n_low] = values[n_low - 2]
@@ -503,10 +503,10 @@ def simulate_emilia(seed: int = DEFAULT_SEEDS["emilia"]) -> pd.DataFrame:
         **_emilia_factors(draws, z),
         "her2_mrna": _emilia_her2_values(draws, z),
         "pik3ca": pik3ca,
-        "egfr": _expression("egfr", _copula_score(z, draws.noise["egfr"], -0.1), known),
-        "her3": _expression(
-            "her3", _arm_copula(z, draws.noise["her3"], treated, {True: 0.15, False: 0.0}), known
+        "egfr": expression_values("egfr", copula_score(z, draws.noise["egfr"], -0.1), known),
+        "her3": expression_values(
+            "her3", arm_copula(z, draws.noise["her3"], treated, {True: 0.15, False: 0.0}), known
         ),
         "age": draws.age.astype(int),
     }
-    return _assemble("EMI", columns, draws.order, _EMILIA_COLUMNS)
+    return assemble("EMI", columns, draws.order, _EMILIA_COLUMNS)

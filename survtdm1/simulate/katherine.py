@@ -10,23 +10,23 @@ from scipy.special import ndtri
 
 from .calibration import (
     DEFAULT_SEEDS,
-    _arm_copula,
-    _assemble,
-    _bisect,
-    _calibrate_split,
-    _cell_uniforms,
-    _censoring_times,
-    _choose,
-    _copula_score,
-    _cox_hr,
-    _Draws,
-    _expression,
-    _km_at,
-    _Outcome,
-    _outcome,
-    _piecewise_exponential_times,
-    _post_event_survival,
-    _top,
+    Draws,
+    Outcome,
+    arm_copula,
+    assemble,
+    bisect,
+    calibrate_split,
+    cell_uniforms,
+    censoring_times,
+    copula_score,
+    cox_hr,
+    expression_values,
+    km_at,
+    make_outcome,
+    piecewise_exponential_times,
+    post_event_survival,
+    random_mask,
+    top_mask,
 )
 
 _KATHERINE_ARMS = ("T-DM1", "Trastuzumab")
@@ -80,8 +80,8 @@ _KATHERINE_TARGETS = {
 
 
 @dataclass(frozen=True)
-class _KatherineDraws(_Draws):
-    """The random numbers a KATHERINE cohort draws beyond those of :class:`_Draws`."""
+class _KatherineDraws(Draws):
+    """The random numbers a KATHERINE cohort draws beyond those of :class:`Draws`."""
 
     hr_positive: np.ndarray
     u_post_recurrence: np.ndarray
@@ -94,18 +94,18 @@ def _katherine_draws(seed: int) -> _KatherineDraws:
     rng = np.random.default_rng(seed)
     n = _KATHERINE_N
     treated = np.repeat([True, False], n)
-    hr_positive = np.concatenate([_choose(rng, n, _KATHERINE_HR_POSITIVE) for _ in range(2)])
+    hr_positive = np.concatenate([random_mask(rng, n, _KATHERINE_HR_POSITIVE) for _ in range(2)])
     cells = np.where(treated, 2, 0) + hr_positive
     known = [
-        np.concatenate([_choose(rng, n, k) for k in counts])
+        np.concatenate([random_mask(rng, n, k) for k in counts])
         for counts in (_KATHERINE_PIK3CA_KNOWN, _KATHERINE_EXPRESSION_KNOWN)
     ]
     names = ("pik3ca", "her2", "ihc", "pdl1", "cd8", "rab5a", "mdr1", "stage", "nodal", "preop")
     return _KatherineDraws(
         treated=treated,
         hr_positive=hr_positive,
-        u_event=_cell_uniforms(rng, cells),
-        entry=_cell_uniforms(rng, treated),
+        u_event=cell_uniforms(rng, cells),
+        entry=cell_uniforms(rng, treated),
         dropout=rng.uniform(size=2 * n),
         u_post_recurrence=rng.uniform(size=2 * n),
         u_fatal=rng.uniform(size=2 * n),
@@ -132,7 +132,7 @@ def _katherine_idfs_latent(
     mean_early = -np.log([idfs_36[key] for key in keys]) / 36.0
     late = np.array([late_ratio[a] for a in arm.tolist()]) * mean_early
     hazards = np.column_stack([mean_early * w for w in _KATHERINE_EARLY_SHAPE] + [late])
-    return _piecewise_exponential_times(draws.u_event, _KATHERINE_BREAKS, hazards)
+    return piecewise_exponential_times(draws.u_event, _KATHERINE_BREAKS, hazards)
 
 
 def _katherine_idfs(
@@ -140,15 +140,15 @@ def _katherine_idfs(
     idfs_36: dict[tuple[str, bool], float],
     late_ratio: dict[str, float],
     dropout_rate: float,
-) -> _Outcome:
+) -> Outcome:
     latent = _katherine_idfs_latent(draws, idfs_36, late_ratio)
-    censor = _censoring_times(
+    censor = censoring_times(
         draws.entry, draws.dropout, _KATHERINE_ACCRUAL, _KATHERINE_MIN_FOLLOW_UP, dropout_rate
     )
-    return _outcome(latent, censor)
+    return make_outcome(latent, censor)
 
 
-def _calibrate_katherine_idfs(draws: _KatherineDraws) -> _Outcome:
+def _calibrate_katherine_idfs(draws: _KatherineDraws) -> Outcome:
     """Tune the cell curves to the published 3-year IDFS and event counts.
 
     Each arm x HR-status curve is shifted until its Kaplan-Meier 3-year IDFS
@@ -167,9 +167,9 @@ def _calibrate_katherine_idfs(draws: _KatherineDraws) -> _Outcome:
         ) -> float:
             idfs_36[key] = value
             outcome = _katherine_idfs(draws, idfs_36, late_ratio, _KATHERINE_DROPOUT)
-            return _km_at(outcome.time[cell], outcome.event[cell], 36)
+            return km_at(outcome.time[cell], outcome.event[cell], 36)
 
-        idfs_36[cell_arm, positive] = _bisect(idfs_at_36, target, target - 0.05, target + 0.05)
+        idfs_36[cell_arm, positive] = bisect(idfs_at_36, target, target - 0.05, target + 0.05)
     for name, target in zip(_KATHERINE_ARMS, _KATHERINE_TARGETS["idfs_events"], strict=True):
 
         def events(ratio: float, name: str = name) -> int:
@@ -177,11 +177,11 @@ def _calibrate_katherine_idfs(draws: _KatherineDraws) -> _Outcome:
             outcome = _katherine_idfs(draws, idfs_36, late_ratio, _KATHERINE_DROPOUT)
             return int(outcome.event[arm == name].sum())
 
-        late_ratio[name] = _bisect(events, target, 0.01, 3.0)
+        late_ratio[name] = bisect(events, target, 0.01, 3.0)
     return _katherine_idfs(draws, idfs_36, late_ratio, _KATHERINE_DROPOUT)
 
 
-def _calibrate_katherine_os(draws: _KatherineDraws, idfs: _Outcome, median: float) -> _Outcome:
+def _calibrate_katherine_os(draws: _KatherineDraws, idfs: Outcome, median: float) -> Outcome:
     """Fraction of fatal recurrences of each arm, tuned to the published OS deaths.
 
     ``median`` is the median survival after a fatal recurrence in the T-DM1 arm
@@ -195,11 +195,11 @@ def _calibrate_katherine_os(draws: _KatherineDraws, idfs: _Outcome, median: floa
 
         def deaths(value: float, members: np.ndarray = arm == name) -> int:
             fraction[members] = value
-            os = _post_event_survival(idfs, uniforms, fraction, medians, idfs.censor)
+            os = post_event_survival(idfs, uniforms, fraction, medians, idfs.censor)
             return int(os.event[members].sum())
 
-        fraction[arm == name] = _bisect(deaths, target, 0.0, 1.0)
-    return _post_event_survival(idfs, uniforms, fraction, medians, idfs.censor)
+        fraction[arm == name] = bisect(deaths, target, 0.0, 1.0)
+    return post_event_survival(idfs, uniforms, fraction, medians, idfs.censor)
 
 
 def _pik3ca_status(
@@ -209,13 +209,11 @@ def _pik3ca_status(
     status = np.full(len(score), None, dtype=object)
     for arm, count in zip((True, False), mutated, strict=True):
         rows = np.flatnonzero(known & (treated == arm))
-        status[rows] = np.where(_top(score[rows], count), "mutated", "wild-type")
+        status[rows] = np.where(top_mask(score[rows], count), "mutated", "wild-type")
     return status
 
 
-def _calibrate_katherine_pik3ca(
-    draws: _KatherineDraws, z: np.ndarray, idfs: _Outcome
-) -> np.ndarray:
+def _calibrate_katherine_pik3ca(draws: _KatherineDraws, z: np.ndarray, idfs: Outcome) -> np.ndarray:
     """PIK3CA status whose treatment HRs match the published mutated / wild-type HRs.
 
     Both HRs move with the difference of the arms' copula correlations only, so
@@ -227,19 +225,19 @@ def _calibrate_katherine_pik3ca(
     target = _KATHERINE_TARGETS["hr_pik3ca_mutated"] / _KATHERINE_TARGETS["hr_pik3ca_wild_type"]
 
     def status() -> np.ndarray:
-        score = _arm_copula(z, draws.noise["pik3ca"], draws.treated, gamma)
+        score = arm_copula(z, draws.noise["pik3ca"], draws.treated, gamma)
         return _pik3ca_status(score, draws.pik3ca_known, draws.treated, _KATHERINE_PIK3CA_MUTATED)
 
     def hr_ratio(value: float) -> float:
         gamma[True] = value
         current = status()
         mutated, wild_type = (
-            _cox_hr(idfs.time[rows], idfs.event[rows], draws.treated[rows])
+            cox_hr(idfs.time[rows], idfs.event[rows], draws.treated[rows])
             for rows in (current == "mutated", current == "wild-type")
         )
         return mutated / wild_type
 
-    gamma[True] = _bisect(hr_ratio, target, -0.4, 0.4, iterations=25)
+    gamma[True] = bisect(hr_ratio, target, -0.4, 0.4, iterations=25)
     return status()
 
 
@@ -252,7 +250,7 @@ _KATHERINE_ASSUMED_HIGH_VS_LOW = {
 
 
 def _katherine_markers(
-    draws: _KatherineDraws, z: np.ndarray, idfs: _Outcome
+    draws: _KatherineDraws, z: np.ndarray, idfs: Outcome
 ) -> dict[str, np.ndarray]:
     """Gene-expression markers (and HER2 IHC) of the KATHERINE cohort."""
     treated, known, noise = draws.treated, draws.expression_known, draws.noise
@@ -269,16 +267,16 @@ def _katherine_markers(
         }
 
         def values(rho: dict[bool, float], key: str = key, name: str = name) -> np.ndarray:
-            return _expression(name, _arm_copula(z, noise[key], treated, rho), known)
+            return expression_values(name, arm_copula(z, noise[key], treated, rho), known)
 
-        rho = _calibrate_split(values, idfs, treated, arm_targets)
+        rho = calibrate_split(values, idfs, treated, arm_targets)
         columns[name] = values(rho)
-        columns[f"_{key}_score"] = _arm_copula(z, noise[key], treated, rho)
+        columns[f"_{key}_score"] = arm_copula(z, noise[key], treated, rho)
     cd8_score = 0.6 * columns.pop("_pdl1_score") + 0.8 * noise["cd8"]
-    columns["cd8"] = _expression("cd8", cd8_score, known)
+    columns["cd8"] = expression_values("cd8", cd8_score, known)
     del columns["_rab5a_score"], columns["_mdr1_score"]
     ihc_score = 0.8 * columns.pop("_her2_score") + 0.6 * noise["ihc"]
-    columns["her2_ihc"] = np.where(_top(-ihc_score, round(0.16 * len(z))), "2+", "3+")
+    columns["her2_ihc"] = np.where(top_mask(-ihc_score, round(0.16 * len(z))), "2+", "3+")
     return columns
 
 
@@ -300,11 +298,11 @@ def _katherine_factors(draws: _KatherineDraws, z: np.ndarray) -> dict[str, np.nd
         "hormone_receptor": np.where(draws.hr_positive, "positive", "negative"),
     }
     for column, chosen, other, share, rho, key in _KATHERINE_FACTORS:
-        score = _copula_score(z, draws.noise[key], rho)
+        score = copula_score(z, draws.noise[key], rho)
         level = np.empty(len(z), dtype=object)
         for arm in (True, False):
             rows = np.flatnonzero(draws.treated == arm)
-            level[rows] = np.where(_top(-score[rows], round(share * len(rows))), chosen, other)
+            level[rows] = np.where(top_mask(-score[rows], round(share * len(rows))), chosen, other)
         columns[column] = level
     return columns
 
@@ -354,4 +352,4 @@ def simulate_katherine(seed: int = DEFAULT_SEEDS["katherine"]) -> pd.DataFrame:
         **markers,
         "age": draws.age.astype(int),
     }
-    return _assemble("KAT", columns, draws.order, _KATHERINE_COLUMNS)
+    return assemble("KAT", columns, draws.order, _KATHERINE_COLUMNS)

@@ -9,20 +9,20 @@ import pandas as pd
 
 from .calibration import (
     DEFAULT_SEEDS,
-    _assemble,
-    _bisect,
-    _cell_uniforms,
-    _censoring_times,
-    _choose,
-    _copula_score,
-    _cox_hr,
-    _Draws,
-    _expression,
-    _grid_search,
-    _km_at,
-    _Outcome,
-    _outcome,
-    _top,
+    Draws,
+    Outcome,
+    assemble,
+    bisect,
+    cell_uniforms,
+    censoring_times,
+    copula_score,
+    cox_hr,
+    expression_values,
+    grid_search,
+    km_at,
+    make_outcome,
+    random_mask,
+    top_mask,
 )
 
 _KRISTINE_ARMS = ("T-DM1+Pertuzumab", "TCH+Pertuzumab")
@@ -51,8 +51,8 @@ _KRISTINE_ACCRUAL, _KRISTINE_MIN_FOLLOW_UP, _KRISTINE_DROPOUT = 12.0, 31.0, 0.00
 
 
 @dataclass(frozen=True)
-class _KristineDraws(_Draws):
-    """The random numbers a KRISTINE cohort draws beyond those of :class:`_Draws`."""
+class _KristineDraws(Draws):
+    """The random numbers a KRISTINE cohort draws beyond those of :class:`Draws`."""
 
     her2_known: np.ndarray
     pik3ca_known: np.ndarray
@@ -65,7 +65,7 @@ def _kristine_draws(seed: int) -> _KristineDraws:
     treated = np.repeat([True, False], [_KRISTINE_N[True], _KRISTINE_N[False]])
     n = len(treated)
     her2_known = np.concatenate(
-        [_choose(rng, _KRISTINE_N[a], _KRISTINE_HER2_KNOWN[a]) for a in (True, False)]
+        [random_mask(rng, _KRISTINE_N[a], _KRISTINE_HER2_KNOWN[a]) for a in (True, False)]
     )
     pik3ca_known = np.zeros(n, dtype=bool)
     heterogeneity_known = np.zeros(n, dtype=bool)
@@ -81,7 +81,7 @@ def _kristine_draws(seed: int) -> _KristineDraws:
         heterogeneity_known=heterogeneity_known,
         u_event=rng.uniform(size=n),
         u_presurgical=rng.uniform(size=n),
-        entry=_cell_uniforms(rng, treated),
+        entry=cell_uniforms(rng, treated),
         dropout=rng.uniform(size=n),
         noise={name: rng.standard_normal(n) for name in names},
         age=np.clip(np.round(rng.normal(50.0, 11.0, size=n)), 22, 80),
@@ -96,7 +96,8 @@ def _kristine_pik3ca(draws: _KristineDraws, her2_score: np.ndarray) -> np.ndarra
     for half, rate in (("low", her2_low), ("high", ~her2_low)):
         rows = np.flatnonzero(draws.pik3ca_known & rate)
         count = round(_KRISTINE_MUTATION_RATE[half] * len(rows))
-        status[rows] = np.where(_top(draws.noise["pik3ca"][rows], count), "mutated", "wild-type")
+        mutated = top_mask(draws.noise["pik3ca"][rows], count)
+        status[rows] = np.where(mutated, "mutated", "wild-type")
     return status
 
 
@@ -115,13 +116,13 @@ def _kristine_pcr(
     pcr = np.zeros(len(score), dtype=int)
     for arm, count in _KRISTINE_PCR.items():
         rows = np.flatnonzero(treated == arm)
-        pcr[rows] = _top(score[rows], count)
+        pcr[rows] = top_mask(score[rows], count)
     return pcr
 
 
 def _kristine_efs(
     draws: _KristineDraws, pcr: np.ndarray, hazard: float, multiplier: float
-) -> _Outcome:
+) -> Outcome:
     """EFS: constant hazards (lower after pCR, which starts at surgery; ``multiplier`` x
     under T-DM1+P), plus early locoregional progression before surgery in the T-DM1+P arm."""
     treated = draws.treated
@@ -132,27 +133,27 @@ def _kristine_efs(
         np.argsort(draws.u_presurgical[candidates])[:_KRISTINE_PRESURGICAL_PROGRESSION]
     ]
     latent[early] = 1.0 + 5.0 * draws.u_presurgical[early] / draws.u_presurgical[early].max()
-    censor = _censoring_times(
+    censor = censoring_times(
         draws.entry, draws.dropout, _KRISTINE_ACCRUAL, _KRISTINE_MIN_FOLLOW_UP, _KRISTINE_DROPOUT
     )
-    return _outcome(latent, censor)
+    return make_outcome(latent, censor)
 
 
-def _calibrate_kristine_efs(draws: _KristineDraws, pcr: np.ndarray) -> _Outcome:
+def _calibrate_kristine_efs(draws: _KristineDraws, pcr: np.ndarray) -> Outcome:
     """Control hazard tuned to the assumed 3-year EFS, T-DM1+P multiplier to the published HR."""
     control = ~draws.treated
 
     def control_efs_36(log_hazard: float) -> float:
         efs = _kristine_efs(draws, pcr, np.exp(log_hazard), 1.0)
-        return _km_at(efs.time[control], efs.event[control], 36.0)
+        return km_at(efs.time[control], efs.event[control], 36.0)
 
-    hazard = np.exp(_bisect(control_efs_36, _KRISTINE_EFS_36_CONTROL, np.log(1e-4), np.log(0.1)))
+    hazard = np.exp(bisect(control_efs_36, _KRISTINE_EFS_36_CONTROL, np.log(1e-4), np.log(0.1)))
 
     def hr(log_multiplier: float) -> float:
         efs = _kristine_efs(draws, pcr, hazard, np.exp(log_multiplier))
-        return _cox_hr(efs.time, efs.event, draws.treated)
+        return cox_hr(efs.time, efs.event, draws.treated)
 
-    multiplier = np.exp(_grid_search(hr, _KRISTINE_EFS_HR, np.log(0.5), np.log(5.0), 301))
+    multiplier = np.exp(grid_search(hr, _KRISTINE_EFS_HR, np.log(0.5), np.log(5.0), 301))
     return _kristine_efs(draws, pcr, hazard, multiplier)
 
 
@@ -183,10 +184,10 @@ def simulate_kristine(seed: int = DEFAULT_SEEDS["kristine"]) -> pd.DataFrame:
     draws = _kristine_draws(seed)
     her2_score = draws.noise["her2"]
     pik3ca = _kristine_pik3ca(draws, her2_score)
-    heterogeneity_score = _copula_score(-her2_score, draws.noise["heterogeneity"], 0.5)
+    heterogeneity_score = copula_score(-her2_score, draws.noise["heterogeneity"], 0.5)
     heterogeneous = np.zeros(len(her2_score), dtype=bool)
     rows = np.flatnonzero(draws.heterogeneity_known)
-    heterogeneous[rows] = _top(
+    heterogeneous[rows] = top_mask(
         heterogeneity_score[rows], round(_KRISTINE_HETEROGENEOUS * len(rows))
     )
     pcr = _kristine_pcr(draws, her2_score, pik3ca == "mutated", heterogeneous)
@@ -196,7 +197,7 @@ def simulate_kristine(seed: int = DEFAULT_SEEDS["kristine"]) -> pd.DataFrame:
         "pcr": pcr,
         "efs_months": efs.time,
         "efs_event": efs.event,
-        "her2_mrna": _expression("her2_mrna", her2_score, draws.her2_known),
+        "her2_mrna": expression_values("her2_mrna", her2_score, draws.her2_known),
         "pik3ca": pik3ca,
         "her2_heterogeneity": np.where(
             draws.heterogeneity_known,
@@ -205,4 +206,4 @@ def simulate_kristine(seed: int = DEFAULT_SEEDS["kristine"]) -> pd.DataFrame:
         ),
         "age": draws.age.astype(int),
     }
-    return _assemble("KRI", columns, draws.order, _KRISTINE_COLUMNS)
+    return assemble("KRI", columns, draws.order, _KRISTINE_COLUMNS)

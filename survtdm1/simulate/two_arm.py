@@ -1,13 +1,99 @@
-"""A plain (uncalibrated) two-arm trial with a binary biomarker, for power simulations."""
+"""The plain (uncalibrated) two-arm trial with a binary biomarker.
+
+One generator, :func:`simulate_two_arm_trials`, draws a batch of trials as
+arrays; :func:`survtdm1.power.power_interaction` analyses such batches, and
+:func:`simulate_two_arm` returns one trial as a data frame.
+"""
 
 from __future__ import annotations
+
+import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from survtdm1.exceptions import InputError
 
-from .calibration import _censoring_times
+__all__ = ["TwoArmTrials", "simulate_two_arm", "simulate_two_arm_trials"]
+
+
+@dataclass(frozen=True)
+class TwoArmTrials:
+    """A batch of simulated trials, rows sorted by time within each trial.
+
+    Arrays have shape (trials, n): ``time``, ``event`` (bool), ``treated``
+    and ``positive`` (0/1 integers).
+    """
+
+    time: np.ndarray
+    event: np.ndarray
+    treated: np.ndarray
+    positive: np.ndarray
+
+
+def simulate_two_arm_trials(
+    rng: np.random.Generator,
+    n_trials: int,
+    *,
+    n: int,
+    prevalence: float,
+    hr_negative: float,
+    hr_positive: float,
+    control_median: float,
+    accrual: float,
+    follow_up: float,
+    dropout_rate: float = 0.0,
+    prognostic_hr: float = 1.0,
+) -> TwoArmTrials:
+    """Simulate ``n_trials`` two-arm trials with a binary biomarker.
+
+    Each trial randomises ``n`` patients 1:1 (exactly ``n // 2`` to control,
+    the other ``n - n // 2`` to treatment); each patient is
+    biomarker-positive with probability ``prevalence``. Event times are
+    exponential: the control hazard gives ``control_median`` in
+    biomarker-negative patients, ``prognostic_hr`` multiplies it in
+    biomarker-positive ones, and the treatment multiplies it by
+    ``hr_negative`` / ``hr_positive``. Entry is uniform over ``accrual``; the
+    data cut is at ``accrual + follow_up``; drop-out is exponential with
+    ``dropout_rate`` per time unit (0: none).
+
+    The arguments are not checked (the callers check them). The draws, in
+    this order, from ``rng``: the arm permutation of each trial, the
+    biomarker uniforms, the standard exponentials of the event times, the
+    entry uniforms and (only with drop-out) the drop-out exponentials, each
+    of shape (n_trials, n).
+
+    Examples
+    --------
+    >>> trials = simulate_two_arm_trials(np.random.default_rng(1), 2, n=10, prevalence=0.5,
+    ...                                  hr_negative=1.0, hr_positive=0.5, control_median=12.0,
+    ...                                  accrual=12.0, follow_up=12.0)
+    >>> trials.time.shape, int(trials.treated.sum())
+    ((2, 10), 10)
+    """
+    control = n // 2
+    treated = rng.permuted(
+        np.tile(np.r_[np.zeros(control, np.int64), np.ones(n - control, np.int64)], (n_trials, 1)),
+        axis=1,
+    )
+    positive = (rng.random((n_trials, n)) < prevalence).astype(np.int64)
+    base = math.log(2.0) / control_median
+    hazard = base * np.where(treated == 1, np.where(positive == 1, hr_positive, hr_negative), 1.0)
+    hazard = hazard * np.where(positive == 1, prognostic_hr, 1.0)
+    latent = rng.standard_exponential((n_trials, n)) / hazard
+    entry = rng.uniform(0.0, accrual, (n_trials, n))
+    censor = accrual + follow_up - entry
+    if dropout_rate > 0:
+        censor = np.minimum(censor, rng.standard_exponential((n_trials, n)) / dropout_rate)
+    time = np.minimum(latent, censor)
+    event = latent <= censor
+    order = np.argsort(time, axis=1, kind="stable")
+
+    def take(values):
+        return np.take_along_axis(values, order, axis=1)
+
+    return TwoArmTrials(take(time), take(event), take(treated), take(positive))
 
 
 def simulate_two_arm(
@@ -23,14 +109,17 @@ def simulate_two_arm(
 ) -> pd.DataFrame:
     """Simulate a two-arm trial with a binary biomarker and per-level treatment HRs.
 
-    Plain random draws (no calibration), meant for power simulations. Event
-    times are exponential: the control hazard gives ``control_median`` in
-    biomarker-negative patients, ``prognostic_hr`` multiplies it in
-    biomarker-positive ones, and the treatment multiplies it by the HR of the
-    patient's biomarker level. Patients enter uniformly over ``accrual``
-    months and are followed until ``follow_up`` months after the last entry,
-    with exponential drop-out at ``dropout_rate`` per month. Arms are
-    allocated 1:1 at random.
+    One trial of :func:`simulate_two_arm_trials` (the generator of
+    :func:`survtdm1.power.power_interaction`) as a data frame. Plain random
+    draws (no calibration). Event times are exponential: the control hazard
+    gives ``control_median`` in biomarker-negative patients,
+    ``prognostic_hr`` multiplies it in biomarker-positive ones, and the
+    treatment multiplies it by the HR of the patient's biomarker level.
+    Patients enter uniformly over ``accrual`` months and are followed until
+    ``follow_up`` months after the last entry, with exponential drop-out at
+    ``dropout_rate`` per month. Arms are allocated 1:1 at random (the
+    treatment arm gets the odd patient). Rows are in the order of the
+    observed times.
 
     Parameters
     ----------
@@ -69,29 +158,33 @@ def simulate_two_arm(
     >>> sorted(trial.columns)
     ['arm', 'biomarker', 'event', 'patient_id', 'time']
     """
-    hazard_ratios = _two_arm_hrs(hr_by_level)
+    hr_negative, hr_positive = _two_arm_hrs(hr_by_level)
     _check_two_arm(n, prevalence, control_median, accrual, follow_up, dropout_rate, prognostic_hr)
-    rng = np.random.default_rng(seed)
-    treated = rng.permutation(np.arange(n) < (n + 1) // 2)
-    biomarker = (rng.uniform(size=n) < prevalence).astype(int)
-    rate = np.log(2.0) / control_median * np.where(biomarker == 1, prognostic_hr, 1.0)
-    rate *= np.where(treated, hazard_ratios[biomarker], 1.0)
-    latent = rng.exponential(1.0 / rate)
-    censor = _censoring_times(
-        rng.uniform(size=n), rng.uniform(size=n), accrual, follow_up, dropout_rate
+    trials = simulate_two_arm_trials(
+        np.random.default_rng(seed),
+        1,
+        n=int(n),
+        prevalence=prevalence,
+        hr_negative=hr_negative,
+        hr_positive=hr_positive,
+        control_median=control_median,
+        accrual=accrual,
+        follow_up=follow_up,
+        dropout_rate=dropout_rate,
+        prognostic_hr=prognostic_hr,
     )
     return pd.DataFrame(
         {
-            "patient_id": np.arange(1, n + 1),
-            "time": np.minimum(latent, censor),
-            "event": (latent <= censor).astype(int),
-            "arm": np.where(treated, "treatment", "control"),
-            "biomarker": biomarker,
+            "patient_id": np.arange(1, int(n) + 1),
+            "time": trials.time[0],
+            "event": trials.event[0].astype(int),
+            "arm": np.where(trials.treated[0] == 1, "treatment", "control"),
+            "biomarker": trials.positive[0].astype(int),
         }
     )
 
 
-def _two_arm_hrs(hr_by_level: tuple[float, float] | dict[int, float]) -> np.ndarray:
+def _two_arm_hrs(hr_by_level: tuple[float, float] | dict[int, float]) -> tuple[float, float]:
     values = (
         [hr_by_level.get(0), hr_by_level.get(1)]
         if isinstance(hr_by_level, dict)
@@ -101,7 +194,7 @@ def _two_arm_hrs(hr_by_level: tuple[float, float] | dict[int, float]) -> np.ndar
         raise InputError(
             f"hr_by_level must give two positive HRs (levels 0 and 1), got {hr_by_level!r}"
         )
-    return np.asarray(values, dtype=float)
+    return float(values[0]), float(values[1])
 
 
 def _check_two_arm(

@@ -1,6 +1,6 @@
 """Subgroup specifications: categorical, cut points, quantiles.
 
-A :class:`SubgroupSpec` says how a column is split; :func:`stratify` applies
+A :class:`SubgroupSpec` says how a column is split; :func:`split_levels` applies
 it to the cohort's rows and returns level codes and labels, following the
 contract's rules:
 
@@ -24,7 +24,6 @@ import pandas as pd
 from .cohort import describe_rows, format_value
 from .exceptions import InputError, PlanError
 
-KINDS = ("categorical", "cutpoints", "quantiles")
 _KEYS = {"column", "cutpoints", "quantiles", "levels", "name", "labels"}
 
 
@@ -127,7 +126,7 @@ def as_spec(spec) -> SubgroupSpec:
 
 
 @dataclass(frozen=True)
-class Stratification:
+class LevelSplit:
     """A column split into levels for the rows of a cohort.
 
     Attributes
@@ -159,12 +158,12 @@ class Stratification:
         return tuple(mapping.get(label, label) for label in self.labels)
 
 
-def stratify(spec: SubgroupSpec, values: pd.Series, source: str = "data") -> Stratification:
+def split_levels(spec: SubgroupSpec, values: pd.Series, source: str = "data") -> LevelSplit:
     """Assign each row to a level of ``spec``.
 
     Examples
     --------
-    >>> s = stratify(SubgroupSpec("age", cutpoints=(50,)), pd.Series([45, 50, None]))
+    >>> s = split_levels(SubgroupSpec("age", cutpoints=(50,)), pd.Series([45, 50, None]))
     >>> s.labels, s.codes.tolist()
     (('<50', '>=50'), [0, 1, -1])
     """
@@ -196,7 +195,7 @@ def stratify(spec: SubgroupSpec, values: pd.Series, source: str = "data") -> Str
         else:
             labels = tuple(f"Q{k + 1}" for k in range(len(cuts) + 1))
     codes = np.where(missing, -1, codes).astype(np.int64)
-    return Stratification(spec, tuple(labels), codes, True, tuple(float(c) for c in cuts))
+    return LevelSplit(spec, tuple(labels), codes, True, tuple(float(c) for c in cuts))
 
 
 def _cut_labels(cuts: list[str]) -> tuple[str, ...]:
@@ -206,7 +205,7 @@ def _cut_labels(cuts: list[str]) -> tuple[str, ...]:
     return tuple(labels)
 
 
-def _categorical(spec: SubgroupSpec, values: pd.Series, missing, source: str) -> Stratification:
+def _categorical(spec: SubgroupSpec, values: pd.Series, missing, source: str) -> LevelSplit:
     text = values.map(lambda v: format_value(v) if pd.notna(v) else None)
     present = text.dropna().unique().tolist()
     if spec.levels is not None:
@@ -221,7 +220,7 @@ def _categorical(spec: SubgroupSpec, values: pd.Series, missing, source: str) ->
         labels = tuple(_natural_order(present))
     lookup = {label: k for k, label in enumerate(labels)}
     codes = np.array([lookup[t] if t is not None else -1 for t in text], dtype=np.int64)
-    return Stratification(spec, tuple(labels), codes, False)
+    return LevelSplit(spec, tuple(labels), codes, False)
 
 
 def _natural_order(labels: list[str]) -> list[str]:

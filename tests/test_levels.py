@@ -7,24 +7,26 @@ import pandas as pd
 import pytest
 
 from survtdm1.exceptions import InputError, PlanError
-from survtdm1.stratify import SubgroupSpec, as_spec, stratify
+from survtdm1.levels import SubgroupSpec, as_spec, split_levels
 
 
 def test_cutpoints_value_at_cut_goes_up():
-    split = stratify(SubgroupSpec("x", cutpoints=(4, 10)), pd.Series([3, 4, 9.99, 10, 11, None]))
+    split = split_levels(
+        SubgroupSpec("x", cutpoints=(4, 10)), pd.Series([3, 4, 9.99, 10, 11, None])
+    )
     assert split.labels == ("<4", "4 to <10", ">=10")
     assert split.codes.tolist() == [0, 1, 1, 2, 2, -1]
     assert split.ordered
 
 
 def test_cut_labels_written_as_in_plan():
-    split = stratify(SubgroupSpec("x", cutpoints=(0.5, 1.5, 2.0)), pd.Series([1.0]))
+    split = split_levels(SubgroupSpec("x", cutpoints=(0.5, 1.5, 2.0)), pd.Series([1.0]))
     assert split.labels == ("<0.5", "0.5 to <1.5", "1.5 to <2", ">=2")
 
 
 def test_median_split_value_at_median_goes_down():
     values = pd.Series([1, 2, 3, 4, 5, None])
-    split = stratify(SubgroupSpec("x", quantiles=(0.5,)), values)
+    split = split_levels(SubgroupSpec("x", quantiles=(0.5,)), values)
     assert split.labels == ("<=median", ">median")
     assert split.boundaries == (3.0,)  # R: quantile(1:5, .5, type = 7) = 3
     assert split.codes.tolist() == [0, 0, 0, 1, 1, -1]
@@ -32,7 +34,7 @@ def test_median_split_value_at_median_goes_down():
 
 def test_quartiles_follow_r_type_7():
     values = pd.Series(np.arange(1, 11, dtype=float))
-    split = stratify(SubgroupSpec("x", quantiles=(0.25, 0.5, 0.75)), values)
+    split = split_levels(SubgroupSpec("x", quantiles=(0.25, 0.5, 0.75)), values)
     # R: quantile(1:10, c(.25, .5, .75)) = 3.25 5.50 7.75
     assert split.boundaries == (3.25, 5.5, 7.75)
     assert split.labels == ("Q1", "Q2", "Q3", "Q4")
@@ -40,7 +42,7 @@ def test_quartiles_follow_r_type_7():
 
 
 def test_categorical_integers_without_decimal_point_and_numeric_order():
-    split = stratify(SubgroupSpec("grade"), pd.Series([10.0, 2.0, None, 1.0, 2.0]))
+    split = split_levels(SubgroupSpec("grade"), pd.Series([10.0, 2.0, None, 1.0, 2.0]))
     assert split.labels == ("1", "2", "10")
     assert split.codes.tolist() == [2, 1, -1, 0, 1]
     assert not split.ordered
@@ -48,16 +50,16 @@ def test_categorical_integers_without_decimal_point_and_numeric_order():
 
 def test_categorical_strings_sorted_and_explicit_order():
     values = pd.Series(["wild-type", "mutated", None, "mutated"])
-    assert stratify(SubgroupSpec("p"), values).labels == ("mutated", "wild-type")
+    assert split_levels(SubgroupSpec("p"), values).labels == ("mutated", "wild-type")
     spec = as_spec({"column": "p", "levels": ["wild-type", "mutated"], "name": "PIK3CA"})
-    split = stratify(spec, values)
+    split = split_levels(spec, values)
     assert split.labels == ("wild-type", "mutated")
     assert split.codes.tolist() == [0, 1, -1, 1]
 
 
 def test_display_labels_do_not_replace_levels():
     spec = as_spec({"column": "ihc", "labels": {"3+": "IHC 3+", "2+": "IHC 2+"}})
-    split = stratify(spec, pd.Series(["3+", "2+"]))
+    split = split_levels(spec, pd.Series(["3+", "2+"]))
     assert split.labels == ("2+", "3+")
     assert split.display_labels == ("IHC 2+", "IHC 3+")
 
@@ -65,12 +67,12 @@ def test_display_labels_do_not_replace_levels():
 def test_value_outside_explicit_levels_is_an_error():
     spec = as_spec({"column": "p", "levels": ["a"]})
     with pytest.raises(InputError, match="not among"):
-        stratify(spec, pd.Series(["a", "b"]))
+        split_levels(spec, pd.Series(["a", "b"]))
 
 
 def test_non_numeric_values_with_cutpoints():
     with pytest.raises(InputError, match="'age'.*row 2"):
-        stratify(SubgroupSpec("age", cutpoints=(50,)), pd.Series([40, "old"]))
+        split_levels(SubgroupSpec("age", cutpoints=(50,)), pd.Series([40, "old"]))
 
 
 @pytest.mark.parametrize(

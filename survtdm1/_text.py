@@ -1,0 +1,231 @@
+"""Display text without matplotlib: numbers, counts, p-values, effects and table cells.
+
+One rule per kind of value, shared by the figures (:mod:`survtdm1.plots`) and
+the HTML report (:mod:`survtdm1.report`), so a p-value or a count reads the
+same everywhere. Variants (running text "P < 0.001", fixed decimals, the
+report's "not reached") are options of the one rule, not copies of it.
+Measuring and wrapping text in points needs fonts and stays in
+``survtdm1.plots.text``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "NOT_ESTIMABLE",
+    "format_cell",
+    "format_conf_level",
+    "format_count",
+    "format_effect",
+    "format_p",
+    "is_missing",
+    "to_number",
+]
+
+#: What a figure shows for an effect that could not be estimated.
+NOT_ESTIMABLE = "NE"
+
+_COUNT_PREFIXES = ("n_", "events_", "responders_")
+
+
+def to_number(value: Any) -> float:
+    """``float(value)``, or NaN when it is not a number (text, None, pandas' NA).
+
+    Examples
+    --------
+    >>> to_number("0.5"), to_number("<5"), to_number(None)
+    (0.5, nan, nan)
+    """
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return math.nan
+    return number
+
+
+def is_missing(value: Any) -> bool:
+    """Whether a single value is missing: None, NaN, NaT or pandas' NA.
+
+    The rule of ``pandas.isna`` for one value, without importing pandas.
+
+    Examples
+    --------
+    >>> is_missing(None), is_missing(float("nan")), is_missing(0.0), is_missing("")
+    (True, True, False, False)
+    """
+    if value is None:
+        return True
+    try:
+        return bool(value != value)  # NaN and NaT are the values unequal to themselves
+    except TypeError:  # pandas' NA has no truth value
+        return True
+    except ValueError:  # an array or a list: not one missing value
+        return False
+
+
+def format_count(value: Any) -> str:
+    """A count as an integer string; text (e.g. a suppressed "<5") as it is; empty when missing.
+
+    Examples
+    --------
+    >>> [format_count(v) for v in (12, 12.0, "<5", float("nan"), None)]
+    ['12', '12', '<5', '', '']
+    """
+    if isinstance(value, str):
+        return value
+    number = to_number(value)
+    return f"{number:.0f}" if math.isfinite(number) else ""
+
+
+def format_conf_level(conf_level: float) -> str:
+    """A confidence level as the figures and the report name it, e.g. "95%".
+
+    Examples
+    --------
+    >>> format_conf_level(0.95), format_conf_level(0.9), format_conf_level(0.975)
+    ('95%', '90%', '97.5%')
+    """
+    return f"{conf_level * 100:g}%"
+
+
+def format_p(
+    value: Any, *, label: str | None = None, decimals: int | None = None, missing: str = ""
+) -> str:
+    """A p-value for display: one rule, as a table cell or in running text.
+
+    Parameters
+    ----------
+    value : float
+    label : str, optional
+        Without a label the compact cell of tables and figure columns
+        ("<0.001", "0.003"); with one, running text: ``"{label} < 0.001"``
+        or ``"{label} = 0.003"``.
+    decimals : int, optional
+        Default: three decimals below 0.1, else two.
+    missing : str
+        Text for a missing or infinite value.
+
+    Examples
+    --------
+    >>> format_p(2e-8), format_p(0.0312), format_p(0.456), format_p(float("nan"))
+    ('<0.001', '0.031', '0.46', '')
+    >>> format_p(2e-8, label="Log-rank P"), format_p(0.12, label="p", decimals=3)
+    ('Log-rank P < 0.001', 'p = 0.120')
+    """
+    number = to_number(value)
+    if not math.isfinite(number):
+        return missing
+    if number < 0.001:
+        text = "<0.001"
+    else:
+        places = decimals if decimals is not None else (3 if number < 0.1 else 2)
+        text = f"{number:.{places}f}"
+    if label is None:
+        return text
+    if text.startswith("<"):
+        return f"{label} < {text[1:]}"
+    return f"{label} = {text}"
+
+
+def format_effect(
+    estimate: Any,
+    lower: Any,
+    upper: Any,
+    *,
+    scale: float = 1.0,
+    digits: int | None = None,
+    missing: str = NOT_ESTIMABLE,
+    missing_limit: str | None = None,
+    separator: str = "scaled",
+) -> str:
+    """An estimate with its CI, e.g. "0.52 (0.38–0.71)"; "NE" when not estimable.
+
+    Parameters
+    ----------
+    estimate, lower, upper : float
+        On the table's scale; multiplied by ``scale`` for display.
+    scale : float
+        E.g. 100 for a rate shown in percent.
+    digits : int, optional
+        Decimals; default 2, or 1 for a scaled effect.
+    missing : str
+        Text for a missing estimate.
+    missing_limit : str, optional
+        Text for a missing limit. By default (the figures' rule) an infinite
+        value counts as missing and shows ``missing``; when given (the
+        report's rule, e.g. "NR" for a median's unreached limit) only None or
+        NaN are missing and an infinite value shows as "inf".
+    separator : {"scaled", "negative"}
+        Between the limits " to " or an en dash: "scaled" (the figures' rule)
+        puts " to " for a scaled effect, "negative" (the report's) for a
+        negative limit.
+
+    Examples
+    --------
+    >>> format_effect(0.5234, 0.381, 0.7102)
+    '0.52 (0.38–0.71)'
+    >>> format_effect(0.052, -0.01, 0.11, scale=100)
+    '5.2 (-1.0 to 11.0)'
+    >>> format_effect(float("nan"), float("nan"), float("nan"))
+    'NE'
+    >>> format_effect(20.1, 15.2, None, digits=1, missing="not reached", missing_limit="NR")
+    '20.1 (15.2–NR)'
+    """
+    finite_only = missing_limit is None
+    limit_missing = missing if missing_limit is None else missing_limit
+    if digits is None:
+        digits = 1 if scale != 1.0 else 2
+
+    def one(value: Any, missing_text: str) -> str:
+        if is_missing(value) or (finite_only and not math.isfinite(to_number(value))):
+            return missing_text
+        return f"{float(value) * scale:.{digits}f}"
+
+    if one(estimate, "") == "":
+        return missing
+    low, high = one(lower, limit_missing), one(upper, limit_missing)
+    if separator == "scaled":
+        spaced = scale != 1.0
+    else:
+        spaced = low.startswith("-") or high.startswith("-")
+    return f"{one(estimate, missing)} ({low}{' to ' if spaced else '–'}{high})"
+
+
+def format_cell(value: Any, name: str = "") -> str:
+    """A table value rounded for display, by its column ``name`` (escaping is the caller's).
+
+    p-values (names starting with ``p_`` or equal to ``p``, after the last
+    dot) as :func:`format_p`; counts (``n``, ``n_*``, ``events_*``,
+    ``responders_*``) as integers; other numbers with two decimals (none from
+    1000 up); missing values as an empty string; text as it is.
+
+    Examples
+    --------
+    >>> format_cell(0.000012, "p_value"), format_cell(743.0, "n_treatment")
+    ('<0.001', '743')
+    >>> format_cell(0.50123, "hr"), format_cell(float("nan"), "hr")
+    ('0.50', '')
+    """
+    if is_missing(value):
+        return ""
+    if isinstance(value, bool | np.bool_):
+        return str(bool(value))
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    if isinstance(value, float | np.floating):
+        number = float(value)
+        if not math.isfinite(number):
+            return str(number)
+        base = name.rsplit(".", 1)[-1]
+        if base.startswith("p_") or base == "p":
+            return format_p(number)
+        if base.startswith(_COUNT_PREFIXES) or base == "n" and number.is_integer():
+            return f"{number:.0f}"
+        if abs(number) >= 1000:
+            return f"{number:.0f}"
+        return f"{number:.2f}"
+    return str(value)

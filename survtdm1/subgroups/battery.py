@@ -1,0 +1,172 @@
+"""The front door of the subgroup battery, for both endpoints.
+
+:func:`subgroup_analysis` checks the options, reads the subgroup specs and
+hands the cohort to the survival battery (:mod:`.survival`) or the binary one
+(:mod:`.binary`). A new endpoint is a new module beside those two and one
+branch here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .. import _checks
+from ..cohort import Cohort
+from ..exceptions import PlanError
+from ..levels import SubgroupSpec, as_spec
+from .binary import binary_battery
+from .common import SubgroupResult, check_columns
+from .survival import Settings, survival_battery
+
+# options that mean something for a survival endpoint only, with their defaults
+_SURVIVAL_ONLY = {
+    "strata": None,
+    "landmark": None,
+    "rmst_tau": None,
+    "risk_times": None,
+    "ties": "efron",
+    "conf_type": "log-log",
+}
+
+
+def subgroup_analysis(
+    cohort: Cohort,
+    subgroups: Sequence[dict | SubgroupSpec | str] = (),
+    *,
+    strata: Sequence[str] | None = None,
+    ties: str = "efron",
+    conf_type: str = "log-log",
+    landmark: float | None = None,
+    rmst_tau: float | None = None,
+    risk_times: Sequence[float] | None = None,
+    conf_level: float = 0.95,
+    multiplicity: str = "holm",
+    firth: str = "auto",
+    endpoint_name: str | None = None,
+) -> SubgroupResult:
+    """Treatment effect overall and within each subgroup level.
+
+    Parameters
+    ----------
+    cohort : Cohort
+        From :func:`survtdm1.load_cohort`.
+    subgroups : list
+        Subgroup specs: dicts shaped like a plan's ``[[subgroup]]`` table,
+        :class:`~survtdm1.levels.SubgroupSpec` objects, or column names.
+    strata : list of str, optional
+        Columns for the overall stratified Cox model and log-rank test.
+    ties : {"efron", "breslow"}
+    conf_type : {"log-log", "log", "plain"}
+        Kaplan-Meier confidence intervals.
+    landmark, rmst_tau : float, optional
+        Landmark time and RMST horizon, in the cohort's time unit.
+    risk_times : list of float, optional
+        Times of the at-risk table (default: evenly spaced ticks).
+    conf_level : float
+    multiplicity : {"holm", "fdr_bh", "bonferroni"}
+        Adjustment of the interaction p-values across subgroups
+        (``p_interaction_adj``), as R ``p.adjust(p, "holm" | "BH" | "bonferroni")``.
+    firth : {"auto", "always", "never"}
+        Firth-penalised Cox (Breslow ties, profile-likelihood CI, penalised
+        likelihood-ratio p, as R ``coxphf``): "auto" only where an arm of a
+        level has no events or the ordinary fit diverges; such rows carry a
+        ``note`` starting with "Firth" and ``note_kind`` "firth". Levels with
+        fewer than 10 events keep the ordinary estimate and get a note
+        (``note_kind`` "small_sample") and a SmallSampleWarning.
+    endpoint_name : str, optional
+        Display name of the endpoint (e.g. "IDFS") for figures; by default
+        taken from the time column when it starts with a usual abbreviation.
+
+    Returns
+    -------
+    SubgroupResult
+
+    Equivalent R, per level: ``coxph(Surv(t, e) ~ arm, subset = level)``;
+    interaction: ``anova(coxph(~ arm + sg), coxph(~ arm * sg))``.
+
+    Examples
+    --------
+    >>> import survtdm1 as st, pandas as pd
+    >>> df = pd.DataFrame({"t": [5, 8, 3, 9, 4, 7], "e": [1, 0, 1, 1, 1, 0],
+    ...                    "arm": ["A", "B"] * 3, "x": [1, 1, 2, 2, 1, 2]})
+    >>> c = st.load_cohort(df, arm="arm", treatment="A", control="B", time="t", event="e")
+    >>> result = st.subgroup_analysis(c, [{"column": "x"}])
+    >>> result.table["level"].tolist()
+    ['1', '2']
+    """
+    if not isinstance(cohort, Cohort):
+        kind = type(cohort).__name__
+        raise PlanError(f"subgroup_analysis needs a Cohort from survtdm1.load_cohort, not {kind}")
+    settings = Settings(
+        ties=_checks.ties(ties),
+        conf_type=_checks.choice("conf_type", conf_type, _checks.CONF_TYPES),
+        conf_level=_checks.conf_level(conf_level),
+        landmark=_checks.optional_positive("landmark", landmark),
+        rmst_tau=_checks.optional_positive("rmst_tau", rmst_tau),
+        firth=_checks.choice("firth", firth, _checks.FIRTH_MODES),
+    )
+    times = _checks.time_list("risk_times", risk_times)
+    _checks.choice("multiplicity", multiplicity, _checks.MULTIPLICITY)
+    strata = _column_list("strata", strata)
+    specs = _specs(subgroups)
+    check_columns(cohort, [s.column for s in specs] + (strata or []))
+    if cohort.endpoint == "binary":
+        given = {
+            "strata": strata,
+            "landmark": landmark,
+            "rmst_tau": rmst_tau,
+            "risk_times": risk_times,
+            "ties": ties,
+            "conf_type": conf_type,
+        }
+        asked = [name for name, value in given.items() if _is_given(value, _SURVIVAL_ONLY[name])]
+        if asked:
+            raise PlanError(
+                f"{', '.join(asked)} apply to a survival endpoint, not to the binary "
+                f"response {cohort.response!r}"
+            )
+        return binary_battery(
+            cohort,
+            specs,
+            conf_level=settings.conf_level,
+            multiplicity=multiplicity,
+            firth=settings.firth,
+            endpoint_name=endpoint_name,
+        )
+    return survival_battery(
+        cohort,
+        specs,
+        settings,
+        strata=strata,
+        risk_times=times,
+        multiplicity=multiplicity,
+        endpoint_name=endpoint_name,
+    )
+
+
+def _specs(subgroups) -> list[SubgroupSpec]:
+    if isinstance(subgroups, str | dict | SubgroupSpec) or not isinstance(
+        subgroups, Sequence | tuple | list
+    ):
+        raise PlanError("subgroups must be a list of specs, e.g. [{'column': 'pik3ca'}]")
+    specs = [as_spec(s) for s in subgroups]
+    columns = [s.column for s in specs]
+    repeated = sorted({c for c in columns if columns.count(c) > 1})
+    if repeated:
+        raise PlanError(f"subgroup column(s) {repeated} listed twice; analyse one split per call")
+    return specs
+
+
+def _column_list(name: str, value) -> list[str] | None:
+    """None, or a list of column names (a bare string is one column, never its letters)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, Sequence) or not all(isinstance(v, str) for v in value):
+        raise PlanError(f"{name} must be a list of column names, not {value!r}")
+    return list(value) or None
+
+
+def _is_given(value, default) -> bool:
+    return value is not None if default is None else value != default

@@ -1,0 +1,295 @@
+"""What the survival and binary batteries share: the result, the level walk, notes, designs.
+
+A battery walks the subgroups with :func:`iter_subgroups` (one
+:class:`Subgroup` per spec, its levels as masks), builds one row per level,
+and hands the rows to :func:`assemble_table`. Every row carries a ``note`` for
+people and a ``note_kind`` for code: warning classes and forest-plot markers
+are chosen from the kind, never from the wording.
+"""
+
+from __future__ import annotations
+
+import html
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from ..cohort import Cohort
+from ..exceptions import InputError, SeparationWarning, SmallSampleWarning
+from ..levels import LevelSplit, SubgroupSpec, split_levels
+from ..multiplicity import adjust_interaction
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+NAN = float("nan")
+
+# note kinds: why a row's estimate is missing, penalised or imprecise
+NOTE_KINDS = {
+    "": None,
+    "firth": SeparationWarning,  # a Firth-penalised estimate replaces the ordinary one
+    "small_sample": SmallSampleWarning,  # fewer than MIN_EVENTS events: imprecise
+    "not_estimable": SeparationWarning,  # an arm without events (or responders): no estimate
+    "no_patients": SeparationWarning,  # an arm without patients
+    # the ordinary fit diverged (a monotone likelihood) and no Firth fit was asked for
+    "not_converged": SeparationWarning,
+}
+
+
+@dataclass(frozen=True)
+class SubgroupResult:
+    """Result of :func:`~survtdm1.subgroup_analysis` (frozen).
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per subgroup level, columns of ``subgroups.csv`` (see the
+        contract): subgroup, level, n_treatment, n_control, events_treatment,
+        events_control, hr, hr_lower, hr_upper, p_value, p_interaction,
+        n_missing, median_treatment, median_control, landmark_treatment,
+        landmark_control, p_interaction_wald, p_trend, p_interaction_adj,
+        note, note_kind, subgroup_label, level_label.
+    overall : Mapping
+        The keys of ``summary.json``'s "overall" (a read-only mapping).
+    exclusions : DataFrame
+        Columns ``reason, n``: every row left out, by reason.
+    at_risk : DataFrame
+        Columns ``arm, time, n_at_risk`` (arm value as written).
+    overall_curves : dict
+        Kaplan-Meier curves keyed "treatment" and "control".
+    level_curves : dict
+        ``{(subgroup, level): {"treatment": KMCurve, "control": KMCurve}}``.
+    treatment_label, control_label, time_unit, endpoint : str
+    risk_times : tuple of float
+    conf_level : float
+    warnings : tuple of str
+        "column = level: note" for every row with a note.
+    endpoint_name : str or None
+        Display name of the endpoint (e.g. "IDFS"), for figures.
+    landmark, rmst_tau : float or None
+        The landmark time and RMST horizon asked for.
+    """
+
+    table: pd.DataFrame
+    overall: dict
+    exclusions: pd.DataFrame
+    at_risk: pd.DataFrame
+    overall_curves: dict
+    level_curves: dict
+    treatment_label: str
+    control_label: str
+    time_unit: str
+    endpoint: str = "survival"
+    risk_times: tuple[float, ...] = ()
+    conf_level: float = 0.95
+    warnings: tuple[str, ...] = field(default=())
+    endpoint_name: str | None = None
+    landmark: float | None = None
+    rmst_tau: float | None = None
+
+    def __post_init__(self):
+        # a frozen result: the overall summary is a read-only mapping
+        object.__setattr__(self, "overall", read_only(self.overall))
+
+    def summary(self) -> pd.DataFrame:
+        """The subgroup table (a copy)."""
+        return self.table.copy()
+
+    def _repr_html_(self) -> str:
+        o = self.overall
+        effect = "or" if self.endpoint == "binary" else "hr"
+        head = (
+            f"<p><b>{html.escape(self.treatment_label)} vs {html.escape(self.control_label)}</b>: "
+            f"{effect.upper()} {o.get(effect, NAN):.3f} "
+            f"({o.get(effect + '_lower', NAN):.3f} to {o.get(effect + '_upper', NAN):.3f}), "
+            f"p = {o.get('p_value', NAN):.4g}</p>"
+        )
+        notes = "".join(f"<li>{html.escape(w)}</li>" for w in self.warnings)
+        return (
+            head + self.table.to_html(index=False, na_rep="") + (f"<ul>{notes}</ul>" * bool(notes))
+        )
+
+    def plot_forest(self, **kwargs) -> Figure:
+        """Forest plot of the table; see :func:`survtdm1.plots.forest.forest_from_result`."""
+        from ..plots.forest import forest_from_result
+
+        return forest_from_result(self, **kwargs)
+
+    def plot_km(self, **kwargs) -> Figure:
+        """KM curves by arm with at-risk table; see :mod:`survtdm1.plots.km`."""
+        from ..plots.km import km_from_result
+
+        return km_from_result(self, **kwargs)
+
+
+def read_only(mapping):
+    """A read-only view of a (nested) dict, as the overall summary of a result."""
+    if not isinstance(mapping, Mapping):
+        return mapping
+    return MappingProxyType({key: read_only(value) for key, value in mapping.items()})
+
+
+# --------------------------------------------------------------------------------------
+# The level walk
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Level:
+    """One level of a subgroup: its label, display label and row mask."""
+
+    label: str
+    display: str
+    mask: np.ndarray
+
+
+@dataclass(frozen=True)
+class Subgroup:
+    """One subgroup split over the battery's rows.
+
+    ``codes`` are per-row level indices (-1 where the value is missing), in
+    the order the battery keeps its rows.
+    """
+
+    spec: SubgroupSpec
+    split: LevelSplit
+    codes: np.ndarray
+
+    @property
+    def n_missing(self) -> int:
+        return int((self.codes < 0).sum())
+
+    def levels(self) -> Iterator[Level]:
+        for k, (label, display) in enumerate(
+            zip(self.split.labels, self.split.display_labels, strict=True)
+        ):
+            yield Level(label, display, self.codes == k)
+
+    def row(self, level: Level, values: dict, tests: dict) -> dict:
+        """A table row: the level's identity, its values and the subgroup's tests."""
+        return {
+            "subgroup": self.spec.column,
+            "level": level.label,
+            **values,
+            "n_missing": self.n_missing,
+            **tests,
+            "subgroup_label": self.spec.name or self.spec.column,
+            "level_label": level.display,
+        }
+
+
+def iter_subgroups(
+    cohort: Cohort, specs, arrange: Callable[[np.ndarray], np.ndarray] | None = None
+) -> Iterator[Subgroup]:
+    """Each spec split over the cohort's rows; ``arrange`` reorders the codes (e.g. by time)."""
+    for spec in specs:
+        split = split_levels(spec, cohort.data[spec.column], cohort.source)
+        codes = split.codes if arrange is None else arrange(split.codes)
+        yield Subgroup(spec, split, codes)
+
+
+def missing_ledger(subgroups: list[Subgroup]) -> list[tuple[str, int]]:
+    """Exclusion-ledger rows for the subgroup values that are missing."""
+    return [
+        (f"missing {s.spec.column} (subgroup {s.spec.column} only)", s.n_missing)
+        for s in subgroups
+        if s.n_missing
+    ]
+
+
+def assemble_table(rows: list[dict], columns: list[str], multiplicity: str) -> pd.DataFrame:
+    """The subgroup table in the contract's column order, with ``p_interaction_adj``."""
+    table = pd.DataFrame(rows, columns=columns)
+    table["p_interaction_adj"] = adjust_interaction(table, multiplicity)
+    return table
+
+
+def table_notes(table: pd.DataFrame) -> tuple[str, ...]:
+    """'column = level: note' for every row with a note."""
+    noted = table[table["note"].fillna("").astype(bool)]
+    return tuple(
+        f"{subgroup} = {level}: {note}"
+        for subgroup, level, note in zip(
+            noted["subgroup"], noted["level"], noted["note"], strict=True
+        )
+    )
+
+
+def warn_notes(table: pd.DataFrame, stacklevel: int) -> None:
+    """Raise each row's note as the warning class of its ``note_kind``."""
+    for row in table.itertuples():
+        category = NOTE_KINDS.get(row.note_kind)
+        if category is not None:
+            message = f"{row.subgroup} = {row.level}: {row.note}"
+            warnings.warn(message, category, stacklevel=stacklevel + 1)
+
+
+def check_columns(cohort: Cohort, columns: list[str]) -> None:
+    missing = [c for c in columns if c not in cohort.data.columns]
+    if missing:
+        raise InputError(f"{cohort.source}: column(s) {missing} not found")
+
+
+# --------------------------------------------------------------------------------------
+# Interaction designs (shared by the Cox and logistic tests)
+# --------------------------------------------------------------------------------------
+
+
+def interaction_design(treated: np.ndarray, level: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Columns of the treatment x subgroup models: main effects and interactions.
+
+    ``main`` holds treatment and a dummy per level but the first present one;
+    ``interactions`` the treatment x dummy columns that can be estimated: a
+    level holding one arm only leaves its term aliased, so it is dropped, as R
+    does (NA coefficient), and the test's df counts only the columns kept.
+    """
+    present = np.unique(level)
+    dummies = (level[:, None] == present[None, 1:]).astype(float)
+    main = np.column_stack([treated, dummies])
+    interactions = treated[:, None] * dummies
+    return main, interactions[:, estimable_columns(main, interactions)]
+
+
+def estimable_columns(base: np.ndarray, extra: np.ndarray, tol: float = 1e-9) -> np.ndarray:
+    """Indices of the columns of ``extra`` not aliased with ``base`` and earlier ones.
+
+    A column is aliased when it is (numerically) a linear combination of the
+    columns before it, the intercept included (the Cox likelihood ignores
+    constants), which is how R marks a coefficient NA.
+    """
+    kept = np.column_stack([np.ones(base.shape[0]), base])
+    keep = []
+    for j in range(extra.shape[1]):
+        column = extra[:, j]
+        fitted = kept @ np.linalg.lstsq(kept, column, rcond=None)[0]
+        if np.linalg.norm(column - fitted) > tol * max(1.0, np.linalg.norm(column)):
+            keep.append(j)
+            kept = np.column_stack([kept, column])
+    return np.array(keep, dtype=int)
+
+
+# --------------------------------------------------------------------------------------
+# Small shared helpers
+# --------------------------------------------------------------------------------------
+
+_ENDPOINTS = ("os", "pfs", "idfs", "dfs", "efs", "rfs", "ttp", "dss", "mfs", "ifs", "bcfi")
+
+
+def guess_endpoint_name(column: str | None) -> str | None:
+    """ "IDFS" for a time column such as ``idfs_months``; None when unsure.
+
+    >>> guess_endpoint_name("pfs_months"), guess_endpoint_name("rfstime")
+    ('PFS', 'RFS')
+    """
+    if not column:
+        return None
+    head = column.lower().replace("-", "_").split("_")[0]
+    for name in sorted(_ENDPOINTS, key=len, reverse=True):
+        if head == name or (head.startswith(name) and head[len(name) :] in ("time", "t")):
+            return name.upper()
+    return None
