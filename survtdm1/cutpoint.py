@@ -127,7 +127,7 @@ def p_lausen92(statistic: float, minprop: float = 0.1, maxprop: float = 0.9) -> 
     """Lausen & Schumacher's (1992) p-value of a maximally selected statistic (``pLausen92``).
 
     >>> round(p_lausen92(3.0), 6)
-    0.06312
+    0.057844
     """
     b = float(statistic)
     if not b >= 1:
