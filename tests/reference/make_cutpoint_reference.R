@@ -19,6 +19,8 @@
 #     treatment x level, anova(coxph(~ arm + level), coxph(~ arm * level)).
 #   trend: per case, an ordered categorical column with levels in a given order, rank 1..k:
 #     coxph(Surv(time, event) ~ arm * rank) (Efron), the Wald p of arm:rank.
+#   factor_levels_c_locale: levels(factor(x)) of a text vector with LC_COLLATE = "C" (the
+#     order survtdm1 gives categorical text levels: by bytes, uppercase before lowercase).
 #
 # The data are those exported by make_reference.R (tests/reference/data/*.csv), read back with
 # read.csv as the Python tests read them. Numbers at full precision (jsonlite digits = NA).
@@ -130,6 +132,10 @@ out <- list(
     sim_ihc = trend_case(sim_arms("ihc"), "ihc", c("0", "1+", "2+", "3+"))
   )
 )
+invisible(Sys.setlocale("LC_COLLATE", "C"))
+text_values <- c("wild-type", "Mutated", "mutated", "_other", "B", "a", "10", "9", "Zeta", "\u00e9")
+out$factor_levels_c_locale <- list(values = text_values, levels = levels(factor(text_values)))
+
 write_json(out, "tests/reference/expected/cutpoints.json",
   digits = NA, auto_unbox = TRUE,
   na = "null", null = "null", pretty = TRUE
