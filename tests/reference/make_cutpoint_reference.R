@@ -19,6 +19,10 @@
 #     treatment x level, anova(coxph(~ arm + level), coxph(~ arm * level)).
 #   trend: per case, an ordered categorical column with levels in a given order, rank 1..k:
 #     coxph(Surv(time, event) ~ arm * rank) (Efron), the Wald p of arm:rank.
+#   stepp_split: STEPP windows with window_ties = "split" on gbsg age (window 150, overlap 100):
+#     the rows of ranks start + 1 .. start + 150 in order(x) (stable: ties in row order),
+#     starts every 50 ranks plus a last window ending at the largest value; per window
+#     coxph(Surv(time, event) ~ arm) as for the maxstat levels, and min / max of x.
 #   factor_levels_c_locale: levels(factor(x)) of a text vector with LC_COLLATE = "C" (the
 #     order survtdm1 gives categorical text levels: by bytes, uppercase before lowercase).
 #
@@ -105,6 +109,19 @@ trend_case <- function(d, column, levels) {
   list(column = column, levels = levels, p_trend = unname(2 * pnorm(-abs(z))))
 }
 
+stepp_split_case <- function(d, size, overlap) {
+  d <- d[!is.na(d$x), ]
+  n <- nrow(d)
+  starts <- seq(0, n - size, by = size - overlap)
+  if (tail(starts, 1) + size < n) starts <- c(starts, n - size)
+  o <- order(d$x) # radix sort: stable, ties keep their row order
+  windows <- lapply(starts, function(s) {
+    w <- d[o[(s + 1):(s + size)], ]
+    c(level_fit(w), list(n = nrow(w), biomarker_min = min(w$x), biomarker_max = max(w$x)))
+  })
+  list(window_size = size, overlap = overlap, windows = windows)
+}
+
 gbsg <- read_data("gbsg")
 lung <- read_data("lung")
 veteran <- read_data("veteran")
@@ -132,6 +149,8 @@ out <- list(
     sim_ihc = trend_case(sim_arms("ihc"), "ihc", c("0", "1+", "2+", "3+"))
   )
 )
+out$stepp_split <- stepp_split_case(gbsg_arms("age"), 150, 100)
+
 invisible(Sys.setlocale("LC_COLLATE", "C"))
 text_values <- c("wild-type", "Mutated", "mutated", "_other", "B", "a", "10", "9", "Zeta", "\u00e9")
 out$factor_levels_c_locale <- list(values = text_values, levels = levels(factor(text_values)))
