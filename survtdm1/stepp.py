@@ -238,7 +238,7 @@ class SteppResult:
     window_ties: str = "together"
 
     def summary(self) -> pd.DataFrame:
-        """One row: biomarker, patients, windows, overall HR and the permutation test."""
+        """One row: biomarker, patients, windows (nominal and actual sizes), overall HR, test."""
         return pd.DataFrame(
             [
                 {
@@ -247,6 +247,9 @@ class SteppResult:
                     "n_missing": self.n_missing,
                     "n_windows": len(self.table),
                     "window_size": self.window_size,
+                    "window_n_min": int(self.table["n"].min()),
+                    "window_n_max": int(self.table["n"].max()),
+                    "window_ties": self.window_ties,
                     "overlap": self.overlap,
                     "hr_overall": self.overall["hr"],
                     "hr_overall_lower": self.overall["hr_lower"],

@@ -329,3 +329,26 @@ def test_numeric_categorical_with_many_values_is_refused(cohorts):
     assert len(split_levels(given, values).labels) == 21  # explicit levels are what is meant
     text = pd.Series([f"site {k}" for k in range(30)])
     assert len(split_levels(SubgroupSpec("site"), text).labels) == 30  # text is categorical
+
+
+def test_cli_refuses_a_numeric_column_with_many_values(tmp_path, capsys):
+    from survtdm1.cli import main
+
+    plan = f"""
+[cohort]
+path = "{DATA / "gbsg.csv"}"
+time = "rfstime"
+event = "status"
+arm = "hormon"
+treatment = "tamoxifen"
+control = "none"
+
+[[subgroup]]
+column = "pgr"
+"""
+    (tmp_path / "plan.toml").write_text(plan)
+    status = main(["analyze", str(tmp_path / "plan.toml"), "--out", str(tmp_path / "out")])
+    error = capsys.readouterr().err
+    assert status == 2
+    assert len(error.strip().splitlines()) == 1
+    assert "'pgr'" in error and "cutpoints, quantiles or levels" in error

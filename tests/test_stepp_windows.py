@@ -51,6 +51,9 @@ def test_together_windows_swell_on_ties_split_windows_do_not(gbsg):
     assert together.window_ties == "together"
     assert (together.table["n"] >= 150).all() and together.table["n"].max() > 160
     assert (split.table["n"] == 150).all()
+    summary = together.summary().iloc[0]
+    assert summary["window_n_max"] == together.table["n"].max() > summary["window_size"]
+    assert split.summary().iloc[0][["window_n_min", "window_n_max"]].tolist() == [150, 150]
 
 
 def test_split_permutation_test_runs_and_is_reproducible(gbsg):
