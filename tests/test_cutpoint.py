@@ -352,3 +352,14 @@ column = "pgr"
     assert status == 2
     assert len(error.strip().splitlines()) == 1
     assert "'pgr'" in error and "cutpoints, quantiles or levels" in error
+
+
+def test_cut_follows_monotone_transforms_of_x_and_ignores_time_scale():
+    frame = pd.read_csv(DATA / "gbsg.csv")
+    base = maxstat_logrank(frame["rfstime"], frame["status"], frame["pgr"])
+    logged = maxstat_logrank(frame["rfstime"], frame["status"], np.log1p(frame["pgr"]))
+    assert logged.cutpoint == pytest.approx(np.log1p(base.cutpoint), rel=1e-12)
+    assert logged.statistic == pytest.approx(base.statistic, rel=1e-12)
+    years = maxstat_logrank(frame["rfstime"] / 365.25, frame["status"], frame["pgr"])
+    assert years.cutpoint == base.cutpoint
+    assert years.statistic == pytest.approx(base.statistic, rel=1e-12)
