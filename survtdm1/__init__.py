@@ -11,6 +11,8 @@ from . import datasets
 from ._version import __version__
 from .analysis import AnalysisResult, analyze
 from .cohort import Cohort, load_cohort
+from .cutpoint import CutpointResult
+from .cutpoints import cutpoint
 from .effect_curve import EffectCurveResult, effect_curve
 from .exceptions import (
     ArmValueWarning,
@@ -34,6 +36,7 @@ __all__ = [
     "ArmValueWarning",
     "Cohort",
     "ConvergenceWarning",
+    "CutpointResult",
     "EffectCurveResult",
     "InputError",
     "OutputError",
@@ -48,6 +51,7 @@ __all__ = [
     "SurvTDM1Warning",
     "__version__",
     "analyze",
+    "cutpoint",
     "datasets",
     "effect_curve",
     "load_cohort",

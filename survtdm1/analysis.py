@@ -70,8 +70,12 @@ class AnalysisResult:
 
     def summary_json(self) -> dict:
         """The content of ``summary.json``, JSON-ready (NaN as null)."""
-        overall = self.shared_result().overall
-        return {"overall": _jsonable(overall), "provenance": self.provenance}
+        shared = self.shared_result()
+        out = {"overall": _jsonable(shared.overall), "provenance": self.provenance}
+        cutpoints = shared.cutpoints_summary()
+        if cutpoints:
+            out["cutpoints"] = _jsonable(cutpoints)
+        return out
 
     def write(self, out_dir, *, figures: bool = True, progress=None) -> list[Path]:
         """Write the contract's files into ``out_dir``; returns their paths.
