@@ -454,3 +454,121 @@ def test_plan_checks(cohort, message):
     base = {"path": "x.xpt", "arm": "ARM", "treatment": "T", "control": "C"}
     with pytest.raises(st.PlanError, match=message):
         st.analyze({"cohort": {**base, **cohort}})
+
+
+# --------------------------------------------------------------------------------------
+# ADaM export of the synthetic cohorts
+# --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def katherine_adam(tmp_path_factory):
+    """The shipped KATHERINE-like cohort written as ADaM (adsl.xpt, adtte.xpt)."""
+    from survtdm1.simulate.adam import write_adam
+
+    folder = tmp_path_factory.mktemp("katherine_adam")
+    written = write_adam(st.datasets.katherine(), "katherine", folder)
+    assert [path.name for path in written] == ["adsl.xpt", "adtte.xpt"]
+    return folder
+
+
+def test_katherine_adam_files(katherine_adam):
+    adtte = read_table(katherine_adam / "adtte.xpt")
+    adsl = read_table(katherine_adam / "adsl.xpt")
+    csv = st.datasets.katherine()
+    assert adtte.frame["PARAMCD"].value_counts().to_dict() == {"IDFS": 1486, "OS": 1486}
+    assert len(adsl.frame) == 1486 and adsl.frame["USUBJID"].is_unique
+    idfs = adtte.frame[adtte.frame["PARAMCD"] == "IDFS"]
+    assert (idfs["CNSR"].to_numpy() == 1 - csv["idfs_event"].to_numpy()).all()
+    np.testing.assert_allclose(idfs["AVAL"] / 30.4375, csv["idfs_months"], rtol=1e-12)
+    assert adsl.labels["PIK3CA"] == "PIK3CA Mutation Status"
+    # missing biomarker values stay missing (numeric and text)
+    assert adsl.frame["HER2MRNA"].isna().sum() == csv["her2_mrna"].isna().sum() > 0
+    assert adsl.frame["PIK3CA"].isna().sum() == csv["pik3ca"].isna().sum() > 0
+
+
+def test_katherine_adam_analysis_equals_csv_analysis(katherine_adam):
+    """IDFS from the ADaM files (CNSR, PARAMCD, ADSL join, ITTFL) = from the shipped CSV."""
+    subgroups = [
+        {"column": "PIK3CA"},
+        {"column": "HRSTAT"},
+        {"column": "HER2MRNA", "quantiles": [0.5]},
+    ]
+    adam = st.analyze(
+        {
+            "cohort": {
+                "path": str(katherine_adam / "adtte.xpt"),
+                "paramcd": "IDFS",
+                "time": "AVAL",
+                "censor": "CNSR",
+                "time_unit": "days",
+                "arm": "TRT01P",
+                "treatment": "T-DM1",
+                "control": "Trastuzumab",
+                "id": "USUBJID",
+                "adsl": str(katherine_adam / "adsl.xpt"),
+                "population": "ITTFL",
+            },
+            "subgroup": subgroups,
+        }
+    )
+    csv = st.analyze(
+        {
+            "cohort": {
+                "path": str(st.datasets.demo_plan_path().parent / "katherine.csv"),
+                "time": "idfs_months",
+                "event": "idfs_event",
+                "arm": "arm",
+                "treatment": "T-DM1",
+                "control": "Trastuzumab",
+            },
+            "subgroup": [
+                {"column": "pik3ca"},
+                {"column": "hormone_receptor"},
+                {"column": "her2_mrna", "quantiles": [0.5]},
+            ],
+        }
+    )
+    ours, theirs = adam.table, csv.table
+    assert ours["level"].tolist() == theirs["level"].tolist()
+    for column in COUNTS:
+        assert ours[column].tolist() == theirs[column].tolist(), column
+    for column in ["hr", "hr_lower", "hr_upper", "p_value", "p_interaction"]:
+        np.testing.assert_allclose(ours[column], theirs[column], rtol=1e-9, err_msg=column)
+    for column in ["median_treatment", "median_control"]:
+        np.testing.assert_allclose(ours[column] / 30.4375, theirs[column], rtol=1e-9)
+    assert ours["subgroup_label"].tolist()[:2] == ["PIK3CA Mutation Status"] * 2
+    # nothing left out by the join or the population; the same missing biomarker counts
+    assert adam.exclusions["n"].tolist() == csv.exclusions["n"].tolist()
+    assert adam.exclusions["reason"].str.startswith("missing ").all()
+
+
+def test_cli_simulate_adam_kristine(tmp_path):
+    """`survtdm1 simulate kristine --seed N --out DIR --adam`: ADSL, ADTTE (EFS), ADRS (pCR)."""
+    out = tmp_path / "kristine"
+    status = cli.main(["simulate", "kristine", "--seed", "2016", "--out", str(out), "--adam"])
+    assert status == 0
+    assert sorted(p.name for p in out.iterdir()) == ["adrs.xpt", "adsl.xpt", "adtte.xpt"]
+    cohort = st.load_cohort(
+        out / "adrs.xpt",
+        paramcd="PCR",
+        response="AVALC",
+        responders=["Y"],
+        arm="TRTP",
+        treatment="T-DM1+Pertuzumab",
+        control="TCH+Pertuzumab",
+        id="USUBJID",
+        adsl=out / "adsl.xpt",
+        population="ITTFL",
+    )
+    shipped = st.datasets.kristine()
+    assert int(cohort.responses.sum()) == int(shipped["pcr"].sum())
+    assert len(cohort) == len(shipped)
+
+
+def test_cli_simulate_adam_out_is_a_file(tmp_path, capsys):
+    target = tmp_path / "taken.csv"
+    target.write_text("x\n")
+    status = cli.main(["simulate", "kristine", "--seed", "1", "--out", str(target), "--adam"])
+    assert status == 2
+    assert "taken.csv" in capsys.readouterr().err
