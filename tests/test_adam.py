@@ -416,7 +416,14 @@ def test_unmapped_response_value_is_invalid():
         )
 
 
-def test_binary_plan_with_responders(tmp_path):
+@pytest.mark.parametrize(
+    "mapping",
+    [
+        {"responders": ["CR", "PR"]},
+        {"response_values": {"CR": 1, "PR": 1, "SD": 0, "PD": 0, "NE": 0}},
+    ],
+)
+def test_binary_plan_from_adrs(tmp_path, mapping):
     adrs = _adrs()
     adrs = pd.concat([adrs] * 6, ignore_index=True)
     adrs["USUBJID"] = [f"s{k // 2}-{k % 2}" for k in range(len(adrs))]
@@ -426,7 +433,7 @@ def test_binary_plan_with_responders(tmp_path):
             "path": str(tmp_path / "adrs.xpt"),
             "paramcd": "BOR",
             "response": "AVALC",
-            "responders": ["CR", "PR"],
+            **mapping,
             "arm": "ARM",
             "treatment": "T",
             "control": "C",
