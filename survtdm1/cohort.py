@@ -87,6 +87,8 @@ class Cohort:
         The population flag column; only rows flagged "Y" are kept.
     adsl : str or None
         File name of the subject-level data set joined by ``id``.
+    adsl_sha256 : str or None
+        SHA-256 of that file (of the DataFrame's contents for a DataFrame).
     labels : dict
         Display label per column, from the SAS variable labels of the cohort
         file and ADSL (cohort file first); empty for CSV and Parquet. The
@@ -109,6 +111,7 @@ class Cohort:
     paramcd: str | None = None
     population: str | None = None
     adsl: str | None = None
+    adsl_sha256: str | None = None
     labels: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -328,9 +331,10 @@ def load_cohort(
     if frame.shape[0] == 0:
         raise InputError(f"{name}: no data rows")
     _check_not_cnsr(event, name)
-    frame, labels, excluded, adsl_name = _sponsor_rows(
+    frame, labels, excluded, adsl_table = _sponsor_rows(
         frame, table.labels, name, id=id, arm=arm, paramcd=paramcd, adsl=adsl, population=population
     )
+    adsl_name = None if adsl_table is None else adsl_table.name
     endpoint = {"time": time, "event": event, "censor": censor, "response": response}
     _require_columns(frame, {"arm": arm, **endpoint}, _where(name, adsl_name))
     frame = _with_endpoint(frame, name, endpoint, response_values, responders)
@@ -366,6 +370,7 @@ def load_cohort(
         paramcd=None if paramcd is None else str(paramcd),
         population=population,
         adsl=adsl_name,
+        adsl_sha256=None if adsl_table is None else adsl_table.sha256,
         labels={c: text for c, text in labels.items() if c in frame.columns},
     )
 
@@ -395,12 +400,12 @@ def _sponsor_rows(frame, labels, name, *, id, arm, paramcd, adsl, population):
     """The rows of one parameter, joined with ADSL, in the population; and the ledger.
 
     Returns the rows, the column labels (cohort file first, then ADSL), the
-    exclusions ``[(reason, n)]`` and ADSL's file name (or None).
+    exclusions ``[(reason, n)]`` and ADSL as read (or None).
     """
     frame = _select_parameter(frame, paramcd, name)
     labels = dict(labels)
     excluded: list[tuple[str, int]] = []
-    adsl_name = None
+    adsl_table = adsl_name = None
     if id is not None:
         _require_columns(frame, {"id": id}, name)
         _check_ids(frame, id, name)
@@ -416,7 +421,7 @@ def _sponsor_rows(frame, labels, name, *, id, arm, paramcd, adsl, population):
             excluded.append((f"{population} is not Y (outside the analysis population)", n_out))
     if frame.shape[0] == 0:
         raise InputError(f"{name}: no rows left after the ADSL join")
-    return frame, labels, excluded, adsl_name
+    return frame, labels, excluded, adsl_table
 
 
 def _with_endpoint(frame, name, endpoint, response_values, responders) -> pd.DataFrame:
