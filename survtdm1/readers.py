@@ -116,10 +116,13 @@ def read_csv(path: Path, keep_as_written: tuple[str, ...] = ()) -> pd.DataFrame:
         raise InputError(f"{path}: empty file (no header line)")
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
+        # pandas would silently rename them "x.1", "x.2"
         raise InputError(f"{path}: duplicated column names in the header: {repeated}")
     frame = pd.read_csv(path, encoding="utf-8")
     written = [c for c in dict.fromkeys(keep_as_written) if c in names]
     if written:
+        # such columns (the arm) are kept as written, so that "01", "2.0" or "NA" (an
+        # arm coded like that) stay what they are; only an empty cell is missing
         text = pd.read_csv(
             path, usecols=written, dtype=str, keep_default_na=False, encoding="utf-8"
         )
