@@ -11,7 +11,7 @@ import json
 import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +21,8 @@ from .cohort import Cohort, load_cohort
 from .plan import Plan, read_plan
 from .subgroups import SubgroupResult, subgroup_analysis
 
+#: [cohort] keys for sponsor (CDISC ADaM) data, passed to load_cohort as they are
+SPONSOR_KEYS = ("censor", "paramcd", "adsl", "population", "response_values", "responders")
 OUTPUT_TABLES = ("subgroups.csv", "summary.json", "at_risk.csv", "exclusions.csv")
 
 
@@ -117,6 +119,20 @@ def _jsonable(value):
     return value
 
 
+def labelled_specs(specs, labels: Mapping[str, str]) -> list:
+    """The plan's subgroup specs, a SAS variable label as the name of those the plan does not name.
+
+    The label becomes the subgroup's display name (``subgroup_label``); ``subgroup``
+    stays the column name.
+    """
+    return [
+        replace(spec, name=labels[spec.column])
+        if spec.name is None and spec.column in labels
+        else spec
+        for spec in specs
+    ]
+
+
 def analyze(plan: str | os.PathLike | dict) -> AnalysisResult:
     """Run an analysis plan.
 
@@ -147,10 +163,11 @@ def analyze(plan: str | os.PathLike | dict) -> AnalysisResult:
         response=c.get("response"),
         time_unit=c.get("time_unit", "months"),
         id=c.get("id"),
+        **{key: c[key] for key in SPONSOR_KEYS if key in c},
     )
     result = subgroup_analysis(
         cohort,
-        list(plan.subgroups),
+        labelled_specs(plan.subgroups, cohort.labels),
         endpoint_name=c.get("endpoint_name"),
         **plan.analysis,
     )

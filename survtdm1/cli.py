@@ -61,6 +61,15 @@ def cmd_simulate(args) -> int:
     from .simulate import simulate_trial, write_cohort
 
     frame = simulate_trial(args.trial, seed=args.seed)
+    if args.adam:
+        from .simulate.adam import write_adam
+
+        written = write_adam(frame, args.trial, args.out)
+        if not args.quiet:
+            names = ", ".join(path.name for path in written)
+            _say(f"wrote {len(frame)} patients of a synthetic {args.trial} cohort as ADaM")
+            _say(f"  {names} in {args.out}/")
+        return 0
     write_cohort(frame, args.out)
     if not args.quiet:
         _say(f"wrote {len(frame)} patients of a synthetic {args.trial} cohort to {args.out}")
@@ -106,7 +115,13 @@ def build_parser() -> argparse.ArgumentParser:
     simulate = commands.add_parser("simulate", help="write a synthetic trial cohort")
     simulate.add_argument("trial", choices=["katherine", "emilia", "kristine"])
     simulate.add_argument("--seed", type=_seed, required=True, help="non-negative integer")
-    simulate.add_argument("--out", required=True, help="CSV file to write")
+    simulate.add_argument("--out", required=True, help="CSV file to write (a folder with --adam)")
+    simulate.add_argument(
+        "--adam",
+        action="store_true",
+        help="write CDISC ADaM data sets (adsl.xpt, adtte.xpt; adrs.xpt for kristine) "
+        "as SAS transport files into the folder --out",
+    )
     simulate.add_argument("--quiet", action="store_true")
     simulate.set_defaults(run=cmd_simulate)
     return parser

@@ -1,25 +1,30 @@
 """Loading and validating a trial cohort: the only entry for data.
 
-:func:`load_cohort` reads a CSV, a Parquet file or a DataFrame, checks the
-endpoint and arm columns, keeps the rows of the two compared arms and records
-every row it leaves out in an exclusions ledger. Invalid values (missing,
-negative or non-finite times, event codes other than 0/1, duplicated ids) are
-errors naming the file, the column and example rows, never silent drops.
+:func:`load_cohort` reads a CSV, a Parquet file, a SAS file (``.xpt``,
+``.sas7bdat``) or a DataFrame, checks the endpoint and arm columns, keeps the
+rows of the two compared arms and records every row it leaves out in an
+exclusions ledger. Invalid values (missing, negative or non-finite times, event
+codes other than 0/1, duplicated ids) are errors naming the file, the column
+and example rows, never silent drops.
+
+CDISC ADaM data (ADTTE, ADRS with ADSL) are read as they are: a censoring flag
+(``censor = "CNSR"``: 0 = event, positive = censored), one parameter of a
+stacked file (``paramcd``), subject-level columns joined from ADSL by the id
+(``adsl``) and an analysis population flag (``population``).
 """
 
 from __future__ import annotations
 
-import csv
-import hashlib
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .exceptions import InputError
+from .readers import read_table
 
 TIME_UNITS = {"days": 1.0, "weeks": 7.0, "months": 365.25 / 12.0, "years": 365.25}
 _MAX_EXAMPLES = 5
@@ -73,6 +78,21 @@ class Cohort:
         SHA-256 of the file's bytes (or of the DataFrame's contents).
     excluded : tuple of (reason, n)
         Rows of the source left out, by reason.
+    censor : str or None
+        The censoring-flag column (0 = event) when given instead of ``event``.
+    paramcd : str or None
+        The ADaM parameter kept from a stacked file (rows of other parameters
+        are other endpoints, not exclusions).
+    population : str or None
+        The population flag column; only rows flagged "Y" are kept.
+    adsl : str or None
+        File name of the subject-level data set joined by ``id``.
+    adsl_sha256 : str or None
+        SHA-256 of that file (of the DataFrame's contents for a DataFrame).
+    labels : dict
+        Display label per column, from the SAS variable labels of the cohort
+        file and ADSL (cohort file first); empty for CSV and Parquet. The
+        default ``subgroup_label`` of a subgroup the plan does not name.
     """
 
     data: pd.DataFrame
@@ -87,6 +107,12 @@ class Cohort:
     source: str
     input_sha256: str
     excluded: tuple[tuple[str, int], ...] = field(default=())
+    censor: str | None = None
+    paramcd: str | None = None
+    population: str | None = None
+    adsl: str | None = None
+    adsl_sha256: str | None = None
+    labels: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def endpoint(self) -> str:
@@ -134,59 +160,6 @@ def _check_unit(time_unit: str) -> None:
         raise InputError(f"time_unit must be one of {', '.join(TIME_UNITS)}, not {time_unit!r}")
 
 
-def _read_source(source, arm: str) -> tuple[pd.DataFrame, str, str]:
-    """The raw table, a display name and the SHA-256 of the input."""
-    if isinstance(source, pd.DataFrame):
-        digest = hashlib.sha256(pd.util.hash_pandas_object(source, index=False).values).hexdigest()
-        return source.reset_index(drop=True), "<DataFrame>", digest
-    path = Path(source)
-    if path.is_dir():
-        raise InputError(f"{path}: is a folder, not a data file")
-    if not path.is_file():
-        raise InputError(f"{path}: file not found")
-    raw = path.read_bytes()
-    digest = hashlib.sha256(raw).hexdigest()
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".parquet":
-            frame = pd.read_parquet(path)
-        elif suffix in (".csv", ".txt", ".gz"):
-            frame = _read_csv(path, arm)
-        else:
-            raise InputError(f"{path}: unsupported file type {suffix!r} (use .csv or .parquet)")
-    except InputError:
-        raise
-    except UnicodeDecodeError as err:
-        raise InputError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, OSError) as err:
-        message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise InputError(f"{path}: cannot be read: {message}") from None
-    duplicated = frame.columns[frame.columns.duplicated()].tolist()
-    if duplicated:
-        raise InputError(f"{path}: duplicated column names {duplicated}")
-    return frame, path.name, digest
-
-
-def _read_csv(path: Path, arm: str) -> pd.DataFrame:
-    with open(path, encoding="utf-8", newline="") as handle:
-        names = next(csv.reader(handle), [])
-    if not names:
-        raise InputError(f"{path}: empty file (no header line)")
-    repeated = sorted({n for n in names if names.count(n) > 1})
-    if repeated:
-        # pandas would silently rename them "x.1", "x.2"
-        raise InputError(f"{path}: duplicated column names in the header: {repeated}")
-    frame = pd.read_csv(path, encoding="utf-8")
-    if arm in names:
-        # the arm column is kept as written, so that "01", "2.0" or "NA" (an arm
-        # coded like that) stay what they are; only an empty cell is missing
-        written = pd.read_csv(
-            path, usecols=[arm], dtype=str, keep_default_na=False, encoding="utf-8"
-        )[arm]
-        frame[arm] = written.where(written.str.strip() != "", np.nan)
-    return frame
-
-
 def _require_columns(frame: pd.DataFrame, columns: dict[str, str | None], source: str) -> None:
     for role, column in columns.items():
         if column is not None and column not in frame.columns:
@@ -201,11 +174,10 @@ def _numeric_column(frame: pd.DataFrame, column: str, source: str) -> pd.Series:
     numeric = pd.to_numeric(values, errors="coerce")
     bad = numeric.isna() & values.notna()
     if bad.any():
-        positions = np.flatnonzero(bad.to_numpy())
-        example = values.iloc[positions[0]]
+        example = values[bad].iloc[0]
         raise InputError(
             f"{source}: column {column!r} has non-numeric values at "
-            f"{describe_rows(positions)} (e.g. {example!r})"
+            f"{describe_rows(frame.index[bad.to_numpy()])} (e.g. {example!r})"
         )
     return numeric.astype(float)
 
@@ -220,7 +192,7 @@ def _check_times(frame: pd.DataFrame, column: str, source: str) -> None:
         if mask.any():
             raise InputError(
                 f"{source}: column {column!r} has {problem} times at "
-                f"{describe_rows(np.flatnonzero(mask))}"
+                f"{describe_rows(frame.index[mask])}"
             )
 
 
@@ -232,11 +204,10 @@ def _binary_column(frame: pd.DataFrame, column: str, source: str, what: str) -> 
     mapped = text.map({"0": 0.0, "1": 1.0, "0.0": 0.0, "1.0": 1.0, "true": 1.0, "false": 0.0})
     bad = mapped.isna().to_numpy()
     if bad.any():
-        positions = np.flatnonzero(bad)
-        shown = sorted({str(v) for v in values.iloc[positions[:_MAX_EXAMPLES]]})
+        shown = sorted({str(v) for v in values[bad].iloc[:_MAX_EXAMPLES]})
         raise InputError(
             f"{source}: column {column!r} must hold {what} coded 0/1; found "
-            f"{', '.join(shown)} at {describe_rows(positions)}"
+            f"{', '.join(shown)} at {describe_rows(frame.index[bad])}"
         )
     return mapped.to_numpy(dtype=float)
 
@@ -277,15 +248,22 @@ def load_cohort(
     response: str | None = None,
     time_unit: str = "months",
     id: str | None = None,
+    censor: str | None = None,
+    paramcd: str | None = None,
+    adsl: str | os.PathLike | pd.DataFrame | None = None,
+    population: str | None = None,
+    response_values: Mapping[Any, int] | None = None,
+    responders: Sequence[Any] | None = None,
 ) -> Cohort:
     """Load and validate a two-arm trial cohort.
 
     Parameters
     ----------
     source : str, Path or DataFrame
-        A ``.csv`` or ``.parquet`` file, or a DataFrame.
+        A ``.csv``, ``.parquet``, ``.xpt`` (SAS transport) or ``.sas7bdat``
+        file, or a DataFrame.
     arm : str
-        Column holding the randomised arm.
+        Column holding the randomised arm (in the file or in ``adsl``).
     treatment, control : str or number
         The two arms' values as written in the file; rows of other arms are
         excluded and counted.
@@ -297,6 +275,27 @@ def load_cohort(
     time_unit : {"days", "weeks", "months", "years"}
     id : str, optional
         Patient identifier column; duplicated ids are invalid.
+    censor : str, optional
+        A censoring flag instead of ``event``, as ADaM's ``CNSR``: 0 = event,
+        any positive integer = censored. An event column named CNSR is
+        invalid input (it would reverse every hazard ratio).
+    paramcd : str, optional
+        Keep the rows whose ``PARAMCD`` equals this value (one endpoint of a
+        stacked ADTTE or ADRS; the other rows are other endpoints, not
+        exclusions). A file whose ``PARAMCD`` holds several values needs it.
+    adsl : str, Path or DataFrame, optional
+        Subject-level data joined by ``id`` (one row per id). Columns are
+        looked up in the cohort file first, then in ADSL. Rows whose id is not
+        in ADSL are excluded and counted.
+    population : str, optional
+        A Y/N population flag column (cohort file or ADSL): rows not flagged
+        "Y" are excluded and counted.
+    response_values : mapping, optional
+        For a text response such as ADRS ``AVALC``: each value as written ->
+        1 (responder) or 0; a value not in the mapping is invalid input.
+    responders : sequence, optional
+        Alternatively, the values that count as response; every other
+        non-missing value is a non-responder.
 
     Returns
     -------
@@ -307,7 +306,9 @@ def load_cohort(
     InputError
         Missing file or column, non-numeric, negative, missing or non-finite
         times, event or response codes other than 0/1, an absent arm value,
-        fewer than two arms, duplicated ids.
+        fewer than two arms, duplicated ids, CNSR given as an event, both or
+        neither of event and censor, a stacked PARAMCD without ``paramcd``, a
+        ``paramcd`` absent from the file, duplicated ADSL ids.
 
     Examples
     --------
@@ -316,36 +317,37 @@ def load_cohort(
     >>> cohort = load_cohort(df, arm="arm", treatment="A", control="B", time="t", event="e")
     >>> len(cohort), cohort.endpoint
     (4, 'survival')
+    >>> adtte = pd.DataFrame({"PARAMCD": ["OS", "OS", "PFS", "PFS"], "AVAL": [5, 8, 3, 9],
+    ...                       "CNSR": [0, 1, 0, 0], "ARM": ["A", "B", "A", "B"]})
+    >>> os_ = load_cohort(adtte, arm="ARM", treatment="A", control="B", time="AVAL",
+    ...                   censor="CNSR", paramcd="OS")
+    >>> os_.events.tolist()
+    [1.0, 0.0]
     """
     _check_unit(time_unit)
-    if response is None and (time is None or event is None):
-        raise InputError("give either time and event (survival) or response (binary endpoint)")
-    if response is not None and (time is not None or event is not None):
-        raise InputError("give either time and event or response, not both")
-    frame, name, digest = _read_source(source, arm)
+    _check_endpoint(time, event, censor, response, response_values, responders)
+    table = read_table(source, keep_as_written=(arm,))
+    frame, name = table.frame, table.name
     if frame.shape[0] == 0:
         raise InputError(f"{name}: no data rows")
-    _require_columns(
-        frame, {"arm": arm, "time": time, "event": event, "response": response, "id": id}, name
+    _check_not_cnsr(event, name)
+    frame, labels, excluded, adsl_table = _sponsor_rows(
+        frame, table.labels, name, id=id, arm=arm, paramcd=paramcd, adsl=adsl, population=population
     )
-    if time is not None:
-        _check_times(frame, time, name)
-        frame = frame.assign(**{time: _numeric_column(frame, time, name)})
-        frame["_event"] = _binary_column(frame, event, name, "events")
-    else:
-        frame["_response"] = _binary_column(frame, response, name, "responses")
-    if id is not None:
-        _check_ids(frame, id, name)
+    adsl_name = None if adsl_table is None else adsl_table.name
+    endpoint = {"time": time, "event": event, "censor": censor, "response": response}
+    _require_columns(frame, {"arm": arm, **endpoint}, _where(name, adsl_name))
+    frame = _with_endpoint(frame, name, endpoint, response_values, responders)
 
-    labels = _arm_labels(frame[arm])
-    treatment_label = _match_arm(labels, treatment, arm, name)
-    control_label = _match_arm(labels, control, arm, name)
+    labels_arm = _arm_labels(frame[arm])
+    where = _where(name, adsl_name)
+    treatment_label = _match_arm(labels_arm, treatment, arm, where)
+    control_label = _match_arm(labels_arm, control, arm, where)
     if treatment_label == control_label:
         raise InputError(f"{name}: treatment and control are the same arm ({treatment_label!r})")
-    frame["_arm_label"] = labels
-    keep = labels.isin([treatment_label, control_label]).to_numpy()
-    excluded = []
-    n_missing_arm = int(labels.isna().sum())
+    frame["_arm_label"] = labels_arm
+    keep = labels_arm.isin([treatment_label, control_label]).to_numpy()
+    n_missing_arm = int(labels_arm.isna().sum())
     if n_missing_arm:
         excluded.append((f"missing {arm}", n_missing_arm))
     n_other = int((~keep).sum()) - n_missing_arm
@@ -362,8 +364,14 @@ def load_cohort(
         time_unit=time_unit,
         id=id,
         source=name,
-        input_sha256=digest,
+        input_sha256=table.sha256,
         excluded=tuple(excluded),
+        censor=censor,
+        paramcd=None if paramcd is None else str(paramcd),
+        population=population,
+        adsl=adsl_name,
+        adsl_sha256=None if adsl_table is None else adsl_table.sha256,
+        labels={c: text for c, text in labels.items() if c in frame.columns},
     )
 
 
@@ -372,12 +380,222 @@ def _check_ids(frame: pd.DataFrame, column: str, source: str) -> None:
     if ids.isna().any():
         raise InputError(
             f"{source}: column {column!r} has missing ids at "
-            f"{describe_rows(np.flatnonzero(ids.isna().to_numpy()))}"
+            f"{describe_rows(frame.index[ids.isna().to_numpy()])}"
         )
     dup = ids.duplicated(keep=False).to_numpy()
     if dup.any():
         shown = ", ".join(map(str, ids[dup].unique()[:_MAX_EXAMPLES]))
         raise InputError(
             f"{source}: column {column!r} has duplicated ids ({shown}) at "
-            f"{describe_rows(np.flatnonzero(dup))}"
+            f"{describe_rows(frame.index[dup])}"
         )
+
+
+# --------------------------------------------------------------------------------------
+# Sponsor data: CDISC ADaM endpoints (CNSR, PARAMCD), ADSL join, population flags
+# --------------------------------------------------------------------------------------
+
+
+def _sponsor_rows(frame, labels, name, *, id, arm, paramcd, adsl, population):
+    """The rows of one parameter, joined with ADSL, in the population; and the ledger.
+
+    Returns the rows, the column labels (cohort file first, then ADSL), the
+    exclusions ``[(reason, n)]`` and ADSL as read (or None).
+    """
+    frame = _select_parameter(frame, paramcd, name)
+    labels = dict(labels)
+    excluded: list[tuple[str, int]] = []
+    adsl_table = adsl_name = None
+    if id is not None:
+        _require_columns(frame, {"id": id}, name)
+        _check_ids(frame, id, name)
+    if adsl is not None:
+        frame, adsl_table, n_out = _join_adsl(frame, adsl, id, arm, name)
+        adsl_name = adsl_table.name
+        labels = {**adsl_table.labels, **labels}
+        if n_out:
+            excluded.append((f"{id} not in ADSL ({adsl_name})", n_out))
+    if population is not None:
+        frame, n_out = _select_population(frame, population, name, adsl_name)
+        if n_out:
+            excluded.append((f"{population} is not Y (outside the analysis population)", n_out))
+    if frame.shape[0] == 0:
+        raise InputError(f"{name}: no rows left after the ADSL join")
+    return frame, labels, excluded, adsl_table
+
+
+def _with_endpoint(frame, name, endpoint, response_values, responders) -> pd.DataFrame:
+    """Checked numeric times and the ``_event`` (1 = event) or ``_response`` column."""
+    time, event, censor, response = (endpoint[k] for k in ("time", "event", "censor", "response"))
+    if time is None:
+        frame = frame.copy()
+        frame["_response"] = _response_codes(frame, response, name, response_values, responders)
+        return frame
+    _check_times(frame, time, name)
+    frame = frame.assign(**{time: _numeric_column(frame, time, name)})
+    if censor is not None:
+        frame["_event"] = _events_from_censor(frame, censor, name)
+    else:
+        frame["_event"] = _binary_column(frame, event, name, "events")
+    return frame
+
+
+def _where(name: str, adsl_name: str | None) -> str:
+    return name if adsl_name is None else f"{name} (with ADSL {adsl_name})"
+
+
+def _check_endpoint(time, event, censor, response, response_values, responders) -> None:
+    """The endpoint arguments: time with one of event/censor, or response."""
+    if response is not None:
+        if time is not None or event is not None or censor is not None:
+            raise InputError("give either time and event/censor or response, not both")
+        if response_values is not None and responders is not None:
+            raise InputError("give response_values or responders, not both")
+        if response_values is not None:
+            _check_response_values(response_values)
+        return
+    if response_values is not None or responders is not None:
+        raise InputError("response_values and responders apply to a response column only")
+    if event is not None and censor is not None:
+        raise InputError(
+            f"give event or censor, not both (event {event!r}, censor {censor!r}): "
+            "event is 1 = event, censor is 0 = event"
+        )
+    if time is None or (event is None and censor is None):
+        raise InputError(
+            "give either time and event (or censor) for a survival endpoint, "
+            "or response for a binary endpoint"
+        )
+
+
+def _check_response_values(response_values) -> None:
+    if not isinstance(response_values, Mapping) or not response_values:
+        raise InputError("response_values must map response values to 1 (response) or 0")
+    bad = {
+        k: v
+        for k, v in response_values.items()
+        if isinstance(v, bool) or v not in (0, 1) or not isinstance(v, int | float)
+    }
+    if bad:
+        raise InputError(f"response_values must map each value to 1 or 0, not {bad}")
+
+
+def _check_not_cnsr(event: str | None, source: str) -> None:
+    if event is not None and str(event).strip().upper() == "CNSR":
+        raise InputError(
+            f"{source}: column {event!r} given as event is a censoring indicator "
+            f"(ADaM CNSR: 0 = event, 1 = censored); use censor = {event!r} instead of event"
+        )
+
+
+def _paramcd_column(frame: pd.DataFrame) -> str | None:
+    for column in frame.columns:
+        if str(column).upper() == "PARAMCD":
+            return column
+    return None
+
+
+def _select_parameter(frame: pd.DataFrame, paramcd, source: str) -> pd.DataFrame:
+    """The rows of one parameter of a stacked ADaM file (row positions kept in the index)."""
+    column = _paramcd_column(frame)
+    if paramcd is None:
+        if column is not None:
+            values = sorted({format_value(v) for v in frame[column].dropna()})
+            if len(values) > 1:
+                raise InputError(
+                    f"{source}: column {column!r} holds {len(values)} parameters "
+                    f"({', '.join(values)}); choose one with paramcd (e.g. paramcd = "
+                    f"{values[0]!r}) instead of pooling different endpoints"
+                )
+        return frame
+    if column is None:
+        raise InputError(f"{source}: paramcd {paramcd!r} given but the file has no PARAMCD column")
+    wanted = format_value(paramcd)
+    codes = frame[column].map(lambda v: format_value(v).strip() if pd.notna(v) else None)
+    keep = (codes == wanted).to_numpy()
+    if not keep.any():
+        values = sorted({c for c in codes.dropna()})
+        raise InputError(
+            f"{source}: paramcd {wanted!r} not found in column {column!r} "
+            f"(values: {', '.join(values) or 'none'})"
+        )
+    return frame.loc[keep]
+
+
+def _id_keys(values: pd.Series) -> pd.Series:
+    return values.map(lambda v: format_value(v).strip() if pd.notna(v) else None)
+
+
+def _join_adsl(frame: pd.DataFrame, adsl, id: str | None, arm: str, source: str):
+    """Cohort rows with ADSL's extra columns (left join by id); ids not in ADSL left out."""
+    if id is None:
+        raise InputError(f"{source}: adsl needs id, the subject identifier (e.g. id = 'USUBJID')")
+    table = read_table(adsl, keep_as_written=(arm,))
+    subject = table.frame
+    if subject.shape[0] == 0:
+        raise InputError(f"{table.name}: no data rows")
+    _require_columns(subject, {"id": id}, f"{table.name} (ADSL)")
+    _check_ids(subject, id, f"{table.name} (ADSL)")
+    extra = [c for c in subject.columns if c not in frame.columns]
+    lookup = subject.assign(_id_key=_id_keys(subject[id])).set_index("_id_key")[extra]
+    keys = _id_keys(frame[id])
+    found = keys.isin(lookup.index).to_numpy()
+    kept = frame.loc[found]
+    joined = lookup.loc[keys[found].to_numpy()].set_index(kept.index)
+    return pd.concat([kept, joined], axis=1), table, int((~found).sum())
+
+
+def _select_population(frame: pd.DataFrame, flag: str, source: str, adsl_name: str | None):
+    """Rows flagged "Y"; the others (N or blank) are counted by the caller."""
+    where = _where(source, adsl_name)
+    _require_columns(frame, {"population": flag}, where)
+    text = frame[flag].map(lambda v: str(v).strip() if pd.notna(v) else "")
+    unknown = ~text.isin(["Y", "N", ""])
+    if unknown.any():
+        shown = sorted(set(text[unknown]))[:_MAX_EXAMPLES]
+        raise InputError(
+            f"{where}: population flag {flag!r} must hold Y or N; found "
+            f"{', '.join(map(repr, shown))} at {describe_rows(frame.index[unknown.to_numpy()])}"
+        )
+    keep = (text == "Y").to_numpy()
+    if not keep.any():
+        raise InputError(f"{where}: no row has population flag {flag!r} = 'Y'")
+    return frame.loc[keep], int((~keep).sum())
+
+
+def _events_from_censor(frame: pd.DataFrame, column: str, source: str) -> np.ndarray:
+    """1 = event where the censoring flag is 0, 0 where it is a positive integer."""
+    values = _numeric_column(frame, column, source).to_numpy()
+    bad = ~np.isfinite(values) | (values < 0) | (values != np.round(values))
+    if bad.any():
+        shown = sorted({str(v) for v in frame[column][bad].iloc[:_MAX_EXAMPLES]})
+        raise InputError(
+            f"{source}: censoring column {column!r} must hold 0 (event) or a positive integer "
+            f"(censored); found {', '.join(shown)} at {describe_rows(frame.index[bad])}"
+        )
+    return (values == 0).astype(float)
+
+
+def _response_codes(frame, column: str, source: str, response_values, responders) -> np.ndarray:
+    """0/1 responses: a 0/1 column, or text values mapped by the plan."""
+    if response_values is None and responders is None:
+        return _binary_column(frame, column, source, "responses")
+    values = frame[column]
+    missing = values.isna().to_numpy()
+    if missing.any():
+        raise InputError(
+            f"{source}: column {column!r} has missing responses at "
+            f"{describe_rows(frame.index[missing])}"
+        )
+    text = values.map(lambda v: format_value(v).strip())
+    if responders is not None:
+        return text.isin({format_value(v).strip() for v in responders}).to_numpy(dtype=float)
+    mapping = {format_value(k).strip(): float(v) for k, v in response_values.items()}
+    unmapped = (~text.isin(list(mapping))).to_numpy()
+    if unmapped.any():
+        shown = sorted(set(text[unmapped]))[:_MAX_EXAMPLES]
+        raise InputError(
+            f"{source}: column {column!r} has values not in response_values "
+            f"({', '.join(map(repr, shown))}) at {describe_rows(frame.index[unmapped])}"
+        )
+    return text.map(mapping).to_numpy(dtype=float)

@@ -26,6 +26,13 @@ COHORT_KEYS = {
     "control",
     "id",
     "endpoint_name",
+    # sponsor data (CDISC ADaM)
+    "censor",
+    "paramcd",
+    "adsl",
+    "population",
+    "response_values",
+    "responders",
 }
 ANALYSIS_KEYS = {
     "ties",
@@ -38,6 +45,19 @@ ANALYSIS_KEYS = {
     "multiplicity",
     "firth",
 }
+STRING_KEYS = (
+    "path",
+    "arm",
+    "time",
+    "event",
+    "response",
+    "time_unit",
+    "id",
+    "endpoint_name",
+    "censor",
+    "adsl",
+    "population",
+)
 TOP_KEYS = {"cohort", "analysis", "subgroup", "title", "privacy"}
 PRIVACY_KEYS = {"min_count"}
 
@@ -112,20 +132,23 @@ def _check(raw: dict, base: Path, source: str, text: str) -> Plan:
     for key in ("path", "arm", "treatment", "control"):
         if key not in cohort:
             raise PlanError(f"{source}: [cohort] needs {key!r}")
-    for key in ("path", "arm", "time", "event", "response", "time_unit", "id", "endpoint_name"):
+    for key in STRING_KEYS:
         if key in cohort and not isinstance(cohort[key], str):
             raise PlanError(f"{source}: [cohort] {key} must be a string, not {cohort[key]!r}")
     for key in ("treatment", "control"):
         value = cohort[key]
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             raise PlanError(f"{source}: [cohort] {key} must be a string or a number")
-    if "response" in cohort and ("time" in cohort or "event" in cohort):
-        raise PlanError(f"{source}: [cohort] gives response and time/event; choose one endpoint")
-    if "response" not in cohort and not ("time" in cohort and "event" in cohort):
-        raise PlanError(f"{source}: [cohort] needs time and event, or response")
+    if "paramcd" in cohort and (
+        isinstance(cohort["paramcd"], bool) or not isinstance(cohort["paramcd"], str | int)
+    ):
+        raise PlanError(f"{source}: [cohort] paramcd must be a string, not {cohort['paramcd']!r}")
+    _check_endpoint_keys(cohort, source)
     cohort = dict(cohort)
-    data_path = Path(cohort["path"])
-    cohort["path"] = str(data_path if data_path.is_absolute() else base / data_path)
+    for key in ("path", "adsl"):
+        if key in cohort:
+            data_path = Path(cohort[key])
+            cohort[key] = str(data_path if data_path.is_absolute() else base / data_path)
 
     analysis = raw.get("analysis", {})
     if not isinstance(analysis, dict):
@@ -164,6 +187,53 @@ def _check(raw: dict, base: Path, source: str, text: str) -> Plan:
     ):
         raise PlanError(f"{source}: [privacy] min_count must be a positive integer")
     return Plan(cohort, dict(analysis), specs, title, source, text, min_count)
+
+
+def _check_endpoint_keys(cohort: dict, source: str) -> None:
+    """time with event or censor (survival), or response (binary), and their options."""
+    data = cohort.get("path")
+    if "response" in cohort:
+        if any(key in cohort for key in ("time", "event", "censor")):
+            raise PlanError(
+                f"{source}: [cohort] gives response and time/event/censor; choose one endpoint"
+            )
+        _check_response_keys(cohort, source)
+        return
+    for key in ("response_values", "responders"):
+        if key in cohort:
+            raise PlanError(f"{source}: [cohort] {key} needs response (a binary endpoint)")
+    if "event" in cohort and "censor" in cohort:
+        raise PlanError(
+            f"{source}: [cohort] gives both event = {cohort['event']!r} and censor = "
+            f"{cohort['censor']!r} for {data}; give one (event: 1 = event; censor: 0 = event)"
+        )
+    if "time" not in cohort or not ("event" in cohort or "censor" in cohort):
+        raise PlanError(
+            f"{source}: [cohort] needs time and event (or censor, e.g. CNSR), or response"
+        )
+
+
+def _check_response_keys(cohort: dict, source: str) -> None:
+    values, responders = cohort.get("response_values"), cohort.get("responders")
+    if values is not None and responders is not None:
+        raise PlanError(f"{source}: [cohort] give response_values or responders, not both")
+    if values is not None and (
+        not isinstance(values, dict)
+        or not values
+        or any(isinstance(v, bool) or v not in (0, 1) for v in values.values())
+    ):
+        raise PlanError(
+            f"{source}: [cohort] response_values must map each value to 1 (response) or 0, "
+            'e.g. {"CR" = 1, "PR" = 1, "SD" = 0, "PD" = 0}'
+        )
+    if responders is not None and (
+        not isinstance(responders, list)
+        or not responders
+        or any(isinstance(v, bool) or not isinstance(v, str | int | float) for v in responders)
+    ):
+        raise PlanError(
+            f'{source}: [cohort] responders must be a list of values, e.g. ["CR", "PR"]'
+        )
 
 
 def _known(table: dict, allowed: set, name: str, source: str) -> None:

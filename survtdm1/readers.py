@@ -1,0 +1,165 @@
+"""File readers: CSV, Parquet and SAS (transport ``.xpt``, ``.sas7bdat``).
+
+:func:`read_table` turns one data file into a DataFrame, the SAS variable
+labels it carries (empty for CSV and Parquet) and the SHA-256 of its bytes.
+Any file that cannot be read is an :class:`~survtdm1.exceptions.InputError`
+naming the file; no reader ever drops or renames a column silently.
+
+SAS files are read with pyreadstat (the equivalent of R ``haven::read_xpt`` /
+``haven::read_sas``), which keeps the variable labels. Character values that
+are blank in SAS (SAS's missing character value) become missing here, so that
+a blank flag or subgroup value counts as missing, not as a level "".
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .exceptions import InputError
+
+CSV_SUFFIXES = (".csv", ".txt", ".gz")
+SAS_SUFFIXES = (".xpt", ".sas7bdat")
+SUFFIXES = CSV_SUFFIXES + (".parquet",) + SAS_SUFFIXES
+
+
+@dataclass(frozen=True)
+class Table:
+    """One file as read.
+
+    Attributes
+    ----------
+    frame : DataFrame
+        The rows in file order, index 0..n-1.
+    name : str
+        The file's name (for messages), or "<DataFrame>".
+    sha256 : str
+        SHA-256 of the file's bytes (of the DataFrame's contents for a DataFrame).
+    labels : dict
+        SAS variable label per column, for the columns that have one.
+    """
+
+    frame: pd.DataFrame
+    name: str
+    sha256: str
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+def read_table(source, keep_as_written: tuple[str, ...] = ()) -> Table:
+    """Read a data file (or wrap a DataFrame).
+
+    Parameters
+    ----------
+    source : str, Path or DataFrame
+        ``.csv`` (also ``.txt``, ``.gz``), ``.parquet``, ``.xpt`` (SAS transport,
+        version 5 or 8) or ``.sas7bdat``.
+    keep_as_written : tuple of str
+        CSV columns read as text exactly as written (the arm column, so that
+        "01" or "NA" stay what they are); only an empty cell is missing.
+
+    Raises
+    ------
+    InputError
+        A missing file, a folder, an unsupported suffix, a file that cannot be
+        parsed (the message names the file), duplicated column names.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> read_table(pd.DataFrame({"a": [1]})).name
+    '<DataFrame>'
+    """
+    if isinstance(source, pd.DataFrame):
+        digest = hashlib.sha256(pd.util.hash_pandas_object(source, index=False).values).hexdigest()
+        return Table(source.reset_index(drop=True), "<DataFrame>", digest)
+    path = Path(source)
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not a data file")
+    if not path.is_file():
+        raise InputError(f"{path}: file not found")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    suffix = path.suffix.lower()
+    labels: dict[str, str] = {}
+    try:
+        if suffix == ".parquet":
+            frame = pd.read_parquet(path)
+        elif suffix in CSV_SUFFIXES:
+            frame = read_csv(path, keep_as_written)
+        elif suffix in SAS_SUFFIXES:
+            frame, labels = read_sas(path)
+        else:
+            raise InputError(
+                f"{path}: unsupported file type {suffix!r} (use .csv, .parquet, .xpt or .sas7bdat)"
+            )
+    except InputError:
+        raise
+    except UnicodeDecodeError as err:
+        raise InputError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, OSError) as err:
+        raise InputError(f"{path}: cannot be read: {_first_line(err)}") from None
+    duplicated = frame.columns[frame.columns.duplicated()].tolist()
+    if duplicated:
+        raise InputError(f"{path}: duplicated column names {duplicated}")
+    return Table(frame, path.name, digest, labels)
+
+
+def read_csv(path: Path, keep_as_written: tuple[str, ...] = ()) -> pd.DataFrame:
+    """A CSV file; repeated header names are an error (pandas would rename them)."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        names = next(csv.reader(handle), [])
+    if not names:
+        raise InputError(f"{path}: empty file (no header line)")
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        # pandas would silently rename them "x.1", "x.2"
+        raise InputError(f"{path}: duplicated column names in the header: {repeated}")
+    frame = pd.read_csv(path, encoding="utf-8")
+    written = [c for c in dict.fromkeys(keep_as_written) if c in names]
+    if written:
+        # such columns (the arm) are kept as written, so that "01", "2.0" or "NA" (an
+        # arm coded like that) stay what they are; only an empty cell is missing
+        text = pd.read_csv(
+            path, usecols=written, dtype=str, keep_default_na=False, encoding="utf-8"
+        )
+        for column in written:
+            frame[column] = text[column].where(text[column].str.strip() != "", np.nan)
+    return frame
+
+
+def read_sas(path: Path) -> tuple[pd.DataFrame, dict[str, str]]:
+    """A SAS transport (``.xpt``) or ``.sas7bdat`` file and its variable labels.
+
+    As R ``haven::read_xpt(path)`` / ``haven::read_sas(path)``; blank character
+    values become missing.
+    """
+    import pyreadstat
+
+    reader = pyreadstat.read_xport if path.suffix.lower() == ".xpt" else pyreadstat.read_sas7bdat
+    try:
+        frame, meta = reader(str(path))
+    except Exception as err:  # noqa: BLE001 - pyreadstat raises its own error classes
+        raise InputError(
+            f"{path}: cannot be read as a SAS {path.suffix.lower()} file: {_first_line(err)}"
+        ) from None
+    for column in frame.columns:
+        if frame[column].dtype == object:
+            values = frame[column]
+            blank = values.map(lambda v: isinstance(v, str) and v.strip() == "")
+            if blank.any():
+                frame[column] = values.where(~blank, np.nan)
+    labels = {
+        str(column): str(label)
+        for column, label in (meta.column_names_to_labels or {}).items()
+        if label not in (None, "")
+    }
+    return frame, labels
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
