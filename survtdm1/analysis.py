@@ -11,7 +11,7 @@ import json
 import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -119,20 +119,6 @@ def _jsonable(value):
     return value
 
 
-def labelled_specs(specs, labels: Mapping[str, str]) -> list:
-    """The plan's subgroup specs, a SAS variable label as the name of those the plan does not name.
-
-    The label becomes the subgroup's display name (``subgroup_label``); ``subgroup``
-    stays the column name.
-    """
-    return [
-        replace(spec, name=labels[spec.column])
-        if spec.name is None and spec.column in labels
-        else spec
-        for spec in specs
-    ]
-
-
 def analyze(plan: str | os.PathLike | dict) -> AnalysisResult:
     """Run an analysis plan.
 
@@ -167,7 +153,7 @@ def analyze(plan: str | os.PathLike | dict) -> AnalysisResult:
     )
     result = subgroup_analysis(
         cohort,
-        labelled_specs(plan.subgroups, cohort.labels),
+        plan.subgroups,
         endpoint_name=c.get("endpoint_name"),
         **plan.analysis,
     )

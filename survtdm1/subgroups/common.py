@@ -153,12 +153,15 @@ class Subgroup:
     """One subgroup split over the battery's rows.
 
     ``codes`` are per-row level indices (-1 where the value is missing), in
-    the order the battery keeps its rows.
+    the order the battery keeps its rows. ``label`` is the display name
+    (``subgroup_label``): the spec's ``name``, else the column's label from
+    the cohort (a SAS variable label), else the column name.
     """
 
     spec: SubgroupSpec
     split: LevelSplit
     codes: np.ndarray
+    label: str = ""
 
     @property
     def n_missing(self) -> int:
@@ -178,7 +181,7 @@ class Subgroup:
             **values,
             "n_missing": self.n_missing,
             **tests,
-            "subgroup_label": self.spec.name or self.spec.column,
+            "subgroup_label": self.label or self.spec.name or self.spec.column,
             "level_label": level.display,
         }
 
@@ -186,11 +189,16 @@ class Subgroup:
 def iter_subgroups(
     cohort: Cohort, specs, arrange: Callable[[np.ndarray], np.ndarray] | None = None
 ) -> Iterator[Subgroup]:
-    """Each spec split over the cohort's rows; ``arrange`` reorders the codes (e.g. by time)."""
+    """Each spec split over the cohort's rows; ``arrange`` reorders the codes (e.g. by time).
+
+    A spec without a ``name`` is labelled with the cohort's label of its
+    column (``Cohort.labels``: SAS variable labels), if any.
+    """
     for spec in specs:
         split = split_levels(spec, cohort.data[spec.column], cohort.source)
         codes = split.codes if arrange is None else arrange(split.codes)
-        yield Subgroup(spec, split, codes)
+        label = spec.name or cohort.labels.get(spec.column) or spec.column
+        yield Subgroup(spec, split, codes, label)
 
 
 def missing_ledger(subgroups: list[Subgroup]) -> list[tuple[str, int]]:
