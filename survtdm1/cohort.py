@@ -326,53 +326,69 @@ def load_cohort(
     """
     _check_unit(time_unit)
     _check_endpoint(time, event, censor, response, response_values, responders)
+    endpoint = {"time": time, "event": event, "censor": censor, "response": response}
+    sponsor = {"paramcd": paramcd, "adsl": adsl, "population": population}
+    frame, read = _read_rows(source, arm, endpoint, response_values, responders, id, sponsor)
+    frame, arms, arm_excluded = _select_arms(frame, arm, treatment, control, read.pop("where"))
+    read["excluded"] = tuple(read["excluded"] + arm_excluded)
+    read["labels"] = {c: text for c, text in read["labels"].items() if c in frame.columns}
+    return Cohort(data=frame, arm=arm, **arms, **endpoint, time_unit=time_unit, id=id, **read)
+
+
+def _read_rows(source, arm, endpoint, response_values, responders, id, sponsor):
+    """The source read, one parameter, joined with ADSL, in the population, with the endpoint.
+
+    Returns the rows and the Cohort fields that describe where they come from
+    (with "where": the file name for messages, and "excluded" as a list).
+    """
     table = read_table(source, keep_as_written=(arm,))
     frame, name = table.frame, table.name
     if frame.shape[0] == 0:
         raise InputError(f"{name}: no data rows")
-    _check_not_cnsr(event, name)
+    _check_not_cnsr(endpoint["event"], name)
     frame, labels, excluded, adsl_table = _sponsor_rows(
-        frame, table.labels, name, id=id, arm=arm, paramcd=paramcd, adsl=adsl, population=population
+        frame, table.labels, name, id=id, arm=arm, **sponsor
     )
     adsl_name = None if adsl_table is None else adsl_table.name
-    endpoint = {"time": time, "event": event, "censor": censor, "response": response}
-    _require_columns(frame, {"arm": arm, **endpoint}, _where(name, adsl_name))
-    frame = _with_endpoint(frame, name, endpoint, response_values, responders)
-
-    labels_arm = _arm_labels(frame[arm])
     where = _where(name, adsl_name)
+    _require_columns(frame, {"arm": arm, **endpoint}, where)
+    frame = _with_endpoint(frame, name, endpoint, response_values, responders)
+    paramcd = sponsor["paramcd"]
+    return frame, {
+        "source": name,
+        "where": where,
+        "input_sha256": table.sha256,
+        "excluded": excluded,
+        "paramcd": None if paramcd is None else str(paramcd),
+        "population": sponsor["population"],
+        "adsl": adsl_name,
+        "adsl_sha256": None if adsl_table is None else adsl_table.sha256,
+        "labels": labels,
+    }
+
+
+def _select_arms(frame: pd.DataFrame, arm: str, treatment, control, where: str):
+    """The rows of the compared arms with their ``_arm_label``; the arms' labels; the ledger.
+
+    Returns ``(rows, {"treatment_label", "control_label"}, [(reason, n)])``: rows
+    with a missing arm value and rows of other arms are left out and counted.
+    """
+    labels_arm = _arm_labels(frame[arm])
     treatment_label = _match_arm(labels_arm, treatment, arm, where)
     control_label = _match_arm(labels_arm, control, arm, where)
     if treatment_label == control_label:
-        raise InputError(f"{name}: treatment and control are the same arm ({treatment_label!r})")
-    frame["_arm_label"] = labels_arm
+        raise InputError(f"{where}: treatment and control are the same arm ({treatment_label!r})")
+    frame = frame.assign(_arm_label=labels_arm)
     keep = labels_arm.isin([treatment_label, control_label]).to_numpy()
+    excluded = []
     n_missing_arm = int(labels_arm.isna().sum())
     if n_missing_arm:
         excluded.append((f"missing {arm}", n_missing_arm))
     n_other = int((~keep).sum()) - n_missing_arm
     if n_other:
         excluded.append((f"other arm (not {treatment_label} or {control_label})", n_other))
-    return Cohort(
-        data=frame.loc[keep],
-        arm=arm,
-        treatment_label=treatment_label,
-        control_label=control_label,
-        time=time,
-        event=event,
-        response=response,
-        time_unit=time_unit,
-        id=id,
-        source=name,
-        input_sha256=table.sha256,
-        excluded=tuple(excluded),
-        censor=censor,
-        paramcd=None if paramcd is None else str(paramcd),
-        population=population,
-        adsl=adsl_name,
-        adsl_sha256=None if adsl_table is None else adsl_table.sha256,
-        labels={c: text for c, text in labels.items() if c in frame.columns},
-    )
+    arms = {"treatment_label": treatment_label, "control_label": control_label}
+    return frame.loc[keep], arms, excluded
 
 
 def _check_ids(frame: pd.DataFrame, column: str, source: str) -> None:
