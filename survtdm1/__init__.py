@@ -25,7 +25,7 @@ from .levels import SubgroupSpec
 from .power import PowerResult, power_interaction
 from .simulate import simulate_trial
 from .stepp import SteppResult, stepp
-from .subgroups import SubgroupResult, subgroup_analysis
+from .subgroups import MultiArmResult, SubgroupResult, compare_arms, subgroup_analysis
 
 __all__ = [
     "AnalysisResult",
@@ -33,6 +33,7 @@ __all__ = [
     "ConvergenceWarning",
     "EffectCurveResult",
     "InputError",
+    "MultiArmResult",
     "PlanError",
     "PowerResult",
     "SeparationWarning",
@@ -44,6 +45,7 @@ __all__ = [
     "SurvTDM1Warning",
     "__version__",
     "analyze",
+    "compare_arms",
     "datasets",
     "effect_curve",
     "load_cohort",

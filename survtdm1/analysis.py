@@ -11,7 +11,7 @@ import json
 import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +19,7 @@ import numpy as np
 from ._version import __version__
 from .cohort import Cohort, load_cohort
 from .plan import Plan, read_plan
-from .subgroups import SubgroupResult, subgroup_analysis
+from .subgroups import MultiArmResult, SubgroupResult, compare_arms, subgroup_analysis
 
 #: [cohort] keys for sponsor (CDISC ADaM) data, passed to load_cohort as they are
 SPONSOR_KEYS = ("censor", "paramcd", "adsl", "population", "response_values", "responders")
@@ -35,15 +35,21 @@ class AnalysisResult:
     plan : Plan
     cohort : Cohort
     result : SubgroupResult
+        With a list of treatment arms: the first comparison's result.
+    multiarm : MultiArmResult or None
+        With a list of treatment arms (``treatment = ["A", "B"]``): every
+        comparison; ``table`` and ``exclusions`` then hold them all (with a
+        ``comparison`` column) and ``comparisons`` lists their overall summaries.
     """
 
     plan: Plan
     cohort: Cohort
     result: SubgroupResult
+    multiarm: MultiArmResult | None = None
 
     @property
     def table(self):
-        return self.result.table
+        return self.result.table if self.multiarm is None else self.multiarm.table
 
     @property
     def overall(self) -> dict:
@@ -51,7 +57,12 @@ class AnalysisResult:
 
     @property
     def exclusions(self):
-        return self.result.exclusions
+        return self.result.exclusions if self.multiarm is None else self.multiarm.exclusions
+
+    @property
+    def comparisons(self) -> list[dict] | None:
+        """summary.json's ``comparisons`` (None with a single treatment value)."""
+        return None if self.multiarm is None else self.multiarm.comparisons
 
     @property
     def provenance(self) -> dict:
@@ -71,8 +82,11 @@ class AnalysisResult:
 
     def summary_json(self) -> dict:
         """The content of ``summary.json``, JSON-ready (NaN as null)."""
-        overall = self.shared_result().overall
-        return {"overall": _jsonable(overall), "provenance": self.provenance}
+        shared = self.shared_result()
+        summary = {"overall": _jsonable(shared.overall), "provenance": self.provenance}
+        if isinstance(shared, MultiArmResult):
+            summary["comparisons"] = _jsonable(shared.comparisons)
+        return summary
 
     def write(self, out_dir, *, figures: bool = True, progress=None) -> list[Path]:
         """Write the contract's files into ``out_dir``; returns their paths."""
@@ -95,13 +109,31 @@ class AnalysisResult:
             written += write_figures(shared, self.plan, self.provenance, out)
         return written
 
-    def shared_result(self) -> SubgroupResult:
-        """The result as written to files: small cells suppressed if the plan asks."""
+    def shared_result(self) -> SubgroupResult | MultiArmResult:
+        """The result as written to files: small cells suppressed if the plan asks.
+
+        The MultiArmResult of every comparison with a list of treatment arms.
+        """
+        if self.multiarm is not None:
+            return _shared_multiarm(self.multiarm, self.plan.min_count)
         if self.plan.min_count is None:
             return self.result
         from .privacy import suppress_result
 
         return suppress_result(self.result, self.plan.min_count)
+
+
+def _shared_multiarm(multiarm: MultiArmResult, min_count: int | None) -> MultiArmResult:
+    if min_count is None:
+        return multiarm
+    from .privacy import suppress_result, suppress_small_cells
+
+    return replace(
+        multiarm,
+        results=tuple(suppress_result(result, min_count) for result in multiarm.results),
+        exclusions=suppress_small_cells(multiarm.exclusions, min_count),
+        at_risk=suppress_small_cells(multiarm.at_risk, min_count),
+    )
 
 
 def _jsonable(value):
@@ -151,10 +183,9 @@ def analyze(plan: str | os.PathLike | dict) -> AnalysisResult:
         id=c.get("id"),
         **{key: c[key] for key in SPONSOR_KEYS if key in c},
     )
-    result = subgroup_analysis(
-        cohort,
-        plan.subgroups,
-        endpoint_name=c.get("endpoint_name"),
-        **plan.analysis,
-    )
+    options = {"endpoint_name": c.get("endpoint_name"), **plan.analysis}
+    if cohort.treatments is not None:
+        multiarm = compare_arms(cohort, plan.subgroups, **options)
+        return AnalysisResult(plan, cohort, multiarm.results[0], multiarm)
+    result = subgroup_analysis(cohort, plan.subgroups, **options)
     return AnalysisResult(plan, cohort, result)
