@@ -11,6 +11,8 @@ from . import datasets
 from ._version import __version__
 from .analysis import AnalysisResult, analyze
 from .cohort import Cohort, load_cohort
+from .cutpoint import CutpointResult
+from .cutpoints import cutpoint
 from .effect_curve import EffectCurveResult, effect_curve
 from .exceptions import (
     ConvergenceWarning,
@@ -31,6 +33,7 @@ __all__ = [
     "AnalysisResult",
     "Cohort",
     "ConvergenceWarning",
+    "CutpointResult",
     "EffectCurveResult",
     "InputError",
     "MultiArmResult",
@@ -46,6 +49,7 @@ __all__ = [
     "__version__",
     "analyze",
     "compare_arms",
+    "cutpoint",
     "datasets",
     "effect_curve",
     "load_cohort",

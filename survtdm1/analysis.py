@@ -83,10 +83,13 @@ class AnalysisResult:
     def summary_json(self) -> dict:
         """The content of ``summary.json``, JSON-ready (NaN as null)."""
         shared = self.shared_result()
-        summary = {"overall": _jsonable(shared.overall), "provenance": self.provenance}
+        out = {"overall": _jsonable(shared.overall), "provenance": self.provenance}
+        cutpoints = shared.cutpoints_summary()
+        if cutpoints:
+            out["cutpoints"] = _jsonable(cutpoints)
         if isinstance(shared, MultiArmResult):
-            summary["comparisons"] = _jsonable(shared.comparisons)
-        return summary
+            out["comparisons"] = _jsonable(shared.comparisons)
+        return out
 
     def write(self, out_dir, *, figures: bool = True, progress=None) -> list[Path]:
         """Write the contract's files into ``out_dir``; returns their paths."""

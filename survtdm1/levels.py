@@ -11,7 +11,26 @@ contract's rules:
   cut goes up;
 - quantiles: R ``quantile(type = 7)`` of the known values, intervals (a, b]
   ("<=median"/">median" for [0.5], else "Q1", "Q2", ...); a value equal to a
-  quantile goes down.
+  quantile goes down;
+- maxstat (``cutpoint = "maxstat"``): two levels "<=c" and ">c" at a cut c
+  chosen from the data by the analysis (:mod:`survtdm1.cutpoint`) and passed to
+  :func:`split_levels` as ``cut``.
+
+Order of categorical levels: numbers in numeric order; text as R ``factor()``
+sorts it in the C locale, i.e. by bytes (Unicode code points): digits before
+uppercase letters before lowercase letters ("B" before "a"), so the first level,
+the reference of the interaction models, is predictable whatever the machine's
+locale. ``levels`` overrides the order; ``ordered = true`` gives the levels ranks
+1..k in that order for the trend test (``p_trend``), as cut points and
+quantiles always have.
+
+A categorical column of numbers with more than :data:`MAX_NUMERIC_LEVELS`
+distinct values is refused (a continuous biomarker split into one level per
+value is never what is meant): give cutpoints, quantiles or levels.
+
+Each level also has numeric bounds (:meth:`LevelSplit.bounds`): the interval
+ends of a cut-point, quantile or maxstat level as computed from the data, NaN
+for an open end and for categorical levels.
 """
 
 from __future__ import annotations
@@ -24,7 +43,12 @@ import pandas as pd
 from .cohort import describe_rows, format_value
 from .exceptions import InputError, PlanError
 
-_KEYS = {"column", "cutpoints", "quantiles", "levels", "name", "labels"}
+_KEYS = {"column", "cutpoints", "quantiles", "levels", "name", "labels", "ordered", "cutpoint"}
+#: Cut-point methods of ``cutpoint = "..."`` (chosen from the data by the analysis).
+CUTPOINT_METHODS = ("maxstat",)
+#: Most distinct values a numeric column may have as a categorical subgroup.
+MAX_NUMERIC_LEVELS = 20
+NAN = float("nan")
 
 
 @dataclass(frozen=True)
@@ -43,6 +67,12 @@ class SubgroupSpec:
         Display name (``subgroup_label``).
     labels : dict, optional
         Display label per level label (``level_label``).
+    ordered : bool
+        Categorical levels have ranks 1..k in their order (``levels`` or the
+        default order): the battery reports the trend test ``p_trend``.
+    cutpoint : {"maxstat"}, optional
+        The cut is chosen from the data: maximally selected log-rank
+        statistics (R ``maxstat.test``), levels "<=c" and ">c".
     """
 
     column: str
@@ -51,13 +81,18 @@ class SubgroupSpec:
     levels: tuple | None = None
     name: str | None = None
     labels: tuple[tuple[str, str], ...] | None = None
+    ordered: bool = False
+    cutpoint: str | None = None
 
     @property
     def kind(self) -> str:
+        """ "categorical", "cutpoints", "quantiles" or "maxstat"."""
         if self.cutpoints is not None:
             return "cutpoints"
         if self.quantiles is not None:
             return "quantiles"
+        if self.cutpoint is not None:
+            return self.cutpoint
         return "categorical"
 
     @classmethod
@@ -74,8 +109,10 @@ class SubgroupSpec:
         column = spec.get("column")
         if not isinstance(column, str) or not column:
             raise PlanError(f"subgroup needs a 'column' string, got {column!r}")
-        if "cutpoints" in spec and "quantiles" in spec:
-            raise PlanError(f"subgroup {column!r}: give cutpoints or quantiles, not both")
+        given = [key for key in ("cutpoints", "quantiles", "cutpoint") if key in spec]
+        if len(given) > 1:
+            raise PlanError(f"subgroup {column!r}: give one of {' or '.join(given)}, not both")
+        cutpoint = _cutpoint_method(spec, column)
         cutpoints = _numbers(spec, "cutpoints", column)
         quantiles = _numbers(spec, "quantiles", column)
         if quantiles is not None and any(not 0 < q < 1 for q in quantiles):
@@ -84,7 +121,7 @@ class SubgroupSpec:
         if levels is not None:
             if not isinstance(levels, list | tuple) or not levels:
                 raise PlanError(f"subgroup {column!r}: levels must be a non-empty list")
-            if cutpoints is not None or quantiles is not None:
+            if given:
                 raise PlanError(f"subgroup {column!r}: levels apply to categorical subgroups")
             levels = tuple(format_value(v) for v in levels)
             if len(set(levels)) != len(levels):
@@ -97,7 +134,27 @@ class SubgroupSpec:
             if not isinstance(labels, dict) or not all(isinstance(v, str) for v in labels.values()):
                 raise PlanError(f"subgroup {column!r}: labels must map levels to strings")
             labels = tuple((format_value(k), v) for k, v in labels.items())
-        return cls(column, cutpoints, quantiles, levels, name, labels)
+        ordered = spec.get("ordered", False)
+        if not isinstance(ordered, bool):
+            raise PlanError(f"subgroup {column!r}: ordered must be true or false")
+        if given and "ordered" in spec and not ordered:
+            raise PlanError(
+                f"subgroup {column!r}: levels from {given[0]} are always ordered; "
+                "ordered = false applies to categorical subgroups"
+            )
+        return cls(column, cutpoints, quantiles, levels, name, labels, ordered, cutpoint)
+
+
+def _cutpoint_method(spec: dict, column: str) -> str | None:
+    if "cutpoint" not in spec:
+        return None
+    method = spec["cutpoint"]
+    if method not in CUTPOINT_METHODS:
+        raise PlanError(
+            f"subgroup {column!r}: cutpoint must be one of {list(CUTPOINT_METHODS)} "
+            f"(fixed cuts are given as cutpoints = [...]), not {method!r}"
+        )
+    return method
 
 
 def _numbers(spec: dict, key: str, column: str) -> tuple[float, ...] | None:
@@ -137,9 +194,11 @@ class LevelSplit:
     codes : ndarray of int
         Level index per row, -1 where the value is missing.
     ordered : bool
-        True for cut points and quantiles (levels have a rank).
+        True for cut points, quantiles, maxstat and ``ordered`` categorical
+        levels (levels have a rank: the trend test applies).
     boundaries : tuple of float
-        The cut values used (the computed quantiles for a quantile split).
+        The cut values used (the computed quantiles for a quantile split, the
+        chosen cut for maxstat); empty for categorical levels.
     """
 
     spec: SubgroupSpec
@@ -157,30 +216,51 @@ class LevelSplit:
         mapping = dict(self.spec.labels or ())
         return tuple(mapping.get(label, label) for label in self.labels)
 
+    def bounds(self) -> list[tuple[float, float]]:
+        """(lower, upper) of each level: its interval ends, NaN for an open end.
 
-def split_levels(spec: SubgroupSpec, values: pd.Series, source: str = "data") -> LevelSplit:
+        Categorical levels have no bounds (NaN, NaN). A cut-point level [a, b)
+        and a quantile or maxstat level (a, b] both give (a, b); the label says
+        which end is closed.
+
+        >>> split_levels(SubgroupSpec("age", cutpoints=(50, 65)), pd.Series([40])).bounds()
+        [(nan, 50.0), (50.0, 65.0), (65.0, nan)]
+        """
+        if not self.boundaries:
+            return [(NAN, NAN)] * len(self.labels)
+        ends = (NAN, *self.boundaries, NAN)
+        return list(zip(ends[:-1], ends[1:], strict=True))
+
+
+def split_levels(
+    spec: SubgroupSpec, values: pd.Series, source: str = "data", *, cut: float | None = None
+) -> LevelSplit:
     """Assign each row to a level of ``spec``.
+
+    ``cut`` is the cut chosen from the data for a ``cutpoint = "maxstat"``
+    spec (by :func:`survtdm1.cutpoint.maxstat_logrank`, which needs the
+    survival times: an analysis computes it, this data-floor function only
+    applies it).
 
     Examples
     --------
     >>> s = split_levels(SubgroupSpec("age", cutpoints=(50,)), pd.Series([45, 50, None]))
     >>> s.labels, s.codes.tolist()
     (('<50', '>=50'), [0, 1, -1])
+    >>> split_levels(SubgroupSpec("pgr", cutpoint="maxstat"), pd.Series([3, 21, 90]), cut=21).labels
+    ('<=21', '>21')
     """
     missing = values.isna().to_numpy()
     if spec.kind == "categorical":
         return _categorical(spec, values, missing, source)
-    numeric = pd.to_numeric(values, errors="coerce")
-    bad = numeric.isna().to_numpy() & ~missing
-    if bad.any():
-        positions = values.index.to_numpy()[bad]
-        raise InputError(
-            f"{source}: column {spec.column!r} needs numbers for its "
-            f"{spec.kind}; non-numeric at {describe_rows(positions)} "
-            f"(e.g. {values[bad].iloc[0]!r})"
-        )
-    x = numeric.to_numpy(dtype=float)
-    if spec.kind == "cutpoints":
+    x = numeric_values(spec, values, source)
+    if spec.kind == "maxstat":
+        if cut is None:
+            raise ValueError(f"subgroup {spec.column!r}: the maxstat cut must be given as cut=")
+        cuts = np.array([float(cut)])
+        codes = (x > cuts[0]).astype(np.int64)
+        labels = (f"<={format_value(cuts[0])}", f">{format_value(cuts[0])}")
+    elif spec.kind == "cutpoints":
         cuts = np.asarray(spec.cutpoints, dtype=float)
         codes = np.searchsorted(cuts, x, side="right")
         labels = _cut_labels([format_value(c) for c in spec.cutpoints])
@@ -196,6 +276,21 @@ def split_levels(spec: SubgroupSpec, values: pd.Series, source: str = "data") ->
             labels = tuple(f"Q{k + 1}" for k in range(len(cuts) + 1))
     codes = np.where(missing, -1, codes).astype(np.int64)
     return LevelSplit(spec, tuple(labels), codes, True, tuple(float(c) for c in cuts))
+
+
+def numeric_values(spec: SubgroupSpec, values: pd.Series, source: str = "data") -> np.ndarray:
+    """The column as floats (NaN where missing); InputError naming rows that are not numbers."""
+    missing = values.isna().to_numpy()
+    numeric = pd.to_numeric(values, errors="coerce")
+    bad = numeric.isna().to_numpy() & ~missing
+    if bad.any():
+        positions = values.index.to_numpy()[bad]
+        raise InputError(
+            f"{source}: column {spec.column!r} needs numbers for its "
+            f"{spec.kind}; non-numeric at {describe_rows(positions)} "
+            f"(e.g. {values[bad].iloc[0]!r})"
+        )
+    return numeric.to_numpy(dtype=float)
 
 
 def _cut_labels(cuts: list[str]) -> tuple[str, ...]:
@@ -217,14 +312,33 @@ def _categorical(spec: SubgroupSpec, values: pd.Series, missing, source: str) ->
             )
         labels = spec.levels
     else:
+        check_cardinality(spec, present, source)
         labels = tuple(_natural_order(present))
     lookup = {label: k for k, label in enumerate(labels)}
     codes = np.array([lookup[t] if t is not None else -1 for t in text], dtype=np.int64)
-    return LevelSplit(spec, tuple(labels), codes, False)
+    return LevelSplit(spec, tuple(labels), codes, spec.ordered)
+
+
+def check_cardinality(spec: SubgroupSpec, present: list[str], source: str = "data") -> None:
+    """InputError for a categorical column of numbers with too many distinct values.
+
+    ``present``: the distinct values as labels. Above :data:`MAX_NUMERIC_LEVELS`
+    numeric values the column is a continuous measurement, not categories.
+    """
+    if len(present) <= MAX_NUMERIC_LEVELS:
+        return
+    numbers = pd.to_numeric(pd.Series(present, dtype=object), errors="coerce")
+    if numbers.notna().all():
+        raise InputError(
+            f"{source}: subgroup column {spec.column!r} is numeric with {len(present)} distinct "
+            f"values (more than {MAX_NUMERIC_LEVELS}) and no cut: give cutpoints, quantiles "
+            f'or levels (or cutpoint = "maxstat") for it in the [[subgroup]] table'
+        )
 
 
 def _natural_order(labels: list[str]) -> list[str]:
+    """Numbers in numeric order, else text in byte order (R ``factor()`` in the C locale)."""
     numbers = pd.to_numeric(pd.Series(labels, dtype=object), errors="coerce")
     if len(labels) and numbers.notna().all():
         return [label for _, label in sorted(zip(numbers, labels, strict=True))]
-    return sorted(labels)
+    return sorted(labels, key=lambda label: label.encode("utf-8"))

@@ -16,9 +16,14 @@ Similar in spirit to the sliding windows of R ``stepp``
 number shared by consecutive windows, and ``stepp.subpop`` generates the
 windows with its own algorithm. Here window k nominally holds the patients of
 ranks ``k * step`` to ``k * step + window_size - 1`` in biomarker order
-(``step = window_size - overlap``), a last window ends at the largest value,
-and each window is then widened to every row whose value lies in its
-[min, max] range.
+(``step = window_size - overlap``), a last window ends at the largest value.
+Ties in the biomarker at a window's edge are handled as ``window_ties`` says:
+``"together"`` (default) widens the window to every row whose value lies in
+its [min, max] range, so tied patients are all in or all out and a window can
+hold more than ``window_size`` patients (on an integer biomarker, up to 15 %
+more in practice); ``"split"`` keeps exactly ``window_size`` patients per
+window, cutting through a tie in the order of the cohort's rows. The table's
+``n`` is always the actual number of patients of a window.
 """
 
 from __future__ import annotations
@@ -41,11 +46,14 @@ from .exceptions import InputError
 
 __all__ = [
     "DEFAULT_WINDOWS",
+    "WINDOW_TIES",
     "SteppResult",
     "default_windows",
+    "rank_window_members",
     "stepp",
     "window_members",
     "window_ranges",
+    "window_starts",
 ]
 
 WHERE = "stepp"
@@ -55,6 +63,8 @@ DEFAULT_WINDOWS = 10
 DEFAULT_WINDOW_FRACTION = 0.25
 _ARM_DESIGN = np.array([[0.0], [1.0]])
 _PERMUTATION_CHUNK = 100
+#: How a window treats patients tied with its edge value (see the module docstring).
+WINDOW_TIES = ("together", "split")
 NAN = float("nan")
 
 
@@ -101,17 +111,49 @@ def window_ranges(values: np.ndarray, window_size: int, overlap: int) -> list[tu
     [(1.0, 2.0), (2.0, 4.0), (3.0, 5.0)]
     """
     ordered = np.sort(values)
-    n = ordered.shape[0]
-    step = window_size - overlap
-    starts = list(range(0, n - window_size + 1, step))
-    if starts[-1] + window_size < n:
-        starts.append(n - window_size)
     ranges: list[tuple[float, float]] = []
-    for start in starts:
+    for start in window_starts(ordered.shape[0], window_size, overlap):
         bounds = (float(ordered[start]), float(ordered[start + window_size - 1]))
         if bounds not in ranges:
             ranges.append(bounds)
     return ranges
+
+
+def window_starts(n: int, window_size: int, overlap: int) -> list[int]:
+    """First rank (0-based, in biomarker order) of each nominal window.
+
+    Steps of ``window_size - overlap``; a last window ending at the largest
+    value is added when the steps do not reach it.
+
+    >>> window_starts(10, 4, 1)
+    [0, 3, 6]
+    >>> window_starts(11, 4, 1)
+    [0, 3, 6, 7]
+    """
+    step = window_size - overlap
+    starts = list(range(0, n - window_size + 1, step))
+    if starts[-1] + window_size < n:
+        starts.append(n - window_size)
+    return starts
+
+
+def rank_window_members(values: np.ndarray, window_size: int, overlap: int) -> np.ndarray:
+    """``members[w, i]`` for ``window_ties = "split"``: exactly ``window_size`` patients each.
+
+    Window w holds the patients of ranks ``starts[w]`` to ``starts[w] +
+    window_size - 1`` (:func:`window_starts`) in biomarker order, ties ranked
+    in the order of ``values`` (a stable sort), so a tie at an edge is split.
+
+    >>> rank_window_members(np.array([5.0, 1.0, 2.0, 2.0, 3.0, 4.0]), 3, 1).astype(int)
+    array([[0, 1, 1, 1, 0, 0],
+           [0, 0, 0, 1, 1, 1],
+           [1, 0, 0, 0, 1, 1]])
+    """
+    n = values.shape[0]
+    rank = np.empty(n, dtype=np.int64)
+    rank[np.argsort(values, kind="stable")] = np.arange(n)
+    starts = window_starts(n, window_size, overlap)
+    return np.array([(rank >= start) & (rank < start + window_size) for start in starts])
 
 
 def window_members(values: np.ndarray, ranges: list[tuple[float, float]]) -> np.ndarray:
@@ -153,8 +195,10 @@ class SteppResult:
         - ``window``: 1, 2, ... in biomarker order;
         - ``n``, ``n_treatment``, ``n_control``, ``events_treatment``,
           ``events_control``: patients and events in the window;
-        - ``biomarker_min``, ``biomarker_max``, ``biomarker_median``: the window
-          holds exactly the rows whose biomarker lies in [min, max];
+        - ``biomarker_min``, ``biomarker_max``, ``biomarker_median``: with
+          ``window_ties = "together"`` the window holds exactly the rows whose
+          biomarker lies in [min, max]; with "split", ``n`` is ``window_size``
+          and rows tied with an edge value may be outside;
         - ``hr``, ``hr_lower``, ``hr_upper``, ``p_value``: treatment vs control
           Cox HR with Wald CI and p (as R ``coxph``), ``log_hr``, ``se_log_hr``;
         - with ``landmark``: ``landmark_treatment``, ``landmark_control`` (KM
@@ -170,6 +214,8 @@ class SteppResult:
         ``max_w |log HR(w) - log HR(all)|`` over the estimable windows.
     permutation_statistics : ndarray
         The statistic of each permutation.
+    window_ties : {"together", "split"}
+        How ties at a window's edge were handled (see :func:`stepp`).
     """
 
     table: pd.DataFrame
@@ -189,9 +235,10 @@ class SteppResult:
     treatment_label: str
     control_label: str
     time_unit: str
+    window_ties: str = "together"
 
     def summary(self) -> pd.DataFrame:
-        """One row: biomarker, patients, windows, overall HR and the permutation test."""
+        """One row: biomarker, patients, windows (nominal and actual sizes), overall HR, test."""
         return pd.DataFrame(
             [
                 {
@@ -200,6 +247,9 @@ class SteppResult:
                     "n_missing": self.n_missing,
                     "n_windows": len(self.table),
                     "window_size": self.window_size,
+                    "window_n_min": int(self.table["n"].min()),
+                    "window_n_max": int(self.table["n"].max()),
+                    "window_ties": self.window_ties,
                     "overlap": self.overlap,
                     "hr_overall": self.overall["hr"],
                     "hr_overall_lower": self.overall["hr_lower"],
@@ -334,9 +384,10 @@ class _Options:
     landmark: float | None
     conf_level: float
     ties: str
+    window_ties: str = "together"
 
 
-def _options(n_permutations, seed, n_jobs, landmark, conf_level, ties) -> _Options:
+def _options(n_permutations, seed, n_jobs, landmark, conf_level, ties, window_ties) -> _Options:
     return _Options(
         n_permutations=_checks.integer("n_permutations", n_permutations, 0, where=WHERE),
         seed=_checks.seed(seed, WHERE),
@@ -344,6 +395,7 @@ def _options(n_permutations, seed, n_jobs, landmark, conf_level, ties) -> _Optio
         landmark=_checks.optional_positive("landmark", landmark, WHERE),
         conf_level=_checks.conf_level(conf_level, WHERE),
         ties=_checks.ties(ties, WHERE),
+        window_ties=_checks.choice("window_ties", window_ties, WINDOW_TIES, WHERE),
     )
 
 
@@ -374,9 +426,15 @@ class _Windows:
     fit: BatchCoxFit
 
 
-def _fit_windows(time, event, treated, values, ranges, ties: str) -> _Windows:
+def _members(values: np.ndarray, window_size: int, overlap: int, window_ties: str):
+    """``in_window[w, i]`` of the windows, ties at edges kept together or split."""
+    if window_ties == "split":
+        return rank_window_members(values, window_size, overlap)
+    return window_members(values, window_ranges(values, window_size, overlap))
+
+
+def _fit_windows(time, event, treated, values, in_window, ties: str) -> _Windows:
     """Cox fits of the arm in every window and in all patients, at once (cox_batch)."""
-    in_window = window_members(values, ranges)
     data = SortedSurvival.from_arrays(time, event)
     arm_sorted = data.sort_rows(treated).astype(np.int64)
     masks = np.vstack([in_window[:, data.order], np.ones((1, values.shape[0]), dtype=bool)])
@@ -466,6 +524,7 @@ def stepp(
     landmark: float | None = None,
     conf_level: float = 0.95,
     ties: str = "efron",
+    window_ties: str = "together",
     progress: bool = False,
 ) -> SteppResult:
     """Sliding-window STEPP of the treatment hazard ratio along a biomarker.
@@ -473,13 +532,11 @@ def stepp(
     Patients with a known biomarker value are ordered by it; windows of
     ``window_size`` patients slide along that order, consecutive windows
     sharing ``overlap`` patients. In each window the treatment vs control Cox
-    HR (Efron ties, unstratified) is estimated with its Wald CI. A window
-    holds exactly the rows whose biomarker lies in [biomarker_min,
-    biomarker_max]: patients tied with a window's edge value are all inside,
-    so a window may hold a few more than ``window_size`` patients. Rows with
-    a missing biomarker are left out and counted (``n_missing``). The windows
-    are not R ``stepp.win``'s (see the module docstring); the HRs are R
-    ``coxph(Surv(time, event) ~ arm)`` on each window's rows.
+    HR (Efron ties, unstratified) is estimated with its Wald CI, as R
+    ``coxph(Surv(time, event) ~ arm)`` on the window's rows. The table's ``n``
+    is a window's actual size (see ``window_ties``). Rows with a missing
+    biomarker are left out and counted (``n_missing``). The windows are not
+    R ``stepp.win``'s (see the module docstring).
 
     The permutation test of no heterogeneity permutes the biomarker values
     among patients (time, event and arm stay with the patient), recomputes
@@ -513,6 +570,10 @@ def stepp(
     conf_level : float
         Between 0 and 1.
     ties : {"efron", "breslow"}
+        Ties in the survival times (Cox partial likelihood).
+    window_ties : {"together", "split"}
+        Biomarker ties at a window's edge: all tied patients in the window
+        (it may hold more than ``window_size``), or split in row order.
     progress : bool
         Show a progress bar over the permutations (tqdm).
 
@@ -523,9 +584,8 @@ def stepp(
     Raises
     ------
     InputError
-        The cohort has no survival endpoint, no column ``biomarker``, or the
-        column holds non-numeric or infinite values (the message names the
-        rows), or fewer than 4 patients have a known value.
+        No survival endpoint, no column ``biomarker``, non-numeric or infinite
+        values (the message names the rows), or fewer than 4 known values.
     PlanError
         An option is out of range or of the wrong type (e.g. ``window_size``
         larger than the patients with a known biomarker, ``conf_level``
@@ -541,15 +601,13 @@ def stepp(
     >>> len(result.table), bool((result.table["hr"] < 1).all())
     (10, True)
     """
-    options = _options(n_permutations, seed, n_jobs, landmark, conf_level, ties)
+    options = _options(n_permutations, seed, n_jobs, landmark, conf_level, ties, window_ties)
     known, values = _known_values(cohort, biomarker)
     known_text = f" (the patients with a known {biomarker!r})"
     window_size, overlap = _window_sizes(values.shape[0], window_size, overlap, known_text)
-    ranges = window_ranges(values, window_size, overlap)
-    windows = _fit_windows(
-        cohort.times[known], cohort.events[known], cohort.treated[known], values, ranges,
-        options.ties,
-    )  # fmt: skip
+    in_window = _members(values, window_size, overlap, options.window_ties)
+    windows = _fit_windows(cohort.times[known], cohort.events[known], cohort.treated[known],
+                           values, in_window, options.ties)  # fmt: skip
     table, overall = _window_table(windows, options)
     log_hr_all = float(windows.fit.coef[-1, 0])
     statistic = float(_max_deviation(table["log_hr"].to_numpy(dtype=float), log_hr_all))
@@ -572,4 +630,5 @@ def stepp(
         treatment_label=cohort.treatment_label,
         control_label=cohort.control_label,
         time_unit=cohort.time_unit,
+        window_ties=options.window_ties,
     )

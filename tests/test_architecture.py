@@ -45,6 +45,7 @@ FLOORS = {
     "subgroups.": 3,
     "stepp": 3,
     "biomarker": 3,
+    "cutpoints": 3,
     "effect_curve": 3,
     "power": 3,
     "simulate.": 3,

@@ -78,7 +78,12 @@ def test_non_numeric_values_with_cutpoints():
 @pytest.mark.parametrize(
     ("spec", "message"),
     [
-        ({"column": "x", "cutpoint": [1]}, "unknown key"),
+        ({"column": "x", "cutpont": [1]}, "unknown key"),
+        ({"column": "x", "cutpoint": [1]}, "cutpoint must be one of.*cutpoints = "),
+        ({"column": "x", "cutpoint": "maxstat", "cutpoints": [1]}, "not both"),
+        ({"column": "x", "cutpoint": "maxstat", "levels": [1]}, "categorical"),
+        ({"column": "x", "ordered": "yes"}, "true or false"),
+        ({"column": "x", "quantiles": [0.5], "ordered": False}, "always ordered"),
         ({"column": "x", "cutpoints": [2, 1]}, "increasing"),
         ({"column": "x", "cutpoints": "5"}, "list of numbers"),
         ({"column": "x", "quantiles": [0.5, 1.0]}, "between 0 and 1"),

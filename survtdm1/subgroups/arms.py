@@ -79,11 +79,23 @@ class MultiArmResult:
 
     @property
     def comparisons(self) -> list[dict]:
-        """``[{"treatment", "control", "overall"}]`` per arm (summary.json's ``comparisons``)."""
-        return [
-            {"treatment": treatment, "control": self.control_label, "overall": result.overall}
-            for treatment, result in zip(self.treatments, self.results, strict=True)
-        ]
+        """``[{"treatment", "control", "overall"}]`` per arm (summary.json's ``comparisons``).
+
+        With ``cutpoint = "maxstat"`` subgroups each object also holds its own
+        ``cutpoints`` (the cut is chosen on the comparison's two arms).
+        """
+        out = []
+        for treatment, result in zip(self.treatments, self.results, strict=True):
+            item = {"treatment": treatment, "control": self.control_label}
+            item["overall"] = result.overall
+            if result.cutpoints:
+                item["cutpoints"] = result.cutpoints_summary()
+            out.append(item)
+        return out
+
+    def cutpoints_summary(self) -> dict:
+        """The first comparison's maxstat cuts (summary.json's ``cutpoints``)."""
+        return self.results[0].cutpoints_summary()
 
     def result(self, treatment: str) -> SubgroupResult:
         """The two-arm result of one treatment arm (its value as written)."""

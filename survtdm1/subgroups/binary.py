@@ -56,6 +56,8 @@ BINARY_COLUMNS = [
     "note_kind",
     "subgroup_label",
     "level_label",
+    "level_lower",
+    "level_upper",
 ]
 
 

@@ -20,8 +20,9 @@ import numpy as np
 import pandas as pd
 
 from ..cohort import Cohort
+from ..cutpoint import CutpointResult, maxstat_logrank
 from ..exceptions import InputError, SeparationWarning, SmallSampleWarning
-from ..levels import LevelSplit, SubgroupSpec, split_levels
+from ..levels import LevelSplit, SubgroupSpec, numeric_values, split_levels
 from ..multiplicity import adjust_interaction
 
 if TYPE_CHECKING:
@@ -53,7 +54,9 @@ class SubgroupResult:
         events_control, hr, hr_lower, hr_upper, p_value, p_interaction,
         n_missing, median_treatment, median_control, landmark_treatment,
         landmark_control, p_interaction_wald, p_trend, p_interaction_adj,
-        note, note_kind, subgroup_label, level_label.
+        note, note_kind, subgroup_label, level_label, level_lower,
+        level_upper (the numeric bounds of a cut-point, quantile or maxstat
+        level; NaN for categorical levels and an open end).
     overall : Mapping
         The keys of ``summary.json``'s "overall" (a read-only mapping).
     exclusions : DataFrame
@@ -73,6 +76,9 @@ class SubgroupResult:
         Display name of the endpoint (e.g. "IDFS"), for figures.
     landmark, rmst_tau : float or None
         The landmark time and RMST horizon asked for.
+    cutpoints : Mapping
+        ``{column: CutpointResult}`` for every ``cutpoint = "maxstat"``
+        subgroup (read-only; empty otherwise).
     """
 
     table: pd.DataFrame
@@ -91,10 +97,16 @@ class SubgroupResult:
     endpoint_name: str | None = None
     landmark: float | None = None
     rmst_tau: float | None = None
+    cutpoints: Mapping[str, CutpointResult] = field(default_factory=dict)
 
     def __post_init__(self):
         # a frozen result: the overall summary is a read-only mapping
         object.__setattr__(self, "overall", read_only(self.overall))
+        object.__setattr__(self, "cutpoints", MappingProxyType(dict(self.cutpoints)))
+
+    def cutpoints_summary(self) -> dict:
+        """``summary.json`` ``cutpoints``: ``{column: {cutpoint, statistic, p_value, method}}``."""
+        return {column: cut.summary() for column, cut in self.cutpoints.items()}
 
     def summary(self) -> pd.DataFrame:
         """The subgroup table (a copy)."""
@@ -141,11 +153,13 @@ def read_only(mapping):
 
 @dataclass(frozen=True)
 class Level:
-    """One level of a subgroup: its label, display label and row mask."""
+    """One level of a subgroup: its label, display label, row mask and numeric bounds."""
 
     label: str
     display: str
     mask: np.ndarray
+    lower: float = NAN
+    upper: float = NAN
 
 
 @dataclass(frozen=True)
@@ -153,14 +167,16 @@ class Subgroup:
     """One subgroup split over the battery's rows.
 
     ``codes`` are per-row level indices (-1 where the value is missing), in
-    the order the battery keeps its rows. ``label`` is the display name
-    (``subgroup_label``): the spec's ``name``, else the column's label from
-    the cohort (a SAS variable label), else the column name.
+    the order the battery keeps its rows. ``cut`` is the maxstat selection
+    of a ``cutpoint = "maxstat"`` spec (None otherwise). ``label`` is the
+    display name (``subgroup_label``): the spec's ``name``, else the column's
+    label from the cohort (a SAS variable label), else the column name.
     """
 
     spec: SubgroupSpec
     split: LevelSplit
     codes: np.ndarray
+    cut: CutpointResult | None = None
     label: str = ""
 
     @property
@@ -168,10 +184,10 @@ class Subgroup:
         return int((self.codes < 0).sum())
 
     def levels(self) -> Iterator[Level]:
-        for k, (label, display) in enumerate(
-            zip(self.split.labels, self.split.display_labels, strict=True)
+        for k, (label, display, (lower, upper)) in enumerate(
+            zip(self.split.labels, self.split.display_labels, self.split.bounds(), strict=True)
         ):
-            yield Level(label, display, self.codes == k)
+            yield Level(label, display, self.codes == k, lower, upper)
 
     def row(self, level: Level, values: dict, tests: dict) -> dict:
         """A table row: the level's identity, its values and the subgroup's tests."""
@@ -183,6 +199,8 @@ class Subgroup:
             **tests,
             "subgroup_label": self.label or self.spec.name or self.spec.column,
             "level_label": level.display,
+            "level_lower": level.lower,
+            "level_upper": level.upper,
         }
 
 
@@ -191,14 +209,41 @@ def iter_subgroups(
 ) -> Iterator[Subgroup]:
     """Each spec split over the cohort's rows; ``arrange`` reorders the codes (e.g. by time).
 
-    A spec without a ``name`` is labelled with the cohort's label of its
-    column (``Cohort.labels``: SAS variable labels), if any.
+    A ``cutpoint = "maxstat"`` spec has its cut chosen here, on the cohort's
+    rows (the two analysed arms) where the column is known: see
+    :func:`maxstat_cut`. A spec without a ``name`` is labelled with the
+    cohort's label of its column (``Cohort.labels``: SAS variable labels), if any.
     """
     for spec in specs:
-        split = split_levels(spec, cohort.data[spec.column], cohort.source)
+        cut = maxstat_cut(cohort, spec) if spec.kind == "maxstat" else None
+        split = split_levels(
+            spec,
+            cohort.data[spec.column],
+            cohort.source,
+            cut=None if cut is None else cut.cutpoint,
+        )
         codes = split.codes if arrange is None else arrange(split.codes)
         label = spec.name or cohort.labels.get(spec.column) or spec.column
-        yield Subgroup(spec, split, codes, label)
+        yield Subgroup(spec, split, codes, cut=cut, label=label)
+
+
+def maxstat_cut(cohort: Cohort, spec: SubgroupSpec) -> CutpointResult:
+    """The maxstat cut of a subgroup column, as R ``maxstat.test(..., pmethod = "Lau92")``."""
+    if cohort.endpoint != "survival":
+        raise InputError(
+            f'{cohort.source}: subgroup {spec.column!r}: cutpoint = "maxstat" selects a cut '
+            "by log-rank statistics and needs a survival endpoint (time and event)"
+        )
+    values = numeric_values(spec, cohort.data[spec.column], cohort.source)
+    try:
+        return maxstat_logrank(cohort.times, cohort.events, values, biomarker=spec.column)
+    except InputError as err:
+        raise InputError(f"{cohort.source}: {err}") from None
+
+
+def subgroup_cuts(subgroups: list[Subgroup]) -> dict[str, CutpointResult]:
+    """``{column: CutpointResult}`` of the maxstat subgroups, in plan order."""
+    return {s.spec.column: s.cut for s in subgroups if s.cut is not None}
 
 
 def missing_ledger(subgroups: list[Subgroup]) -> list[tuple[str, int]]:

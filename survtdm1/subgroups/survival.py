@@ -25,6 +25,7 @@ from .common import (
     interaction_design,
     iter_subgroups,
     missing_ledger,
+    subgroup_cuts,
     table_notes,
     warn_notes,
 )
@@ -53,6 +54,8 @@ SURVIVAL_COLUMNS = [
     "note_kind",
     "subgroup_label",
     "level_label",
+    "level_lower",
+    "level_upper",
 ]
 ARM_KEYS = (
     "median",
@@ -136,6 +139,7 @@ def survival_battery(
         endpoint_name=endpoint_name or guess_endpoint_name(cohort.time),
         landmark=settings.landmark,
         rmst_tau=settings.rmst_tau,
+        cutpoints=subgroup_cuts(subgroups),
     )
 
 
