@@ -193,6 +193,31 @@ def test_figure_files_and_report(written):
     assert "http://" not in report and "https://" not in report
 
 
+def test_maxstat_cut_per_comparison(adam_dir, reference):
+    """cutpoint = "maxstat": each comparison chooses its own cut on its two arms (R maxstat)."""
+    head = PLAN.read_text().split("[[subgroup]]")[0]
+    plan = adam_dir / "maxstat.toml"
+    plan.write_text(head + '[[subgroup]]\ncolumn = "BMIBL"\ncutpoint = "maxstat"\n')
+    result = st.analyze(plan)
+    summary = result.summary_json()
+    assert summary["cutpoints"] == summary["comparisons"][0]["cutpoints"]
+    for ours, theirs in zip(summary["comparisons"], reference["maxstat"], strict=True):
+        assert ours["treatment"] == theirs["treatment"]
+        cut = ours["cutpoints"]["BMIBL"]
+        assert cut["method"] == theirs["method"]
+        for key in ("cutpoint", "statistic", "p_value"):
+            assert_same_missing_or_close(cut[key], theirs[key], what=f"{ours['treatment']} {key}")
+        rows = result.multiarm.result(ours["treatment"]).table.to_dict("records")
+        assert [row["level"] for row in rows] == theirs["labels"]
+        for row, level in zip(rows, theirs["levels"], strict=True):
+            for key, value in level.items():
+                if key in COUNTS:
+                    assert int(row[key]) == value, (ours["treatment"], key)
+                else:
+                    assert_same_missing_or_close(row[key], value, what=f"{ours['treatment']} {key}")
+            assert_same_missing_or_close(row["p_interaction"], theirs["p_interaction"])
+
+
 def test_list_of_one_arm(adam_dir, reference):
     """treatment = ["High"]: a comparison column, a comparisons key; Low Dose is excluded."""
     text = PLAN.read_text().replace(LIST_LINE, 'treatment = ["Xanomeline High Dose"]')

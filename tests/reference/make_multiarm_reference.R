@@ -30,6 +30,10 @@
 #   at_risk: every treatment arm in list order, then Placebo.
 #   exclusions: the rows left out of every comparison (ADSL, population), then each
 #           comparison's missing subgroup values.
+#   maxstat: per comparison, a plan whose one subgroup is BMIBL with cutpoint = "maxstat":
+#           maxstat.test(Surv(AVAL, event) ~ BMIBL, smethod = "LogRank", pmethod = "Lau92",
+#           minprop = 0.1, maxprop = 0.9) on the comparison's rows where BMIBL is known, and
+#           the two levels "<=c", ">c" (counts, coxph HR, LRT interaction).
 #   single: the exclusions of the plan with treatment = ["Xanomeline High Dose"] (a list of
 #           one arm: Xanomeline Low Dose is then an arm in no comparison).
 #
@@ -38,6 +42,7 @@
 suppressPackageStartupMessages({
   library(survival)
   library(jsonlite)
+  library(maxstat)
 })
 
 if (!file.exists("tests/reference/make_multiarm_reference.R")) {
@@ -319,6 +324,36 @@ comparison <- function(arm) {
 
 comparisons <- lapply(cohort$treatment, comparison)
 
+maxstat_comparison <- function(arm) {
+  d <- population[population$TRT01P %in% c(arm, cohort$control) & !is.na(population$BMIBL), ]
+  d$event <- as.integer(d$CNSR == 0)
+  d$trt <- as.integer(d$TRT01P == arm)
+  test <- maxstat.test(Surv(AVAL, event) ~ BMIBL,
+    data = d, smethod = "LogRank", pmethod = "Lau92", minprop = 0.1, maxprop = 0.9
+  )
+  cut <- unname(test$estimate)
+  d$high <- as.integer(d$BMIBL > cut)
+  main <- coxph(Surv(AVAL, event) ~ trt + high, data = d, ties = ties, control = CONTROL)
+  full <- coxph(Surv(AVAL, event) ~ trt * high, data = d, ties = ties, control = CONTROL)
+  levels <- lapply(0:1, function(h) {
+    l <- d[d$high == h, ]
+    c(
+      list(
+        n_treatment = sum(l$trt == 1), n_control = sum(l$trt == 0),
+        events_treatment = sum(l$event[l$trt == 1]), events_control = sum(l$event[l$trt == 0])
+      ),
+      hr_block(coxph(Surv(AVAL, event) ~ trt, data = l, ties = ties, control = CONTROL))
+    )
+  })
+  list(
+    treatment = arm, cutpoint = cut, statistic = unname(test$statistic),
+    p_value = unname(test$p.value), method = "maxstat-Lau92",
+    labels = c(paste0("<=", fmt_num(cut)), paste0(">", fmt_num(cut))),
+    levels = levels, p_interaction = anova(main, full)[["Pr(>|Chi|)"]][2]
+  )
+}
+maxstat_cases <- lapply(cohort$treatment, maxstat_comparison)
+
 control_time <- population$AVAL[population$TRT01P == cohort$control]
 at_risk <- do.call(c, lapply(comparisons, function(x) x$at_risk))
 for (t in analysis$risk_times) {
@@ -347,7 +382,8 @@ out <- list(
     adtte = nrow(adtte), paramcd = nrow(tte), joined = nrow(joined),
     population = nrow(population)
   ),
-  comparisons = comparisons, at_risk = at_risk, exclusions = exclusions, single = single
+  comparisons = comparisons, at_risk = at_risk, exclusions = exclusions, single = single,
+  maxstat = maxstat_cases
 )
 write_json_full(out, file.path(out_dir, "expected", "adam_multiarm.json"))
 cat("wrote", file.path(out_dir, "expected", "adam_multiarm.json"), "\n")
