@@ -438,3 +438,23 @@ def test_numeric_arm_values_match_as_written():
     assert cohort.treatments == ("2", "1")
     with pytest.raises(st.InputError, match="twice"):
         st.load_cohort(frame, arm="arm", treatment=[1, 1.0], control=3, time="t", event="e")
+
+
+def test_binary_plan_writes_files_per_comparison(tmp_path):
+    frame = _frame(40)
+    frame.to_csv(tmp_path / "three.csv", index=False)
+    plan = tmp_path / "plan.toml"
+    plan.write_text(
+        '[cohort]\npath = "three.csv"\nresponse = "resp"\narm = "arm"\n'
+        'treatment = ["B", "A"]\ncontrol = "D"\n\n[[subgroup]]\ncolumn = "g"\n'
+    )
+    assert cli.main(["analyze", str(plan), "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    names = {path.name for path in (tmp_path / "out").iterdir()}
+    assert {"response.png", "response-1-b.png", "response-2-a.png", "forest-2-a.svg"} <= names
+    table = pd.read_csv(tmp_path / "out" / "subgroups.csv")
+    assert table["comparison"].drop_duplicates().tolist() == ["B", "A"]
+    assert list(table.columns[:3]) == ["subgroup", "level", "n_treatment"]
+    exclusions = pd.read_csv(tmp_path / "out" / "exclusions.csv", keep_default_na=False)
+    assert exclusions.to_dict("records") == [
+        {"reason": "other arm (not B, A or D)", "n": 40, "comparison": ""}
+    ]

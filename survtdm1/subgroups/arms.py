@@ -170,7 +170,10 @@ def compare_arms(
         raise PlanError(f"compare_arms needs a Cohort from survtdm1.load_cohort, not {kind}")
     treatments = cohort.treatments or (cohort.treatment_label,)
     if cohort.endpoint == "survival" and options.get("risk_times") is None:
-        options = {**options, "risk_times": list(default_risk_times(cohort.times))}
+        # in the unit of the analysis (an [analysis] time_unit converts the times)
+        unit = options.get("time_unit")
+        times = (cohort if unit is None else cohort.to_unit(unit)).times
+        options = {**options, "risk_times": list(default_risk_times(times))}
     results = tuple(
         subgroup_analysis(cohort.comparison(treatment), subgroups, **options)
         for treatment in treatments
