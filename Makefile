@@ -36,8 +36,9 @@ reference:
 	Rscript tests/reference/make_reference.R
 	Rscript tests/reference/make_binary_reference.R
 	Rscript tests/reference/make_continuous_reference.R
-	Rscript tests/reference/make_cutpoint_reference.R
 	Rscript tests/reference/make_adam_reference.R
+	Rscript tests/reference/make_multiarm_reference.R
+	Rscript tests/reference/make_cutpoint_reference.R
 
 clean:
 	rm -rf $(VENV) build *.egg-info survtdm1-demo

@@ -29,7 +29,7 @@ from .levels import SubgroupSpec
 from .power import PowerResult, power_interaction
 from .simulate import simulate_trial
 from .stepp import SteppResult, stepp
-from .subgroups import SubgroupResult, subgroup_analysis
+from .subgroups import MultiArmResult, SubgroupResult, compare_arms, subgroup_analysis
 
 __all__ = [
     "AnalysisResult",
@@ -39,6 +39,7 @@ __all__ = [
     "CutpointResult",
     "EffectCurveResult",
     "InputError",
+    "MultiArmResult",
     "OutputError",
     "PlanError",
     "PowerResult",
@@ -51,6 +52,7 @@ __all__ = [
     "SurvTDM1Warning",
     "__version__",
     "analyze",
+    "compare_arms",
     "cutpoint",
     "datasets",
     "effect_curve",

@@ -20,7 +20,7 @@ from ._version import __version__
 from .cohort import Cohort, load_cohort
 from .outputs import publish, write_csv
 from .plan import Plan, read_plan
-from .subgroups import SubgroupResult, subgroup_analysis
+from .subgroups import MultiArmResult, SubgroupResult, compare_arms, subgroup_analysis
 
 #: [cohort] keys for sponsor (CDISC ADaM) data, passed to load_cohort as they are
 SPONSOR_KEYS = ("censor", "paramcd", "adsl", "population", "response_values", "responders")
@@ -36,15 +36,21 @@ class AnalysisResult:
     plan : Plan
     cohort : Cohort
     result : SubgroupResult
+        With a list of treatment arms: the first comparison's result.
+    multiarm : MultiArmResult or None
+        With a list of treatment arms (``treatment = ["A", "B"]``): every
+        comparison; ``table`` and ``exclusions`` then hold them all (with a
+        ``comparison`` column) and ``comparisons`` lists their overall summaries.
     """
 
     plan: Plan
     cohort: Cohort
     result: SubgroupResult
+    multiarm: MultiArmResult | None = None
 
     @property
     def table(self):
-        return self.result.table
+        return self.result.table if self.multiarm is None else self.multiarm.table
 
     @property
     def overall(self) -> dict:
@@ -52,7 +58,12 @@ class AnalysisResult:
 
     @property
     def exclusions(self):
-        return self.result.exclusions
+        return self.result.exclusions if self.multiarm is None else self.multiarm.exclusions
+
+    @property
+    def comparisons(self) -> list[dict] | None:
+        """summary.json's ``comparisons`` (None with a single treatment value)."""
+        return None if self.multiarm is None else self.multiarm.comparisons
 
     @property
     def provenance(self) -> dict:
@@ -77,6 +88,8 @@ class AnalysisResult:
         cutpoints = shared.cutpoints_summary()
         if cutpoints:
             out["cutpoints"] = _jsonable(cutpoints)
+        if isinstance(shared, MultiArmResult):
+            out["comparisons"] = _jsonable(shared.comparisons)
         return out
 
     def write(self, out_dir, *, figures: bool = True, progress=None) -> list[Path]:
@@ -112,13 +125,31 @@ class AnalysisResult:
 
         return publish(out_dir, produce, about={"survtdm1_version": __version__})
 
-    def shared_result(self) -> SubgroupResult:
-        """The result as written to files: small cells suppressed if the plan asks."""
+    def shared_result(self) -> SubgroupResult | MultiArmResult:
+        """The result as written to files: small cells suppressed if the plan asks.
+
+        The MultiArmResult of every comparison with a list of treatment arms.
+        """
+        if self.multiarm is not None:
+            return _shared_multiarm(self.multiarm, self.plan.min_count)
         if self.plan.min_count is None:
             return self.result
         from .privacy import suppress_result
 
         return suppress_result(self.result, self.plan.min_count)
+
+
+def _shared_multiarm(multiarm: MultiArmResult, min_count: int | None) -> MultiArmResult:
+    if min_count is None:
+        return multiarm
+    from .privacy import suppress_result, suppress_small_cells
+
+    return replace(
+        multiarm,
+        results=tuple(suppress_result(result, min_count) for result in multiarm.results),
+        exclusions=suppress_small_cells(multiarm.exclusions, min_count),
+        at_risk=suppress_small_cells(multiarm.at_risk, min_count),
+    )
 
 
 def _jsonable(value):
@@ -134,20 +165,6 @@ def _jsonable(value):
     if isinstance(value, np.bool_):
         return bool(value)
     return value
-
-
-def labelled_specs(specs, labels: Mapping[str, str]) -> list:
-    """The plan's subgroup specs, a SAS variable label as the name of those the plan does not name.
-
-    The label becomes the subgroup's display name (``subgroup_label``); ``subgroup``
-    stays the column name.
-    """
-    return [
-        replace(spec, name=labels[spec.column])
-        if spec.name is None and spec.column in labels
-        else spec
-        for spec in specs
-    ]
 
 
 def analyze(plan: str | os.PathLike | dict) -> AnalysisResult:
@@ -182,10 +199,9 @@ def analyze(plan: str | os.PathLike | dict) -> AnalysisResult:
         id=c.get("id"),
         **{key: c[key] for key in SPONSOR_KEYS if key in c},
     )
-    result = subgroup_analysis(
-        cohort,
-        labelled_specs(plan.subgroups, cohort.labels),
-        endpoint_name=c.get("endpoint_name"),
-        **plan.analysis,
-    )
+    options = {"endpoint_name": c.get("endpoint_name"), **plan.analysis}
+    if cohort.treatments is not None:
+        multiarm = compare_arms(cohort, plan.subgroups, **options)
+        return AnalysisResult(plan, cohort, multiarm.results[0], multiarm)
+    result = subgroup_analysis(cohort, plan.subgroups, **options)
     return AnalysisResult(plan, cohort, result)

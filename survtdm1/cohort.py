@@ -93,6 +93,14 @@ class Cohort:
         Display label per column, from the SAS variable labels of the cohort
         file and ADSL (cohort file first); empty for CSV and Parquet. The
         default ``subgroup_label`` of a subgroup the plan does not name.
+    treatments : tuple of str or None
+        With a list of treatment arms (several comparisons against one
+        control): the arms' values as written, in list order; ``data`` then
+        holds the rows of the control and of every listed arm, and
+        ``treatment_label`` is the first arm. None for a cohort loaded with one
+        treatment value. :meth:`comparison` gives the two-arm cohort of one
+        arm; analyses need such a two-arm cohort (``treated`` is ambiguous
+        with two arms or more).
     """
 
     data: pd.DataFrame
@@ -113,6 +121,7 @@ class Cohort:
     adsl: str | None = None
     adsl_sha256: str | None = None
     labels: dict[str, str] = field(default_factory=dict, repr=False)
+    treatments: tuple[str, ...] | None = None
 
     @property
     def endpoint(self) -> str:
@@ -122,7 +131,36 @@ class Cohort:
     @property
     def treated(self) -> np.ndarray:
         """1 for the treatment arm, 0 for control, per row."""
+        if self.treatments is not None and len(self.treatments) > 1:
+            shown = ", ".join(repr(t) for t in self.treatments)
+            raise InputError(
+                f"{self.source}: the cohort holds {len(self.treatments)} treatment arms "
+                f"({shown}) against {self.control_label!r}; analyse one comparison, e.g. "
+                f"cohort.comparison({self.treatments[0]!r}), or all with st.compare_arms"
+            )
         return (self.data["_arm_label"].to_numpy() == self.treatment_label).astype(float)
+
+    def comparison(self, treatment: str | int | float) -> Cohort:
+        """The two-arm cohort of one listed treatment arm against the control.
+
+        Its rows are those of the two arms (in file order); its ledger
+        (``excluded``) is this cohort's: rows of the other listed arms are not
+        exclusions, they belong to their own comparison.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"t": [5, 8, 3, 9, 4, 7], "e": [1, 0, 1, 1, 1, 0],
+        ...                    "arm": ["A", "B", "C", "A", "B", "C"]})
+        >>> three = load_cohort(df, arm="arm", treatment=["A", "B"], control="C",
+        ...                     time="t", event="e")
+        >>> three.treatments, len(three), len(three.comparison("B"))
+        (('A', 'B'), 6, 4)
+        """
+        arms = self.treatments if self.treatments is not None else (self.treatment_label,)
+        label = _match_arm(pd.Series(list(arms)), treatment, self.arm, self.source)
+        rows = self.data["_arm_label"].isin([label, self.control_label]).to_numpy()
+        return replace(self, data=self.data.loc[rows], treatment_label=label, treatments=None)
 
     @property
     def times(self) -> np.ndarray:
@@ -241,7 +279,7 @@ def load_cohort(
     source: str | os.PathLike | pd.DataFrame,
     *,
     arm: str,
-    treatment: str | int | float,
+    treatment: str | int | float | Sequence[str | int | float],
     control: str | int | float,
     time: str | None = None,
     event: str | None = None,
@@ -266,7 +304,9 @@ def load_cohort(
         Column holding the randomised arm (in the file or in ``adsl``).
     treatment, control : str or number
         The two arms' values as written in the file; rows of other arms are
-        excluded and counted.
+        excluded and counted. ``treatment`` may be a list of arms, each to be
+        compared with the control (the Cohort then has ``treatments``; see
+        :meth:`Cohort.comparison` and :func:`survtdm1.compare_arms`).
     time, event : str, optional
         Follow-up time and event indicator (1 = event, 0 = censored; bool
         accepted) of a survival endpoint.
@@ -308,7 +348,8 @@ def load_cohort(
         times, event or response codes other than 0/1, an absent arm value,
         fewer than two arms, duplicated ids, CNSR given as an event, both or
         neither of event and censor, a stacked PARAMCD without ``paramcd``, a
-        ``paramcd`` absent from the file, duplicated ADSL ids.
+        ``paramcd`` absent from the file, duplicated ADSL ids; a treatment
+        list that is empty, repeats an arm or holds the control.
 
     Examples
     --------
@@ -340,55 +381,93 @@ def load_cohort(
     )
     _check_unit(time_unit)
     _check_endpoint(time, event, censor, response, response_values, responders)
+    endpoint = {"time": time, "event": event, "censor": censor, "response": response}
+    sponsor = {"paramcd": paramcd, "adsl": adsl, "population": population}
+    frame, read = _read_rows(
+        source, arm, endpoint, response_values, responders, id, sponsor, time_unit
+    )
+    frame, arms, arm_excluded = _select_arms(frame, arm, treatment, control, read.pop("where"))
+    read["excluded"] = tuple(read["excluded"] + arm_excluded)
+    read["labels"] = {c: text for c, text in read["labels"].items() if c in frame.columns}
+    return Cohort(data=frame, arm=arm, **arms, **endpoint, time_unit=time_unit, id=id, **read)
+
+
+def _read_rows(source, arm, endpoint, response_values, responders, id, sponsor, time_unit):
+    """The source read, one parameter, joined with ADSL, in the population, with the endpoint.
+
+    Returns the rows and the Cohort fields that describe where they come from
+    (with "where": the file name for messages, and "excluded" as a list).
+    """
     table = read_table(source, keep_as_written=(arm,))
     name = table.name
-    frame = _check_loaded(table.frame, name, time, time_unit)
+    frame = _check_loaded(table.frame, name, endpoint["time"], time_unit)
     if frame.shape[0] == 0:
         raise InputError(f"{name}: no data rows")
-    _check_not_cnsr(event, name)
+    _check_not_cnsr(endpoint["event"], name)
     frame, labels, excluded, adsl_table = _sponsor_rows(
-        frame, table.labels, name, id=id, arm=arm, paramcd=paramcd, adsl=adsl, population=population
+        frame, table.labels, name, id=id, arm=arm, **sponsor
     )
     adsl_name = None if adsl_table is None else adsl_table.name
-    endpoint = {"time": time, "event": event, "censor": censor, "response": response}
-    _require_columns(frame, {"arm": arm, **endpoint}, _where(name, adsl_name))
-    frame = _with_endpoint(frame, name, endpoint, response_values, responders)
-
-    labels_arm = _arm_labels(frame[arm])
     where = _where(name, adsl_name)
-    treatment_label = _match_arm(labels_arm, treatment, arm, where)
+    _require_columns(frame, {"arm": arm, **endpoint}, where)
+    frame = _with_endpoint(frame, name, endpoint, response_values, responders)
+    paramcd = sponsor["paramcd"]
+    return frame, {
+        "source": name,
+        "where": where,
+        "input_sha256": table.sha256,
+        "excluded": excluded,
+        "paramcd": None if paramcd is None else str(paramcd),
+        "population": sponsor["population"],
+        "adsl": adsl_name,
+        "adsl_sha256": None if adsl_table is None else adsl_table.sha256,
+        "labels": labels,
+    }
+
+
+def _select_arms(frame: pd.DataFrame, arm: str, treatment, control, where: str):
+    """The rows of the compared arms with their ``_arm_label``; the arms' labels; the ledger.
+
+    Returns ``(rows, {"treatment_label", "control_label", "treatments"}, [(reason, n)])``:
+    rows with a missing arm value and rows of arms in no comparison are left out
+    and counted. ``treatment`` is one arm value or a list of them.
+    """
+    labels_arm = _arm_labels(frame[arm])
+    several = isinstance(treatment, list | tuple)
+    wanted = list(treatment) if several else [treatment]
+    if not wanted:
+        raise InputError(f"{where}: the treatment list is empty; name at least one arm of {arm!r}")
+    treatments = [_match_arm(labels_arm, value, arm, where) for value in wanted]
     control_label = _match_arm(labels_arm, control, arm, where)
-    if treatment_label == control_label:
-        raise InputError(f"{name}: treatment and control are the same arm ({treatment_label!r})")
-    _warn_near_arms(labels_arm, (treatment_label, control_label), arm, name)
-    frame["_arm_label"] = labels_arm
-    keep = labels_arm.isin([treatment_label, control_label]).to_numpy()
+    if control_label in treatments:
+        what = (
+            "treatment and control are the same arm"
+            if not several
+            else ("the treatment list holds the control arm")
+        )
+        raise InputError(f"{where}: {what} ({control_label!r} in column {arm!r})")
+    repeated = sorted({t for t in treatments if treatments.count(t) > 1})
+    if repeated:
+        raise InputError(
+            f"{where}: the treatment list names arm {repeated[0]!r} twice (column {arm!r}); "
+            "list each arm once"
+        )
+    _warn_near_arms(labels_arm, (*treatments, control_label), arm, where)
+    frame = frame.assign(_arm_label=labels_arm)
+    keep = labels_arm.isin([*treatments, control_label]).to_numpy()
+    excluded = []
     n_missing_arm = int(labels_arm.isna().sum())
     if n_missing_arm:
         excluded.append((f"missing {arm}", n_missing_arm))
     n_other = int((~keep).sum()) - n_missing_arm
     if n_other:
-        excluded.append((f"other arm (not {treatment_label} or {control_label})", n_other))
-    return Cohort(
-        data=frame.loc[keep],
-        arm=arm,
-        treatment_label=treatment_label,
-        control_label=control_label,
-        time=time,
-        event=event,
-        response=response,
-        time_unit=time_unit,
-        id=id,
-        source=name,
-        input_sha256=table.sha256,
-        excluded=tuple(excluded),
-        censor=censor,
-        paramcd=None if paramcd is None else str(paramcd),
-        population=population,
-        adsl=adsl_name,
-        adsl_sha256=None if adsl_table is None else adsl_table.sha256,
-        labels={c: text for c, text in labels.items() if c in frame.columns},
-    )
+        excluded.append((f"other arm (not {', '.join(treatments)} or {control_label})", n_other))
+    arms = {
+        "treatment_label": treatments[0],
+        "control_label": control_label,
+        "treatments": tuple(treatments) if several else None,
+    }
+    return frame.loc[keep], arms, excluded
 
 
 def _check_ids(frame: pd.DataFrame, column: str, source: str) -> None:
@@ -421,7 +500,7 @@ def _check_arguments(source, columns: dict[str, Any], arms: dict[str, Any], time
         if column is not None and (isinstance(column, bool) or not isinstance(column, str | int)):
             raise InputError(f"{role} must be a column name (a string), not {column!r}")
     for role, value in arms.items():
-        if role == "treatment" and isinstance(value, list | tuple) and value:
+        if role == "treatment" and isinstance(value, list | tuple):  # several arms
             for item in value:
                 _check_arguments(source, {}, {"treatment arm": item}, time_unit)
             continue

@@ -6,12 +6,18 @@ figures a result gets and where they are written.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from pathlib import Path
 
 
 def write_figures(result, plan, provenance: dict, out: Path) -> list[Path]:
     """Write ``forest.png``, ``forest.svg``, ``km.png`` (or ``response.png``) and
-    ``report.html`` for a :class:`~survtdm1.subgroups.SubgroupResult` of ``plan``."""
+    ``report.html`` for a :class:`~survtdm1.subgroups.SubgroupResult` of ``plan``
+    (for a :class:`~survtdm1.subgroups.MultiArmResult`: see
+    :func:`write_comparison_figures`)."""
+    if hasattr(result, "comparisons"):
+        return write_comparison_figures(result, plan, provenance, out)
     from .plots import forest_from_result, km_from_result, response_from_result, save_figure
     from .report import render_report
 
@@ -29,6 +35,74 @@ def write_figures(result, plan, provenance: dict, out: Path) -> list[Path]:
         result,
         title=plan.title,
         figures={"Treatment effect by subgroup": forest, caption: curves},
+        plan_text=plan.text or None,
+        provenance=provenance,
+    )
+    report = out / "report.html"
+    report.write_text(page, encoding="utf-8")
+    written.append(report)
+    return written
+
+
+# --------------------------------------------------------------------------------------
+# Several treatment arms: the figures of each comparison, one report
+# --------------------------------------------------------------------------------------
+
+
+def comparison_stem(name: str, number: int, treatment: str) -> str:
+    """File stem of a comparison's figure: ``forest-2-xanomeline-high-dose``.
+
+    The number (1-based, list order) keeps names distinct; the slug (ASCII
+    letters and digits of the arm's value, at most 40 characters) makes them
+    readable.
+
+    >>> comparison_stem("km", 1, "T-DM1 + Pertuzumab")
+    'km-1-t-dm1-pertuzumab'
+    """
+    ascii_text = unicodedata.normalize("NFKD", str(treatment)).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:40].strip("-")
+    return f"{name}-{number}-{slug}" if slug else f"{name}-{number}"
+
+
+def _comparison_figures(result):
+    """(forest, curves name, curves figure, curves caption) of one two-arm result."""
+    from .plots import forest_from_result, km_from_result, response_from_result
+
+    forest = forest_from_result(result)
+    if result.endpoint == "binary":
+        return forest, "response", response_from_result(result), "Response rates by arm"
+    curves = km_from_result(result, endpoint_name=result.endpoint_name)
+    return forest, "km", curves, "Kaplan-Meier curves by arm"
+
+
+def write_comparison_figures(multiarm, plan, provenance: dict, out: Path) -> list[Path]:
+    """Figures of every comparison of a :class:`~survtdm1.subgroups.MultiArmResult`.
+
+    Per comparison k (list order): ``forest-k-<arm>.png``, ``forest-k-<arm>.svg``
+    and ``km-k-<arm>.png`` (``response-k-<arm>.png`` for a binary endpoint);
+    the first comparison also as ``forest.png``, ``forest.svg`` and ``km.png``
+    (the files of a two-arm run). One ``report.html`` with a section per
+    comparison.
+    """
+    from .plots import save_figure
+    from .report import render_comparisons_report
+
+    written: list[Path] = []
+    sections = []
+    for number, (treatment, result) in enumerate(
+        zip(multiarm.treatments, multiarm.results, strict=True), start=1
+    ):
+        forest, curves_name, curves, caption = _comparison_figures(result)
+        stems = [("forest", forest, ("png", "svg")), (curves_name, curves, ("png",))]
+        for name, figure, formats in stems:
+            written += save_figure(figure, out / comparison_stem(name, number, treatment), formats)
+            if number == 1:
+                written += save_figure(figure, out / name, formats=formats)
+        sections.append((result, {"Treatment effect by subgroup": forest, caption: curves}))
+    page = render_comparisons_report(
+        sections,
+        exclusions=multiarm.exclusions,
+        title=plan.title,
         plan_text=plan.text or None,
         provenance=provenance,
     )

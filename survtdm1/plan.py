@@ -142,7 +142,9 @@ def _check(raw: dict, base: Path, source: str, text: str) -> Plan:
             raise PlanError(f"{source}: [cohort] {key} must be a string, not {cohort[key]!r}")
     for key in ("treatment", "control"):
         value = cohort[key]
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
+        if key == "treatment" and isinstance(value, list):
+            _check_treatment_list(value, source)
+        elif isinstance(value, bool) or not isinstance(value, str | int | float):
             raise PlanError(f"{source}: [cohort] {key} must be a string or a number")
     if "paramcd" in cohort and (
         isinstance(cohort["paramcd"], bool) or not isinstance(cohort["paramcd"], str | int)
@@ -192,6 +194,21 @@ def _check(raw: dict, base: Path, source: str, text: str) -> Plan:
     ):
         raise PlanError(f"{source}: [privacy] min_count must be a positive integer")
     return Plan(cohort, dict(analysis), specs, title, source, text, min_count)
+
+
+def _check_treatment_list(value: list, source: str) -> None:
+    """A list of treatment arms (one comparison with the control each): non-empty, no repeats."""
+    if not value:
+        raise PlanError(f"{source}: [cohort] treatment is an empty list; name at least one arm")
+    for item in value:
+        if isinstance(item, bool) or not isinstance(item, str | int | float):
+            raise PlanError(
+                f"{source}: [cohort] treatment must be a list of arm values (strings or "
+                f"numbers), not {item!r}"
+            )
+    repeated = [item for k, item in enumerate(value) if item in value[:k]]
+    if repeated:
+        raise PlanError(f"{source}: [cohort] treatment names arm {repeated[0]!r} twice")
 
 
 def _check_endpoint_keys(cohort: dict, source: str) -> None:

@@ -20,7 +20,7 @@ import pandas as pd
 
 from ._text import format_cell, format_conf_level, format_effect, format_p, is_missing
 
-__all__ = ["figure_data_uri", "render_report", "table_html"]
+__all__ = ["figure_data_uri", "render_comparisons_report", "render_report", "table_html"]
 
 _CSS = """
 body { font-family: "DejaVu Sans", Arial, Helvetica, sans-serif; font-size: 14px;
@@ -349,3 +349,83 @@ def render_report(
         parts.append(_key_value_html(provenance))
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
+
+
+# --------------------------------------------------------------------------------------
+# Several treatment arms: one section per comparison
+# --------------------------------------------------------------------------------------
+
+
+def render_comparisons_report(
+    sections: Iterable[tuple[Any, Mapping[str, Any]]],
+    *,
+    exclusions: pd.DataFrame,
+    title: str,
+    plan_text: str | None = None,
+    provenance: Mapping[str, Any] | None = None,
+) -> str:
+    """A self-contained HTML report of several comparisons against one control.
+
+    Parameters
+    ----------
+    sections : iterable of (SubgroupResult, figures)
+        One per comparison, in order: its two-arm result and its figures
+        (caption -> figure, as :func:`render_report`).
+    exclusions : DataFrame
+        The combined ledger (``reason, n, comparison``).
+    title, plan_text, provenance
+        As :func:`render_report`.
+
+    Returns
+    -------
+    str
+        One document: per comparison its overall effect, figures, subgroup
+        table and warnings; then the exclusions, the plan and the provenance.
+    """
+    sections = list(sections)
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_escape(title)}</title>",
+        f"<style>{_CSS}</style></head><body>",
+        f"<h1>{_escape(title)}</h1>",
+    ]
+    names = [f"{r.treatment_label} vs {r.control_label}" for r, _ in sections]
+    endpoint = getattr(sections[0][0], "endpoint_name", None) or sections[0][0].endpoint
+    parts.append(
+        f'<p class="subtitle">{len(sections)} comparisons: {_escape("; ".join(names))} '
+        f"&middot; endpoint: {_escape(endpoint)}</p>"
+    )
+    for number, ((result, figures), name) in enumerate(zip(sections, names, strict=True), 1):
+        parts.append(_comparison_section(number, name, result, figures))
+    parts.append("<h2>Exclusions</h2>")
+    if len(exclusions):
+        parts.append(table_html(exclusions))
+    else:
+        parts.append("<p>No rows were excluded.</p>")
+    if plan_text is not None:
+        parts.append(f"<h2>Analysis plan</h2><pre>{_escape(plan_text)}</pre>")
+    if provenance:
+        parts.append("<h2>Provenance</h2>")
+        parts.append(_key_value_html(provenance))
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def _comparison_section(number: int, name: str, result: Any, figures: Mapping[str, Any]) -> str:
+    """Overall effect, figures, subgroup table and warnings of one comparison."""
+    parts = [f"<h2>Comparison {number}: {_escape(name)}</h2>", _overall_html(result)]
+    for caption, figure in figures.items():
+        parts.append(
+            f'<figure><img src="{figure_data_uri(figure)}" alt="{_escape(caption)}">'
+            f"<figcaption>{_escape(caption)} ({_escape(name)})</figcaption></figure>"
+        )
+    parts.append(f"<h3>Subgroups ({_escape(name)})</h3>")
+    parts.append(table_html(result.table) if len(result.table) else "<p>No subgroups.</p>")
+    warnings = list(result.warnings or ())
+    if warnings:
+        items = "".join(f"<li>{_escape(w)}</li>" for w in warnings)
+        parts.append(f'<h3>Warnings</h3><ul class="warnings">{items}</ul>')
+    return "\n".join(parts)

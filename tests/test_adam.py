@@ -141,6 +141,33 @@ def test_sas_labels_are_default_subgroup_labels(written):
     assert shown == {**SAS_LABELS, "BMIBLGR1": "Baseline BMI group"}
 
 
+def test_subgroup_analysis_from_python_uses_sas_labels(adam_dir):
+    """st.subgroup_analysis on a cohort loaded from SAS files: labels without a plan."""
+    cohort = st.load_cohort(
+        adam_dir / "adtte.xpt",
+        adsl=adam_dir / "adsl.xpt",
+        paramcd="TTDE",
+        time="AVAL",
+        censor="CNSR",
+        time_unit="days",
+        arm="TRT01P",
+        treatment="Xanomeline High Dose",
+        control="Placebo",
+        id="USUBJID",
+        population="EFFFL",
+    )
+    result = st.subgroup_analysis(
+        cohort,
+        [
+            "SEX",
+            {"column": "MMSETOT", "cutpoints": [20]},
+            {"column": "AGEGR1", "name": "Age group"},
+        ],
+    )
+    shown = dict(zip(result.table["subgroup"], result.table["subgroup_label"], strict=False))
+    assert shown == {"SEX": "Sex", "MMSETOT": "MMSE Total", "AGEGR1": "Age group"}
+
+
 def test_python_api_with_dataframes(reference):
     """load_cohort(DataFrame, adsl=DataFrame, ...) keeps the same rows as the files."""
     adtte, _, adsl, _ = adam_data.pilot_adam()

@@ -168,13 +168,16 @@ class Subgroup:
 
     ``codes`` are per-row level indices (-1 where the value is missing), in
     the order the battery keeps its rows. ``cut`` is the maxstat selection
-    of a ``cutpoint = "maxstat"`` spec (None otherwise).
+    of a ``cutpoint = "maxstat"`` spec (None otherwise). ``label`` is the
+    display name (``subgroup_label``): the spec's ``name``, else the column's
+    label from the cohort (a SAS variable label), else the column name.
     """
 
     spec: SubgroupSpec
     split: LevelSplit
     codes: np.ndarray
     cut: CutpointResult | None = None
+    label: str = ""
 
     @property
     def n_missing(self) -> int:
@@ -194,7 +197,7 @@ class Subgroup:
             **values,
             "n_missing": self.n_missing,
             **tests,
-            "subgroup_label": self.spec.name or self.spec.column,
+            "subgroup_label": self.label or self.spec.name or self.spec.column,
             "level_label": level.display,
             "level_lower": level.lower,
             "level_upper": level.upper,
@@ -208,7 +211,8 @@ def iter_subgroups(
 
     A ``cutpoint = "maxstat"`` spec has its cut chosen here, on the cohort's
     rows (the two analysed arms) where the column is known: see
-    :func:`maxstat_cut`.
+    :func:`maxstat_cut`. A spec without a ``name`` is labelled with the
+    cohort's label of its column (``Cohort.labels``: SAS variable labels), if any.
     """
     for spec in specs:
         cut = maxstat_cut(cohort, spec) if spec.kind == "maxstat" else None
@@ -219,7 +223,8 @@ def iter_subgroups(
             cut=None if cut is None else cut.cutpoint,
         )
         codes = split.codes if arrange is None else arrange(split.codes)
-        yield Subgroup(spec, split, codes, cut)
+        label = spec.name or cohort.labels.get(spec.column) or spec.column
+        yield Subgroup(spec, split, codes, cut=cut, label=label)
 
 
 def maxstat_cut(cohort: Cohort, spec: SubgroupSpec) -> CutpointResult:
