@@ -22,7 +22,9 @@ from .exceptions import (
     SurvTDM1Error,
     SurvTDM1Warning,
 )
+from .meta import InteractionMetaResult, interaction_meta
 from .power import PowerResult, power_interaction
+from .reconstruct import reconstruct_ipd
 from .simulate import simulate_trial
 from .stratify import SubgroupSpec
 from .subgroups import SubgroupResult, subgroup_analysis
@@ -33,6 +35,7 @@ __all__ = [
     "ConvergenceWarning",
     "EffectCurveResult",
     "InputError",
+    "InteractionMetaResult",
     "PlanError",
     "PowerResult",
     "SeparationWarning",
@@ -46,8 +49,10 @@ __all__ = [
     "analyze",
     "datasets",
     "effect_curve",
+    "interaction_meta",
     "load_cohort",
     "power_interaction",
+    "reconstruct_ipd",
     "simulate_trial",
     "stepp",
     "subgroup_analysis",

@@ -1,0 +1,154 @@
+"""interaction_meta: within-trial interactions pooled across trials (deft), against R metafor.
+
+Expected values: tests/reference/make_meta_reference.R (metafor::rma, methods
+FE, REML and DL) on the per-level HR tables in tests/reference/data/meta_*.csv,
+stored in tests/reference/expected/meta.json. Tolerance 1e-6 (absolute on the
+log scale, tau^2, I^2, Q and the p-values; relative on the ratios).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import survtdm1 as st
+from survtdm1.meta import InteractionMetaResult
+
+REFERENCE = Path(__file__).resolve().parent / "reference"
+EXPECTED = json.loads((REFERENCE / "expected" / "meta.json").read_text())
+SETS = ("heterogeneous", "homogeneous", "two_trials")
+TOL = 1e-6
+
+
+def _published(name: str) -> pd.DataFrame:
+    return pd.read_csv(REFERENCE / "data" / f"meta_{name}.csv")
+
+
+@pytest.mark.parametrize("name", SETS)
+@pytest.mark.parametrize("method", ["REML", "DL"])
+def test_pooled_as_metafor(name, method):
+    expected = EXPECTED[name]
+    result = st.interaction_meta(_published(name), "x", method=method)
+    table = result.table
+    assert list(table["trial"]) == expected["trial"]
+    np.testing.assert_allclose(table["log_ratio"], expected["log_ratio"], rtol=0, atol=TOL)
+    np.testing.assert_allclose(table["se"], expected["se"], rtol=0, atol=TOL)
+    for model, key in (("fixed", "FE"), ("random", method)):
+        want, got = expected["fits"][key], result.pooled[model]
+        for stat in ("log_ratio", "se", "z", "p_value", "tau2", "i2"):
+            assert got[stat] == pytest.approx(want[stat], abs=TOL), (model, stat)
+        for stat in ("ratio", "ratio_lower", "ratio_upper"):
+            assert got[stat] == pytest.approx(want[stat], rel=TOL), (model, stat)
+        assert result.pooled["q"] == pytest.approx(want["q"], abs=TOL)
+        assert result.pooled["p_heterogeneity"] == pytest.approx(want["p_heterogeneity"], abs=TOL)
+    random = expected["fits"][method]
+    assert result.pooled["tau2"] == pytest.approx(random["tau2"], abs=TOL)
+    assert result.pooled["i2"] == pytest.approx(random["i2"], abs=TOL)
+    np.testing.assert_allclose(table["weight_fixed"], expected["fits"]["FE"]["weights"], atol=TOL)
+    np.testing.assert_allclose(table["weight_random"], random["weights"], atol=TOL)
+
+
+def test_reference_sets_cover_both_cases():
+    # one set with heterogeneity, one without: the tests above exercise both branches
+    assert EXPECTED["heterogeneous"]["fits"]["REML"]["tau2"] > 0.1
+    assert EXPECTED["homogeneous"]["fits"]["REML"]["tau2"] == 0
+    assert EXPECTED["homogeneous"]["fits"]["DL"]["tau2"] == 0
+
+
+def test_table_columns_and_frozen():
+    result = st.interaction_meta(_published("heterogeneous"), "pik3ca")
+    assert isinstance(result, InteractionMetaResult)
+    assert list(result.table.columns[:8]) == [
+        "trial", "log_ratio", "se", "ratio", "ratio_lower", "ratio_upper",
+        "weight_fixed", "weight_random",
+    ]  # fmt: skip
+    assert set(result.pooled) >= {"fixed", "random", "tau2", "i2", "q", "p_heterogeneity"}
+    assert set(result.pooled["random"]) >= {"ratio", "ratio_lower", "ratio_upper", "p_value"}
+    assert result.levels == ("wild-type", "mutated")
+    with pytest.raises(AttributeError):
+        result.method = "DL"
+    with pytest.raises(TypeError):
+        result.pooled["tau2"] = 0.0
+    assert "Trial A" in result._repr_html_()
+    json.dumps(result.to_dict())
+
+
+def test_level_order_follows_first_trial():
+    published = _published("heterogeneous")
+    swapped = published.copy()
+    swapped.iloc[[2, 3]] = published.iloc[[3, 2]].to_numpy()  # Trial B: mutated row first
+    a = st.interaction_meta(published, "pik3ca")
+    b = st.interaction_meta(swapped, "pik3ca")
+    pd.testing.assert_frame_equal(a.table, b.table)
+
+
+def test_swapping_levels_inverts_every_ratio():
+    published = _published("heterogeneous")
+    swapped = published.iloc[np.arange(len(published)) ^ 1]  # rows 1, 0, 3, 2, ...
+    a = st.interaction_meta(published, "x")
+    b = st.interaction_meta(swapped, "x")
+    np.testing.assert_allclose(a.table["log_ratio"], -b.table["log_ratio"], atol=1e-12)
+    assert a.pooled["random"]["ratio"] == pytest.approx(1 / b.pooled["random"]["ratio"])
+
+
+@pytest.fixture(scope="module")
+def two_cohort_results():
+    """Two synthetic trials analysed by subgroup_analysis (PIK3CA, two levels)."""
+    results = {}
+    for name, time, event in (("KATHERINE", "idfs_months", "idfs_event"),
+                              ("EMILIA", "pfs_months", "pfs_event")):  # fmt: skip
+        frame = getattr(st.datasets, name.lower())()
+        treatment = "T-DM1"
+        control = sorted(set(frame["arm"]) - {treatment})[0]
+        cohort = st.load_cohort(
+            frame, arm="arm", treatment=treatment, control=control, time=time, event=event
+        )
+        results[name] = st.subgroup_analysis(cohort, [{"column": "pik3ca"}])
+    return results
+
+
+def test_subgroup_results_match_their_table(two_cohort_results):
+    from_results = st.interaction_meta(two_cohort_results, "pik3ca")
+    rows = []
+    for trial, result in two_cohort_results.items():
+        table = result.table[result.table["subgroup"] == "pik3ca"]
+        rows.append(table.assign(trial=trial)[["trial", "level", "hr", "hr_lower", "hr_upper"]])
+    from_table = st.interaction_meta(pd.concat(rows), "pik3ca")
+    pd.testing.assert_frame_equal(from_results.table, from_table.table)
+    assert from_results.pooled["random"]["ratio"] == pytest.approx(
+        from_table.pooled["random"]["ratio"], rel=1e-12
+    )
+
+
+def test_plot_has_two_panels():
+    figure = st.interaction_meta(_published("heterogeneous"), "pik3ca").plot()
+    assert len(figure.axes) == 2
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d.drop(columns="hr_upper"), "hr_upper"),
+        (lambda d: d.iloc[:-1], "exactly two levels"),
+        (lambda d: d.iloc[:2], "at least two trials"),
+        (lambda d: d.assign(hr=d["hr"].where(d.index != 3, -1.0)), "row 4"),
+        (lambda d: d.assign(hr_lower=d["hr_upper"]), "hr_lower < hr < hr_upper"),
+        (lambda d: d.iloc[:0], "no trials"),
+    ],
+)
+def test_bad_tables(change, message):
+    with pytest.raises(st.InputError, match=message):
+        st.interaction_meta(change(_published("heterogeneous")), "x")
+
+
+def test_bad_results(two_cohort_results):
+    with pytest.raises(st.InputError, match="no subgroup 'her2'"):
+        st.interaction_meta(two_cohort_results, "her2")
+    with pytest.raises(st.PlanError, match="method"):
+        st.interaction_meta(two_cohort_results, "pik3ca", method="ML")
+    with pytest.raises(st.InputError, match="mapping"):
+        st.interaction_meta([1, 2], "pik3ca")
