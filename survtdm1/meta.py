@@ -20,6 +20,7 @@ import html
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from types import MappingProxyType
 
 import numpy as np
@@ -30,7 +31,14 @@ from . import _checks
 from .cohort import describe_rows
 from .exceptions import InputError
 
-__all__ = ["METHODS", "InteractionMetaResult", "interaction_meta", "pool"]
+__all__ = [
+    "METHODS",
+    "InteractionMetaResult",
+    "interaction_meta",
+    "pool",
+    "read_analysis_outputs",
+    "read_published_table",
+]
 
 #: Random-effects estimators of tau^2: restricted maximum likelihood, DerSimonian-Laird.
 METHODS = ("REML", "DL")
@@ -301,6 +309,18 @@ def _build_table(wide: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------
 
 
+def _plain(value):
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
 def _frozen(mapping: dict) -> MappingProxyType:
     return MappingProxyType(
         {k: _frozen(v) if isinstance(v, dict) else v for k, v in mapping.items()}
@@ -357,15 +377,17 @@ class InteractionMetaResult:
         return f"Random effects ({self.method})"
 
     def to_dict(self) -> dict:
-        """Plain dicts and lists (for JSON)."""
-        return {
-            "subgroup": self.subgroup,
-            "levels": list(self.levels),
-            "effect": self.effect,
-            "method": self.method,
-            "pooled": {k: dict(v) if isinstance(v, Mapping) else v for k, v in self.pooled.items()},
-            "trials": self.table.to_dict(orient="records"),
-        }
+        """Plain dicts and lists (for JSON; a missing number is None)."""
+        return _plain(
+            {
+                "subgroup": self.subgroup,
+                "levels": list(self.levels),
+                "effect": self.effect,
+                "method": self.method,
+                "pooled": self.pooled,
+                "trials": self.table.to_dict(orient="records"),
+            }
+        )
 
     def _repr_html_(self) -> str:
         p = self.pooled
@@ -465,3 +487,46 @@ def interaction_meta(trials, subgroup: str, *, method: str = "REML") -> Interact
         method=method,
         effect=effect,
     )
+
+
+# --------------------------------------------------------------------------------------
+# Files: a table of published HRs, or the outputs of `survtdm1 analyze`
+# --------------------------------------------------------------------------------------
+
+
+def _csv(path) -> pd.DataFrame:
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: file not found")
+    return pd.read_csv(path, skipinitialspace=True)
+
+
+def read_published_table(path) -> pd.DataFrame:
+    """A CSV of published per-level effects (``trial, level, hr, hr_lower, hr_upper``
+    and optionally ``subgroup``), trial and level read as text."""
+    return _csv(path).astype({"trial": str, "level": str}, errors="ignore")
+
+
+@dataclass(frozen=True)
+class AnalysisOutputs:
+    """The subgroup table of one ``survtdm1 analyze`` run, as :func:`interaction_meta` reads it.
+
+    ``conf_level`` is 0.95, the level ``analyze`` writes its CIs at.
+    """
+
+    table: pd.DataFrame
+    endpoint: str
+    conf_level: float = 0.95
+
+
+def read_analysis_outputs(paths: Mapping) -> dict[str, AnalysisOutputs]:
+    """Trial name -> its ``analyze`` output folder (or the ``subgroups.csv`` in it)."""
+    trials = {}
+    for name, path in paths.items():
+        path = Path(path)
+        if path.is_dir():
+            path = path / "subgroups.csv"
+        table = _csv(path).astype({"subgroup": str, "level": str}, errors="ignore")
+        endpoint = "binary" if "or" in table.columns and "hr" not in table.columns else "survival"
+        trials[str(name)] = AnalysisOutputs(table=table, endpoint=endpoint)
+    return trials

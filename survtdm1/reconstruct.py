@@ -91,10 +91,10 @@ def _find(frame: pd.DataFrame, aliases: tuple[str, ...]) -> str | None:
     return next((by_name[a] for a in aliases if a in by_name), None)
 
 
-def _load(source, what: str) -> tuple[pd.DataFrame, str, bool]:
+def _load(source, what: str, label: str) -> tuple[pd.DataFrame, str, bool]:
     """(table, name used in messages, whether its columns are positional x, y)."""
     if isinstance(source, pd.DataFrame):
-        return source.reset_index(drop=True), f"{what} table", False
+        return source.reset_index(drop=True), f"{label} table", False
     if isinstance(source, str | Path):
         frame, has_header = _read_csv(Path(source))
         if not has_header:
@@ -106,7 +106,7 @@ def _load(source, what: str) -> tuple[pd.DataFrame, str, bool]:
             frame.columns = ["x", "y"]
         return frame, str(source), not has_header
     raise InputError(
-        f"{what} must be a pandas DataFrame or a CSV path, not {type(source).__name__}"
+        f"{label} must be a pandas DataFrame or a CSV path, not {type(source).__name__}"
     )
 
 
@@ -159,7 +159,7 @@ def read_curve(source) -> tuple[np.ndarray, np.ndarray, str]:
     is taken as percent when its largest value is at least 50 (a curve drawn on
     a 0-100 axis starts near 100).
     """
-    frame, name, positional = _load(source, "survival")
+    frame, name, positional = _load(source, "survival", "curve")
     if frame.shape[0] == 0:
         raise InputError(f"{name}: no points")
     time_column = _find(frame, CURVE_TIME)
@@ -201,7 +201,7 @@ def read_at_risk(source) -> tuple[np.ndarray, np.ndarray, str]:
     and n_at_risk. Counts must be whole numbers that never increase with time;
     times must be distinct.
     """
-    frame, name, _ = _load(source, "n_at_risk")
+    frame, name, _ = _load(source, "n_at_risk", "at_risk")
     if frame.shape[0] == 0:
         raise InputError(f"{name}: no rows")
     if list(frame.columns) == ["x", "y"]:
@@ -297,6 +297,7 @@ class _Points:
         self.d = [0] * m
         self.cen = [0] * m
         self.n_hat = [0] * (m + 1)
+        self.residual = [0.0] * m  # unrounded events minus events, per point
         self.km_start = 1.0  # KM value entering the interval being solved
 
     def spread(self, n_censor: int, lo: int, hi: int, stop: int) -> None:
@@ -318,11 +319,13 @@ class _Points:
         n_hat[lo] = n_start
         for k in range(lo, hi + 1):
             n = n_hat[k]
-            events = 0
+            events, exact = 0, 0.0
             if k > 0 and km > 0 and n > 0:
-                events = min(max(round(n * (1.0 - surv[k] / km)), 0), n)
+                exact = n * (1.0 - surv[k] / km)
+                events = min(max(round(exact), 0), n)
                 km *= 1.0 - events / n
             d[k] = events
+            self.residual[k] = exact - events
             left = n - events - cen[k]
             if left < 0:  # the number at risk cannot be negative
                 cen[k], left = n - events, 0
@@ -394,6 +397,42 @@ def _last_interval(points: _Points, lo, hi, n_start, n_censor, total_events) -> 
         points.run(lo, hi, n_start)
 
 
+def _honour_total(points: _Points, lower: list[int], total_events: int, arm_size: int) -> None:
+    """Swap events and censorings within risk intervals until the events add up.
+
+    Guyot's adjustment of the last interval cannot always reach the reported
+    total (the earlier intervals' rounding is fixed by the risk table). The
+    remaining difference is taken where the rounding was closest to going the
+    other way: an event is added at the point rounded down the most, taking the
+    patient from a later censoring of the same interval (or from those left at
+    the end), or removed at the point rounded up the most, the patient being
+    censored just after it. The numbers at risk at the risk-table times stay.
+    """
+    d, cen, residual = points.d, points.cen, points.residual
+    m = len(d)
+    stops = [*lower[1:], m]
+    interval = np.searchsorted(np.asarray(lower), np.arange(m), side="right") - 1
+    gap = sum(d) - total_events
+    order = np.argsort(residual, kind="stable")
+    candidates = order[::-1] if gap < 0 else order
+    for k in candidates.tolist():
+        if gap == 0:
+            break
+        if gap > 0 and d[k] > 0:
+            d[k] -= 1
+            cen[k] += 1
+            gap -= 1
+        elif gap < 0 and k > 0 and (d[k] > 0 or residual[k] > 0):
+            stop = stops[interval[k]]
+            donor = next((j for j in range(k, min(stop, m - 1)) if cen[j] > 0), None)
+            if donor is not None:
+                cen[donor] -= 1
+            elif stop < m or arm_size - sum(d) - sum(cen) <= 0:
+                continue  # nobody of this interval is left to have the event
+            d[k] += 1
+            gap += 1
+
+
 def _guyot(time, survival, risk_time, risk_count, total_events) -> _Points:
     points = _Points(time, survival)
     lower = np.searchsorted(time, risk_time, side="left").tolist()
@@ -413,6 +452,8 @@ def _guyot(time, survival, risk_time, risk_count, total_events) -> _Points:
         span = time[lower[-1]] - time[0]
         n_censor = round(censored_before * (time[hi] - time[lo]) / span) if span > 0 else 0
     _last_interval(points, lo, hi, n_start, n_censor, total_events)
+    if total_events is not None:
+        _honour_total(points, lower, total_events, int(risk_count[0]))
     return points
 
 
