@@ -327,7 +327,7 @@ def _frozen(mapping: dict) -> MappingProxyType:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class InteractionMetaResult:
     """Result of :func:`interaction_meta` (frozen).
 
@@ -371,6 +371,18 @@ class InteractionMetaResult:
             ]
         )
         return pd.concat([self.table[["trial", *_POOLED_KEYS]], pooled], ignore_index=True)
+
+    def __repr__(self) -> str:
+        fixed, random = self.pooled["fixed"], self.pooled["random"]
+        effect = self.effect.upper()
+        return (
+            f"InteractionMetaResult({self.subgroup}: {effect} {self.levels[1]} / "
+            f"{effect} {self.levels[0]}, {len(self.table)} trials; "
+            f"fixed {fixed['ratio']:.3f} ({fixed['ratio_lower']:.3f}-{fixed['ratio_upper']:.3f}), "
+            f"random {self.method} {random['ratio']:.3f} "
+            f"({random['ratio_lower']:.3f}-{random['ratio_upper']:.3f}); "
+            f"I2 {self.pooled['i2']:.1f}%, tau2 {self.pooled['tau2']:.4g})"
+        )
 
     @property
     def random_label(self) -> str:
