@@ -402,19 +402,24 @@ def _honour_total(points: _Points, lower: list[int], total_events: int, arm_size
 
     Guyot's adjustment of the last interval cannot always reach the reported
     total (the earlier intervals' rounding is fixed by the risk table). The
-    remaining difference is taken where the rounding was closest to going the
-    other way: an event is added at the point rounded down the most, taking the
-    patient from a later censoring of the same interval (or from those left at
-    the end), or removed at the point rounded up the most, the patient being
-    censored just after it. The numbers at risk at the risk-table times stay.
+    remaining difference is taken where a swap moves the reconstructed hazard
+    least from the curve's (the change in rounding error over the number at
+    risk): an event is added at a point of a drop, taking the patient from a
+    later censoring of the same interval (or from those left at the end), or
+    removed, the patient being censored just after it. The numbers at risk at
+    the risk-table times stay.
     """
-    d, cen, residual = points.d, points.cen, points.residual
+    d, cen = points.d, points.cen
     m = len(d)
     stops = [*lower[1:], m]
     interval = np.searchsorted(np.asarray(lower), np.arange(m), side="right") - 1
     gap = sum(d) - total_events
-    order = np.argsort(residual, kind="stable")
-    candidates = order[::-1] if gap < 0 else order
+    # the cost of a swap: how much further the point's hazard moves from the curve's
+    residual = np.asarray(points.residual)
+    at_risk = np.maximum(np.asarray(points.n_hat[:m], dtype=float), 1.0)
+    shift = -1.0 if gap < 0 else 1.0
+    cost = (np.abs(residual + shift) - np.abs(residual)) / at_risk
+    candidates = np.argsort(cost, kind="stable")
     for k in candidates.tolist():
         if gap == 0:
             break
@@ -422,7 +427,7 @@ def _honour_total(points: _Points, lower: list[int], total_events: int, arm_size
             d[k] -= 1
             cen[k] += 1
             gap -= 1
-        elif gap < 0 and k > 0 and (d[k] > 0 or residual[k] > 0):
+        elif gap < 0 and k > 0 and (d[k] > 0 or residual[k] > 0.0):
             stop = stops[interval[k]]
             donor = next((j for j in range(k, min(stop, m - 1)) if cen[j] > 0), None)
             if donor is not None:
