@@ -66,7 +66,14 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, bool]:
     """The file's table and whether it had a header (WebPlotDigitizer writes none)."""
     if not path.is_file():
         raise InputError(f"{path}: file not found")
-    raw = pd.read_csv(path, header=None, dtype=str, skipinitialspace=True, keep_default_na=True)
+    try:
+        raw = pd.read_csv(path, header=None, dtype=str, skipinitialspace=True)
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame(), False
+    except pd.errors.ParserError as err:
+        raise InputError(
+            f"{path}: not a readable CSV table ({' '.join(str(err).split())})"
+        ) from None
     raw = raw.dropna(axis=1, how="all")  # trailing commas
     if raw.shape[0] == 0:
         return raw, False
@@ -97,7 +104,7 @@ def _load(source, what: str, label: str) -> tuple[pd.DataFrame, str, bool]:
         return source.reset_index(drop=True), f"{label} table", False
     if isinstance(source, str | Path):
         frame, has_header = _read_csv(Path(source))
-        if not has_header:
+        if not has_header and frame.shape[0] > 0:
             if frame.shape[1] != 2:
                 raise InputError(
                     f"{source}: a file without a header needs exactly two columns "

@@ -255,6 +255,12 @@ def test_bad_options_and_files(tmp_path):
         st.reconstruct_ipd(CURVE, n=10, total_events=2.5)
     with pytest.raises(st.InputError, match="file not found"):
         st.reconstruct_ipd(tmp_path / "absent.csv", n=10)
+    (tmp_path / "empty.csv").write_text("")
+    with pytest.raises(st.InputError, match="empty.csv: no points"):
+        st.reconstruct_ipd(tmp_path / "empty.csv", n=10)
+    (tmp_path / "header.csv").write_text("time,survival\n")
+    with pytest.raises(st.InputError, match="header.csv: no points"):
+        st.reconstruct_ipd(tmp_path / "header.csv", n=10)
     (tmp_path / "three.csv").write_text("0,1,3\n1,0.9,4\n")
     with pytest.raises(st.InputError, match="exactly two columns"):
         st.reconstruct_ipd(tmp_path / "three.csv", n=10)
