@@ -374,17 +374,17 @@ def _solve_interval(points: _Points, lo, hi, stop, n_start, n_end) -> tuple[floa
 
 
 def _last_interval(points: _Points, lo, hi, n_start, n_censor, total_events) -> None:
-    """The last interval: censoring at the earlier rate, then matched to the total events."""
+    """The last interval: ``n_censor`` censorings, then as many as match the total events."""
     n_censor = min(max(n_censor, 0), n_start)
     points.spread(n_censor, lo, hi - 1, hi)
     points.run(lo, hi, n_start)
     if total_events is None:
         return
     before = sum(points.d[:lo])
-    if before >= total_events:  # the earlier intervals already hold every event
-        points.d[lo : hi + 1] = [0] * (hi + 1 - lo)
-        points.cen[lo : hi + 1] = [0] * (hi + 1 - lo)
-        points.n_hat[lo : hi + 2] = [n_start] * (hi + 2 - lo)
+    if before >= total_events:
+        # the earlier intervals already hold every event (by rounding): Guyot
+        # would drop the last interval's events; :func:`_honour_total` instead
+        # removes the surplus where it changes the curve least
         return
     best = None
     for _ in range(_MAX_ITERATIONS):
