@@ -427,6 +427,7 @@ def _honour_total(points: _Points, lower: list[int], total_events: int, arm_size
     shift = -1.0 if gap < 0 else 1.0
     cost = (np.abs(residual + shift) - np.abs(residual)) / at_risk
     candidates = np.argsort(cost, kind="stable")
+    left_at_end = arm_size - sum(d) - sum(cen)
     for k in candidates.tolist():
         if gap == 0:
             break
@@ -439,8 +440,10 @@ def _honour_total(points: _Points, lower: list[int], total_events: int, arm_size
             donor = next((j for j in range(k, min(stop, m - 1)) if cen[j] > 0), None)
             if donor is not None:
                 cen[donor] -= 1
-            elif stop < m or arm_size - sum(d) - sum(cen) <= 0:
+            elif stop < m or left_at_end <= 0:
                 continue  # nobody of this interval is left to have the event
+            else:
+                left_at_end -= 1
             d[k] += 1
             gap += 1
 
