@@ -152,3 +152,71 @@ def test_bad_results(two_cohort_results):
         st.interaction_meta(two_cohort_results, "pik3ca", method="ML")
     with pytest.raises(st.InputError, match="mapping"):
         st.interaction_meta([1, 2], "pik3ca")
+
+
+def _cli(args, cwd, capsys):
+    from survtdm1.cli import main
+
+    capsys.readouterr()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(cwd)
+        try:
+            status = main(args)
+        except SystemExit as stop:  # argparse errors
+            status = stop.code
+    return status, *capsys.readouterr()
+
+
+def test_cli_meta_from_table(tmp_path, capsys):
+    source = REFERENCE / "data" / "meta_heterogeneous.csv"
+    status, out, err = _cli(
+        ["meta", "--table", str(source), "--subgroup", "pik3ca", "--method", "DL", "--out", "m"],
+        tmp_path,
+        capsys,
+    )
+    assert status == 0, err
+    table = pd.read_csv(tmp_path / "m" / "meta.csv")
+    summary = json.loads((tmp_path / "m" / "meta.json").read_text())
+    want = EXPECTED["heterogeneous"]["fits"]["DL"]
+    assert summary["pooled"]["random"]["ratio"] == pytest.approx(want["ratio"], rel=TOL)
+    assert summary["pooled"]["tau2"] == pytest.approx(want["tau2"], abs=TOL)
+    np.testing.assert_allclose(table["log_ratio"], EXPECTED["heterogeneous"]["log_ratio"], atol=TOL)
+    assert (tmp_path / "m" / "meta.png").stat().st_size > 0
+    assert (tmp_path / "m" / "meta.svg").stat().st_size > 0
+
+
+def test_cli_meta_from_analysis_outputs(tmp_path, capsys, two_cohort_results):
+    for trial, result in two_cohort_results.items():
+        (tmp_path / trial).mkdir()
+        result.table.to_csv(tmp_path / trial / "subgroups.csv", index=False)
+    status, _, err = _cli(
+        ["meta", "--trial", "KATHERINE=KATHERINE", "--trial", "EMILIA=EMILIA/subgroups.csv",
+         "--subgroup", "pik3ca", "--out", "m", "--quiet"],
+        tmp_path,
+        capsys,
+    )  # fmt: skip
+    assert status == 0, err
+    written = pd.read_csv(tmp_path / "m" / "meta.csv")
+    direct = st.interaction_meta(two_cohort_results, "pik3ca").table
+    assert list(written["trial"]) == ["KATHERINE", "EMILIA"]
+    np.testing.assert_allclose(
+        written["log_ratio"], direct.set_index("trial").loc[written["trial"], "log_ratio"]
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["meta", "--subgroup", "x", "--out", "m"],
+        ["meta", "--trial", "A", "--subgroup", "x", "--out", "m"],
+        ["meta", "--trial", "A=absent", "--trial", "B=absent2", "--subgroup", "x", "--out", "m"],
+        ["meta", "--table", "absent.csv", "--subgroup", "x", "--out", "m"],
+        ["meta", "--table", "bad.csv", "--subgroup", "x", "--out", "m"],
+        ["meta", "--table", "bad.csv", "--subgroup", "x", "--method", "ML", "--out", "m"],
+    ],
+)
+def test_cli_meta_bad_input(tmp_path, capsys, args):
+    (tmp_path / "bad.csv").write_text("trial,level,hr\nA,x,0.5\n")
+    status, _, err = _cli(args, tmp_path, capsys)
+    assert status == 2
+    assert len(err.strip().splitlines()) == 1 and err.startswith("survtdm1: error")
