@@ -471,7 +471,7 @@ def interaction_meta(trials, subgroup: str, *, method: str = "REML") -> Interact
     ...     "hr_upper": [0.8, 1.28, 0.89, 1.12]})
     >>> result = interaction_meta(published, "pik3ca")
     >>> round(result.pooled["fixed"]["ratio"], 3)
-    1.17
+    1.175
     """
     method = _checks.choice("method", method, METHODS, where="interaction_meta")
     if isinstance(trials, pd.DataFrame):

@@ -220,3 +220,11 @@ def test_cli_meta_bad_input(tmp_path, capsys, args):
     status, _, err = _cli(args, tmp_path, capsys)
     assert status == 2
     assert len(err.strip().splitlines()) == 1 and err.startswith("survtdm1: error")
+
+
+def test_docstring_examples_run():
+    import doctest
+    import importlib
+
+    failures, tried = doctest.testmod(importlib.import_module("survtdm1.meta"))
+    assert tried > 0 and failures == 0

@@ -317,3 +317,11 @@ def test_cli_reconstruct_bad_input(tmp_path, capsys):
         capsys=capsys,
     )
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_docstring_examples_run():
+    import doctest
+    import importlib
+
+    failures, tried = doctest.testmod(importlib.import_module("survtdm1.reconstruct"))
+    assert tried > 0 and failures == 0
