@@ -100,7 +100,7 @@ def _ratio_panel(ax, result, rows: np.ndarray, pooled_rows: np.ndarray) -> None:
     ax.set_xlabel(f"{effect} {result.levels[1]} / {effect} {result.levels[0]}, 95% CI")
     ax.set_title("Within-trial interaction", loc="left")
     text = blended_transform_factory(ax.transAxes, ax.transData)
-    ax.text(1.03, -0.9, "Ratio (95% CI)      Weight", transform=text, fontweight="bold",
+    ax.text(1.03, -0.9, "Ratio (95% CI)      Weight, random", transform=text, fontweight="bold",
             va="center")  # fmt: skip
     for y, row in zip(rows, table.itertuples(), strict=True):
         label = (
