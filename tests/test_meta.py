@@ -228,3 +228,22 @@ def test_docstring_examples_run():
 
     failures, tried = doctest.testmod(importlib.import_module("survtdm1.meta"))
     assert tried > 0 and failures == 0
+
+
+def test_conf_level_of_the_results_is_used(two_cohort_results):
+    # CIs at 90% give the same SEs once read with the 90% quantile
+    at_90 = {}
+    for trial in two_cohort_results:
+        frame = getattr(st.datasets, trial.lower())()
+        time, event = ("idfs", "idfs") if trial == "KATHERINE" else ("pfs", "pfs")
+        cohort = st.load_cohort(
+            frame, arm="arm", treatment="T-DM1",
+            control=sorted(set(frame["arm"]) - {"T-DM1"})[0],
+            time=f"{time}_months", event=f"{event}_event",
+        )  # fmt: skip
+        at_90[trial] = st.subgroup_analysis(cohort, [{"column": "pik3ca"}], conf_level=0.9)
+    assert at_90["EMILIA"].conf_level == 0.9
+    a = st.interaction_meta(two_cohort_results, "pik3ca").table
+    b = st.interaction_meta(at_90, "pik3ca").table
+    np.testing.assert_allclose(b["se"], a["se"], rtol=1e-6)
+    np.testing.assert_allclose(b["log_ratio"], a["log_ratio"], rtol=1e-12)
