@@ -37,6 +37,7 @@ reference:
 	Rscript tests/reference/make_binary_reference.R
 	Rscript tests/reference/make_continuous_reference.R
 	Rscript tests/reference/make_meta_reference.R
+	Rscript tests/reference/make_reconstruct_reference.R
 
 clean:
 	rm -rf $(VENV) build *.egg-info survtdm1-demo

@@ -5,10 +5,15 @@ The algorithm of Guyot, Ades, Ouwens and Welton (BMC Med Res Methodol 2012;
 interval of the published risk table the number censored is solved so that the
 number at risk at the interval's end matches the table, censorings are spread
 evenly within the interval, and events are read from the drops of the curve,
-``d_k = round(n_k * (1 - S_k / S_last))``. In the last interval (or the whole
-curve without a risk table) censoring goes on at the average earlier rate and,
-when the total number of events is reported, is adjusted until the events add
-up to it.
+``d_k = round(n_k * (1 - S_k / S_last))``. Two departures from the published
+code: after the last risk-table time (or over the whole curve without a
+table) the curve is taken to be drawn to the last patient's follow-up, so
+censorings are spread evenly until one patient is left at its end (Guyot
+assumed the earlier average censoring rate, which leaves far too many at risk
+in the tail of a trial's curve); and a reported total number of events is
+reached exactly: first by Guyot's adjustment of the last interval's
+censoring, then, for what rounding leaves over, by swapping single events and
+censorings within risk-table intervals where that moves the curve least.
 
 Digitisation noise is cleaned before that: points are sorted by time (a point
 of a vertical drop clicked slightly to the left is put in its place), exact
@@ -49,7 +54,6 @@ _PERCENT_DETECT = 50.0
 #: ... and values up to 100 + this (a click just above the axis' 100 line) count as 100.
 _PERCENT_SLACK = 1.0
 _MAX_ITERATIONS = 100
-TAIL = "drain"
 
 
 # --------------------------------------------------------------------------------------
@@ -451,21 +455,18 @@ def _honour_total(points: _Points, lower: list[int], total_events: int, arm_size
 def _guyot(time, survival, risk_time, risk_count, total_events) -> _Points:
     points = _Points(time, survival)
     lower = np.searchsorted(time, risk_time, side="left").tolist()
-    censored_before = 0
+    n_start = int(risk_count[0])
     for i in range(len(lower) - 1):
         lo, stop = lower[i], lower[i + 1]
-        km, n_censor = _solve_interval(
-            points, lo, stop - 1, stop, int(risk_count[i]), int(risk_count[i + 1])
-        )
-        censored_before += n_censor
+        km, _ = _solve_interval(points, lo, stop - 1, stop, n_start, int(risk_count[i + 1]))
         points.km_start = km
-    lo, hi, n_start = lower[-1], time.size - 1, int(risk_count[-1])
+        # as Guyot: when the curve's drops leave fewer at risk than published,
+        # the next interval starts from those left (nobody appears from nowhere)
+        n_start = min(points.n_hat[stop], int(risk_count[i + 1]))
+    lo, hi = lower[-1], time.size - 1
     n_censor = 0
-    if TAIL == "drain" and hi > lo:
+    if hi > lo:  # the curve is drawn to the last follow-up: one patient left at its end
         _, n_censor = _solve_interval(points, lo, hi - 1, hi, n_start, min(1, n_start))
-    elif len(lower) > 1:
-        span = time[lower[-1]] - time[0]
-        n_censor = round(censored_before * (time[hi] - time[lo]) / span) if span > 0 else 0
     _last_interval(points, lo, hi, n_start, n_censor, total_events)
     if total_events is not None:
         _honour_total(points, lower, total_events, int(risk_count[0]))

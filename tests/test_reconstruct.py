@@ -13,6 +13,8 @@ round-trip study in benchmarks/reconstruct_roundtrip.py: |log HR error| < 0.02,
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -325,3 +327,25 @@ def test_docstring_examples_run():
 
     failures, tried = doctest.testmod(importlib.import_module("survtdm1.reconstruct"))
     assert tried > 0 and failures == 0
+
+
+REFERENCE = Path(__file__).resolve().parent / "reference"
+
+
+@pytest.mark.parametrize("case", ["katherine", "emilia_os"])
+def test_guyot_steps_as_the_r_reference(case):
+    """Events and censorings per digitised point as Guyot's algorithm written in R
+    (tests/reference/make_reconstruct_reference.R), exactly."""
+    expected = json.loads((REFERENCE / "expected" / "reconstruct.json").read_text())[case]
+    curve = REFERENCE / "data" / f"reconstruct_{case}_curve.csv"
+    risk = REFERENCE / "data" / f"reconstruct_{case}_risk.csv"
+    ipd = st.reconstruct_ipd(curve, risk)
+    points = np.asarray(expected["time"])
+    time, event = ipd["time"].to_numpy(), ipd["event"].to_numpy()
+    events = np.array([np.sum((time == t) & (event == 1)) for t in points])
+    censored_at = np.searchsorted(points, time[event == 0], side="left")  # in (t_k-1, t_k]
+    at_end = np.sum((time == points[-1]) & (event == 0))
+    between = np.bincount(censored_at[time[event == 0] < points[-1]] - 1, minlength=points.size)
+    np.testing.assert_array_equal(events, expected["d"])
+    np.testing.assert_array_equal(between, expected["c"])
+    assert at_end == expected["left"]
