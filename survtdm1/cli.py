@@ -85,9 +85,11 @@ def cmd_reconstruct(args) -> int:
     ipd = reconstruct_ipd(args.curve, args.at_risk, total_events=args.events, n=args.n)
     if args.arm is not None:
         ipd["arm"] = args.arm
+    from .outputs import write_csv
+
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    ipd.to_csv(out, index=False)
+    write_csv(ipd, out)
     if not args.quiet:
         _say(f"wrote {len(ipd)} patients ({int(ipd['event'].sum())} events) to {out}")
     return 0
@@ -95,6 +97,7 @@ def cmd_reconstruct(args) -> int:
 
 def cmd_meta(args) -> int:
     from .meta import interaction_meta, read_analysis_outputs, read_published_table
+    from .outputs import publish, write_csv
     from .plots.save import save_figure
 
     if (args.table is None) == (not args.trial):
@@ -112,12 +115,14 @@ def cmd_meta(args) -> int:
             raise _usage(f"meta: --trial must be NAME=PATH, not {bad[0]!r}")
         trials = read_analysis_outputs({name: path for name, _, path in named})
     result = interaction_meta(trials, args.subgroup, method=args.method)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    result.table.to_csv(out / "meta.csv", index=False)
-    (out / "meta.json").write_text(json.dumps(result.to_dict(), indent=2, allow_nan=False))
-    written = [out / "meta.csv", out / "meta.json"]
-    written += save_figure(result.plot(), out / "meta")
+
+    def produce(folder: Path) -> list[Path]:
+        summary = json.dumps(result.to_dict(), indent=2, allow_nan=False)
+        (folder / "meta.json").write_text(summary + "\n")
+        files = [write_csv(result.table, folder / "meta.csv"), folder / "meta.json"]
+        return files + save_figure(result.plot(), folder / "meta")
+
+    written = publish(args.out, produce)
     if not args.quiet:
         for path in written:
             print(path)

@@ -29,6 +29,7 @@ from scipy import optimize, special
 
 from . import _checks
 from .cohort import describe_rows
+from .csvread import read_written_csv
 from .exceptions import InputError
 
 __all__ = [
@@ -510,7 +511,7 @@ def _csv(path) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: file not found")
-    return pd.read_csv(path, skipinitialspace=True)
+    return read_written_csv(path, skipinitialspace=True)
 
 
 def read_published_table(path) -> pd.DataFrame:
