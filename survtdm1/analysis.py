@@ -59,6 +59,7 @@ class AnalysisResult:
             "plan_text": self.plan.text,
             "input": self.cohort.source,
             "input_sha256": self.cohort.input_sha256,
+            "settings": _jsonable(self.result.settings),
         }
 
     def summary(self):
@@ -137,6 +138,8 @@ def analyze(plan: str | os.PathLike | dict) -> AnalysisResult:
     """
     plan = read_plan(plan)
     c = plan.cohort
+    # rows sharing a cluster value are not duplicated ids when `cluster` names the id
+    clustered_by_id = c.get("id") is not None and plan.analysis.get("cluster") == c.get("id")
     cohort = load_cohort(
         c["path"],
         arm=c["arm"],
@@ -146,7 +149,7 @@ def analyze(plan: str | os.PathLike | dict) -> AnalysisResult:
         event=c.get("event"),
         response=c.get("response"),
         time_unit=c.get("time_unit", "months"),
-        id=c.get("id"),
+        id=None if clustered_by_id else c.get("id"),
     )
     result = subgroup_analysis(
         cohort,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .. import _checks
-from ..cohort import Cohort
+from ..cohort import TIME_UNITS, Cohort
 from ..exceptions import PlanError
 from ..levels import SubgroupSpec, as_spec
 from .binary import binary_battery
@@ -24,9 +24,17 @@ _SURVIVAL_ONLY = {
     "landmark": None,
     "rmst_tau": None,
     "risk_times": None,
-    "ties": "efron",
-    "conf_type": "log-log",
+    "ties": None,
+    "conf_type": None,
+    "level_strata": False,
+    "adjust": None,
+    "cluster": None,
+    "p_method": None,
+    "convention": None,
+    "time_unit": None,
 }
+# the defaults without a convention: R survival's ties, trial practice's KM intervals
+_DEFAULTS = {"ties": "efron", "conf_type": "log-log", "p_method": "wald"}
 
 
 def subgroup_analysis(
@@ -34,8 +42,8 @@ def subgroup_analysis(
     subgroups: Sequence[dict | SubgroupSpec | str] = (),
     *,
     strata: Sequence[str] | None = None,
-    ties: str = "efron",
-    conf_type: str = "log-log",
+    ties: str | None = None,
+    conf_type: str | None = None,
     landmark: float | None = None,
     rmst_tau: float | None = None,
     risk_times: Sequence[float] | None = None,
@@ -43,6 +51,12 @@ def subgroup_analysis(
     multiplicity: str = "holm",
     firth: str = "auto",
     endpoint_name: str | None = None,
+    level_strata: bool = False,
+    adjust: Sequence[str] | None = None,
+    cluster: str | None = None,
+    p_method: str | None = None,
+    convention: str | None = None,
+    time_unit: str | None = None,
 ) -> SubgroupResult:
     """Treatment effect overall and within each subgroup level.
 
@@ -56,10 +70,11 @@ def subgroup_analysis(
     strata : list of str, optional
         Columns for the overall stratified Cox model and log-rank test.
     ties : {"efron", "breslow"}
+        Default "efron" (as R), or the convention's.
     conf_type : {"log-log", "log", "plain"}
-        Kaplan-Meier confidence intervals.
+        Kaplan-Meier confidence intervals; default "log-log", or the convention's.
     landmark, rmst_tau : float, optional
-        Landmark time and RMST horizon, in the cohort's time unit.
+        Landmark time and RMST horizon, in ``time_unit``.
     risk_times : list of float, optional
         Times of the at-risk table (default: evenly spaced ticks).
     conf_level : float
@@ -76,13 +91,42 @@ def subgroup_analysis(
     endpoint_name : str, optional
         Display name of the endpoint (e.g. "IDFS") for figures; by default
         taken from the time column when it starts with a usual abbreviation.
+    level_strata : bool
+        Stratify the per-level Cox models and the interaction models by ``strata``
+        (default False: unstratified, as trial forest plots are).
+    adjust : list of str, optional
+        Covariates added as main effects to every per-level model and to both
+        interaction models; ``hr`` stays the treatment coefficient. A numeric
+        column enters linearly, a text column as indicator columns (its first
+        level in the subgroup order rules is the reference).
+    cluster : str, optional
+        Column of cluster ids: robust (sandwich) variance as R ``coxph(...,
+        cluster = id)`` for hr_lower, hr_upper, p_value, p_interaction_wald and
+        the overall model; ``p_interaction`` stays the likelihood-ratio test.
+    p_method : {"wald", "logrank", "lrt"}
+        The per-level (and overall) ``p_value``: Wald (default, as
+        ``summary(coxph)``), log-rank (``survdiff``, stratified by ``strata``
+        with ``level_strata``; not adjusted for ``adjust`` nor ``cluster``), or
+        the likelihood-ratio test of treatment (``anova`` against the model
+        without it).
+    convention : {"r", "tern", "sas"}, optional
+        A bundle of defaults: "r" = efron, conf_type log, wald; "tern" = efron,
+        conf_type plain, logrank; "sas" = breslow, conf_type log-log, wald.
+        ``ties``, ``conf_type`` and ``p_method`` given explicitly win.
+    time_unit : {"days", "weeks", "months", "years"}, optional
+        Unit of every time in the options and the result; the data are converted
+        (1 month = 30.4375 days, 1 year = 365.25 days, 1 week = 7 days).
+        Default: the cohort's.
 
     Returns
     -------
     SubgroupResult
 
     Equivalent R, per level: ``coxph(Surv(t, e) ~ arm, subset = level)``;
-    interaction: ``anova(coxph(~ arm + sg), coxph(~ arm * sg))``.
+    interaction: ``anova(coxph(~ arm + sg), coxph(~ arm * sg))``. With the
+    options: ``coxph(Surv(t, e) ~ arm + <adjust> + strata(<strata>), cluster =
+    <cluster>)`` per level and ``anova`` between ``~ arm + sg + <adjust> +
+    strata()`` and the same plus ``arm:sg``.
 
     Examples
     --------
@@ -97,27 +141,34 @@ def subgroup_analysis(
     if not isinstance(cohort, Cohort):
         kind = type(cohort).__name__
         raise PlanError(f"subgroup_analysis needs a Cohort from survtdm1.load_cohort, not {kind}")
+    options = {"ties": ties, "conf_type": conf_type, "p_method": p_method}
     settings = Settings(
-        ties=_checks.ties(ties),
-        conf_type=_checks.choice("conf_type", conf_type, _checks.CONF_TYPES),
         conf_level=_checks.conf_level(conf_level),
         landmark=_checks.optional_positive("landmark", landmark),
         rmst_tau=_checks.optional_positive("rmst_tau", rmst_tau),
         firth=_checks.choice("firth", firth, _checks.FIRTH_MODES),
+        **_model_options(options, convention, level_strata, adjust, cluster, time_unit),
     )
     times = _checks.time_list("risk_times", risk_times)
     _checks.choice("multiplicity", multiplicity, _checks.MULTIPLICITY)
     strata = _column_list("strata", strata)
+    if settings.level_strata and not strata:
+        raise PlanError("level_strata = true needs strata: the columns to stratify by")
     specs = _specs(subgroups)
-    check_columns(cohort, [s.column for s in specs] + (strata or []))
+    model_columns = list(settings.adjust) + [settings.cluster] * (settings.cluster is not None)
+    check_columns(cohort, [s.column for s in specs] + (strata or []) + model_columns)
     if cohort.endpoint == "binary":
         given = {
             "strata": strata,
             "landmark": landmark,
             "rmst_tau": rmst_tau,
             "risk_times": risk_times,
-            "ties": ties,
-            "conf_type": conf_type,
+            **options,
+            "level_strata": level_strata,
+            "adjust": adjust,
+            "cluster": cluster,
+            "convention": convention,
+            "time_unit": time_unit,
         }
         asked = [name for name, value in given.items() if _is_given(value, _SURVIVAL_ONLY[name])]
         if asked:
@@ -133,6 +184,8 @@ def subgroup_analysis(
             firth=settings.firth,
             endpoint_name=endpoint_name,
         )
+    if settings.time_unit is not None and settings.time_unit != cohort.time_unit:
+        cohort = cohort.to_unit(settings.time_unit)
     return survival_battery(
         cohort,
         specs,
@@ -142,6 +195,29 @@ def subgroup_analysis(
         multiplicity=multiplicity,
         endpoint_name=endpoint_name,
     )
+
+
+def _model_options(options: dict, convention, level_strata, adjust, cluster, time_unit) -> dict:
+    """The resolved ties, conf_type, p_method and model options of a survival battery."""
+    defaults = _DEFAULTS
+    if convention is not None:
+        defaults = _checks.CONVENTIONS[
+            _checks.choice("convention", convention, tuple(_checks.CONVENTIONS))
+        ]
+    resolved = {key: defaults[key] if value is None else value for key, value in options.items()}
+    if cluster is not None and (not isinstance(cluster, str) or not cluster):
+        raise PlanError(f"cluster must be a column name, not {cluster!r}")
+    if time_unit is not None:
+        _checks.choice("time_unit", time_unit, tuple(TIME_UNITS))
+    return {
+        "ties": _checks.ties(resolved["ties"]),
+        "conf_type": _checks.choice("conf_type", resolved["conf_type"], _checks.CONF_TYPES),
+        "p_method": _checks.choice("p_method", resolved["p_method"], _checks.P_METHODS),
+        "level_strata": _checks.boolean("level_strata", level_strata),
+        "adjust": tuple(_column_list("adjust", adjust) or ()),
+        "cluster": cluster,
+        "time_unit": time_unit,
+    }
 
 
 def _specs(subgroups) -> list[SubgroupSpec]:

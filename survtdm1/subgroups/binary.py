@@ -52,6 +52,7 @@ BINARY_COLUMNS = [
     "p_interaction_wald",
     "p_trend",
     "p_interaction_adj",
+    "df_interaction",
     "note",
     "note_kind",
     "subgroup_label",
@@ -134,6 +135,7 @@ def _interaction_tests(response, treated, codes, ordered: bool) -> dict:
     y, t, level = response[known], treated[known], codes[known]
     main, interactions = interaction_design(t, level)
     df = interactions.shape[1]
+    out["df_interaction"] = int(df)
     if df == 0:
         return out
     reduced = logistic_fit(y, main)

@@ -38,6 +38,12 @@ NOTE_KINDS = {
     "no_patients": SeparationWarning,  # an arm without patients
     # the ordinary fit diverged (a monotone likelihood) and no Firth fit was asked for
     "not_converged": SeparationWarning,
+    # the subgroup's Wald interaction (or trend) test is empty: an interaction estimate is
+    # infinite (an arm of a level has no events); the likelihood-ratio p stands
+    "wald_infinite": SeparationWarning,
+    # the subgroup's interaction test is empty by construction (one level, no events, or
+    # every level holding one arm)
+    "not_testable": None,
 }
 
 
@@ -53,7 +59,7 @@ class SubgroupResult:
         events_control, hr, hr_lower, hr_upper, p_value, p_interaction,
         n_missing, median_treatment, median_control, landmark_treatment,
         landmark_control, p_interaction_wald, p_trend, p_interaction_adj,
-        note, note_kind, subgroup_label, level_label.
+        df_interaction, note, note_kind, subgroup_label, level_label.
     overall : Mapping
         The keys of ``summary.json``'s "overall" (a read-only mapping).
     exclusions : DataFrame
@@ -73,6 +79,9 @@ class SubgroupResult:
         Display name of the endpoint (e.g. "IDFS"), for figures.
     landmark, rmst_tau : float or None
         The landmark time and RMST horizon asked for.
+    settings : Mapping
+        The options actually used (ties, conf_type, p_method, level_strata,
+        adjust, cluster, time_unit), as summary.json's ``provenance.settings``.
     """
 
     table: pd.DataFrame
@@ -91,10 +100,12 @@ class SubgroupResult:
     endpoint_name: str | None = None
     landmark: float | None = None
     rmst_tau: float | None = None
+    settings: Mapping = field(default_factory=dict)
 
     def __post_init__(self):
         # a frozen result: the overall summary is a read-only mapping
         object.__setattr__(self, "overall", read_only(self.overall))
+        object.__setattr__(self, "settings", read_only(self.settings))
 
     def summary(self) -> pd.DataFrame:
         """The subgroup table (a copy)."""
@@ -181,6 +192,15 @@ class Subgroup:
             "subgroup_label": self.spec.name or self.spec.column,
             "level_label": level.display,
         }
+
+
+def add_note(row: dict, note: str, kind: str) -> None:
+    """Append ``note`` to a row's note; the row keeps its kind if it has one."""
+    if not note:
+        return
+    row["note"] = f"{row['note']}; {note}" if row.get("note") else note
+    if not row.get("note_kind"):
+        row["note_kind"] = kind
 
 
 def iter_subgroups(
