@@ -36,6 +36,7 @@ reference:
 	Rscript tests/reference/make_reference.R
 	Rscript tests/reference/make_binary_reference.R
 	Rscript tests/reference/make_continuous_reference.R
+	Rscript tests/reference/make_options_reference.R
 
 clean:
 	rm -rf $(VENV) build *.egg-info survtdm1-demo
