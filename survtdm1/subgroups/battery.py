@@ -69,10 +69,9 @@ def subgroup_analysis(
         :class:`~survtdm1.levels.SubgroupSpec` objects, or column names.
     strata : list of str, optional
         Columns for the overall stratified Cox model and log-rank test.
-    ties : {"efron", "breslow"}
-        Default "efron" (as R), or the convention's.
-    conf_type : {"log-log", "log", "plain"}
-        Kaplan-Meier confidence intervals; default "log-log", or the convention's.
+    ties, conf_type : str
+        {"efron", "breslow"} (default efron) and the KM intervals {"log-log", "log",
+        "plain"} (default log-log), unless a convention gives others.
     landmark, rmst_tau : float, optional
         Landmark time and RMST horizon, in ``time_unit``.
     risk_times : list of float, optional
@@ -92,31 +91,22 @@ def subgroup_analysis(
         Display name of the endpoint (e.g. "IDFS") for figures; by default
         taken from the time column when it starts with a usual abbreviation.
     level_strata : bool
-        Stratify the per-level Cox models and the interaction models by ``strata``
-        (default False: unstratified, as trial forest plots are).
+        Per-level and interaction models stratified by ``strata`` (default False).
     adjust : list of str, optional
-        Covariates added as main effects to every per-level model and to both
-        interaction models; ``hr`` stays the treatment coefficient. A numeric
-        column enters linearly, a text column as indicator columns (its first
-        level in the subgroup order rules is the reference).
+        Covariates in every per-level and interaction model: numeric linear, text as
+        indicators (first level in the subgroup order = reference).
     cluster : str, optional
-        Column of cluster ids: robust (sandwich) variance as R ``coxph(...,
-        cluster = id)`` for hr_lower, hr_upper, p_value, p_interaction_wald and
-        the overall model; ``p_interaction`` stays the likelihood-ratio test.
+        Cluster ids: robust variance as R ``coxph(..., cluster = id)`` for the CIs,
+        p_value, p_interaction_wald and overall (p_interaction stays the LRT).
     p_method : {"wald", "logrank", "lrt"}
-        The per-level (and overall) ``p_value``: Wald (default, as
-        ``summary(coxph)``), log-rank (``survdiff``, stratified by ``strata``
-        with ``level_strata``; not adjusted for ``adjust`` nor ``cluster``), or
-        the likelihood-ratio test of treatment (``anova`` against the model
-        without it).
+        Per-level and overall ``p_value``: Wald (default), log-rank (``survdiff``,
+        stratified with ``level_strata``; unadjusted) or LRT of treatment.
     convention : {"r", "tern", "sas"}, optional
-        A bundle of defaults: "r" = efron, conf_type log, wald; "tern" = efron,
-        conf_type plain, logrank; "sas" = breslow, conf_type log-log, wald.
-        ``ties``, ``conf_type`` and ``p_method`` given explicitly win.
+        Defaults: "r" = efron, log, wald; "tern" = efron, plain, logrank; "sas" =
+        breslow, log-log, wald. ``ties``, ``conf_type``, ``p_method`` given win.
     time_unit : {"days", "weeks", "months", "years"}, optional
-        Unit of every time in the options and the result; the data are converted
-        (1 month = 30.4375 days, 1 year = 365.25 days, 1 week = 7 days).
-        Default: the cohort's.
+        Unit of every time in the options and the result (default: the cohort's); the
+        data are converted (a month is 30.4375 days, a year 365.25, a week 7).
 
     Returns
     -------
@@ -141,14 +131,11 @@ def subgroup_analysis(
     if not isinstance(cohort, Cohort):
         kind = type(cohort).__name__
         raise PlanError(f"subgroup_analysis needs a Cohort from survtdm1.load_cohort, not {kind}")
-    options = {"ties": ties, "conf_type": conf_type, "p_method": p_method}
-    settings = Settings(
-        conf_level=_checks.conf_level(conf_level),
-        landmark=_checks.optional_positive("landmark", landmark),
-        rmst_tau=_checks.optional_positive("rmst_tau", rmst_tau),
-        firth=_checks.choice("firth", firth, _checks.FIRTH_MODES),
-        **_model_options(options, convention, level_strata, adjust, cluster, time_unit),
-    )
+    given = {"strata": strata, "landmark": landmark, "rmst_tau": rmst_tau}
+    given |= {"risk_times": risk_times, "ties": ties, "conf_type": conf_type}
+    given |= {"p_method": p_method, "adjust": adjust, "level_strata": level_strata}
+    given |= {"cluster": cluster, "convention": convention, "time_unit": time_unit}
+    settings = _settings(given, conf_level, firth)
     times = _checks.time_list("risk_times", risk_times)
     _checks.choice("multiplicity", multiplicity, _checks.MULTIPLICITY)
     strata = _column_list("strata", strata)
@@ -158,32 +145,7 @@ def subgroup_analysis(
     model_columns = list(settings.adjust) + [settings.cluster] * (settings.cluster is not None)
     check_columns(cohort, [s.column for s in specs] + (strata or []) + model_columns)
     if cohort.endpoint == "binary":
-        given = {
-            "strata": strata,
-            "landmark": landmark,
-            "rmst_tau": rmst_tau,
-            "risk_times": risk_times,
-            **options,
-            "level_strata": level_strata,
-            "adjust": adjust,
-            "cluster": cluster,
-            "convention": convention,
-            "time_unit": time_unit,
-        }
-        asked = [name for name, value in given.items() if _is_given(value, _SURVIVAL_ONLY[name])]
-        if asked:
-            raise PlanError(
-                f"{', '.join(asked)} apply to a survival endpoint, not to the binary "
-                f"response {cohort.response!r}"
-            )
-        return binary_battery(
-            cohort,
-            specs,
-            conf_level=settings.conf_level,
-            multiplicity=multiplicity,
-            firth=settings.firth,
-            endpoint_name=endpoint_name,
-        )
+        return _binary(cohort, specs, given, settings, multiplicity, endpoint_name)
     if settings.time_unit is not None and settings.time_unit != cohort.time_unit:
         cohort = cohort.to_unit(settings.time_unit)
     return survival_battery(
@@ -197,27 +159,50 @@ def subgroup_analysis(
     )
 
 
-def _model_options(options: dict, convention, level_strata, adjust, cluster, time_unit) -> dict:
-    """The resolved ties, conf_type, p_method and model options of a survival battery."""
+def _binary(cohort, specs, given: dict, settings: Settings, multiplicity, endpoint_name):
+    """The binary battery, once no survival-only option is given."""
+    asked = [name for name, value in given.items() if _is_given(value, _SURVIVAL_ONLY[name])]
+    if asked:
+        raise PlanError(
+            f"{', '.join(asked)} apply to a survival endpoint, not to the binary "
+            f"response {cohort.response!r}"
+        )
+    return binary_battery(
+        cohort,
+        specs,
+        conf_level=settings.conf_level,
+        multiplicity=multiplicity,
+        firth=settings.firth,
+        endpoint_name=endpoint_name,
+    )
+
+
+def _settings(given: dict, conf_level, firth) -> Settings:
+    """The checked options of a survival battery; a convention's defaults yield to
+    ``ties``, ``conf_type`` and ``p_method`` given explicitly."""
     defaults = _DEFAULTS
-    if convention is not None:
-        defaults = _checks.CONVENTIONS[
-            _checks.choice("convention", convention, tuple(_checks.CONVENTIONS))
-        ]
-    resolved = {key: defaults[key] if value is None else value for key, value in options.items()}
+    if given["convention"] is not None:
+        convention = _checks.choice("convention", given["convention"], tuple(_checks.CONVENTIONS))
+        defaults = _checks.CONVENTIONS[convention]
+    resolved = {key: defaults[key] if given[key] is None else given[key] for key in defaults}
+    cluster, time_unit = given["cluster"], given["time_unit"]
     if cluster is not None and (not isinstance(cluster, str) or not cluster):
         raise PlanError(f"cluster must be a column name, not {cluster!r}")
     if time_unit is not None:
         _checks.choice("time_unit", time_unit, tuple(TIME_UNITS))
-    return {
-        "ties": _checks.ties(resolved["ties"]),
-        "conf_type": _checks.choice("conf_type", resolved["conf_type"], _checks.CONF_TYPES),
-        "p_method": _checks.choice("p_method", resolved["p_method"], _checks.P_METHODS),
-        "level_strata": _checks.boolean("level_strata", level_strata),
-        "adjust": tuple(_column_list("adjust", adjust) or ()),
-        "cluster": cluster,
-        "time_unit": time_unit,
-    }
+    return Settings(
+        ties=_checks.ties(resolved["ties"]),
+        conf_type=_checks.choice("conf_type", resolved["conf_type"], _checks.CONF_TYPES),
+        conf_level=_checks.conf_level(conf_level),
+        landmark=_checks.optional_positive("landmark", given["landmark"]),
+        rmst_tau=_checks.optional_positive("rmst_tau", given["rmst_tau"]),
+        firth=_checks.choice("firth", firth, _checks.FIRTH_MODES),
+        p_method=_checks.choice("p_method", resolved["p_method"], _checks.P_METHODS),
+        level_strata=_checks.boolean("level_strata", given["level_strata"]),
+        adjust=tuple(_column_list("adjust", given["adjust"]) or ()),
+        cluster=cluster,
+        time_unit=time_unit,
+    )
 
 
 def _specs(subgroups) -> list[SubgroupSpec]:
