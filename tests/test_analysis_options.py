@@ -208,3 +208,22 @@ def test_score_residuals_sum_to_the_score(small_frame):
         _, score, _ = cox.CoxProblem(data, X, ties).evaluate(beta)
         residuals = cox.score_residuals(data, X, beta, ties=ties)
         np.testing.assert_allclose(residuals.sum(axis=0), score, rtol=1e-10, atol=1e-10)
+
+
+def test_binary_wald_interaction_at_an_infinite_estimate_has_a_note():
+    # level y: no responder in arm B, so the interaction estimate is infinite
+    frame = pd.DataFrame(
+        {
+            "arm": ["A", "B"] * 20,
+            "pcr": [1, 1, 0, 0, 1, 0, 0, 1] * 2 + [1, 0, 0, 0] * 6,
+            "grp": ["x"] * 16 + ["y"] * 24,
+        }
+    )
+    cohort = st.load_cohort(frame, arm="arm", treatment="A", control="B", response="pcr")
+    result = _quiet(st.subgroup_analysis, cohort, [{"column": "grp"}])
+    table = result.table.set_index("level")
+    assert np.isnan(table["p_interaction_wald"]).all() and np.isfinite(table["p_interaction"]).all()
+    assert table.loc["x", "note_kind"] == "wald_infinite"
+    assert table.loc["y", "note_kind"] == "firth"  # the row keeps its own kind
+    assert table["note"].str.contains("Wald interaction test not computed").all()
+    assert result.settings["p_method"] == "wald"
