@@ -17,7 +17,7 @@ plain R survival calls (no survtdm1 code involved):
   months (30.4375 days a month).
 
 Cases: gbsg (strata meno per level, adjust age + size, months), veteran (a text covariate,
-celltype, with the first level as reference; lrt), rats (cluster = litter; "sas"),
+celltype, with the first level as reference; lrt), rats (cluster = litter; "sas" and "r"),
 diabetic (cluster = the cohort's id column, two eyes per patient; per-level strata eye;
 adjust age), lung ("tern", "sas", "r" with explicit keys).
 

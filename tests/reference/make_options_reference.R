@@ -327,6 +327,15 @@ cases <- list(
     subgroups = list(list(column = "sex"), list(column = "litter", cutpoints = I(c(34, 67))))
   ),
   list(
+    name = "rats_cluster_efron",
+    cohort = list(
+      file = "rats.csv", time = "time", event = "status", time_unit = "days",
+      arm = "rx", treatment = 1, control = 0
+    ),
+    analysis = list(cluster = "litter", convention = "r", landmark = 90),
+    subgroups = list(list(column = "litter", cutpoints = I(50)), list(column = "sex"))
+  ),
+  list(
     name = "diabetic_cluster_id_stratified",
     cohort = list(
       file = "diabetic.csv", time = "time", event = "status", time_unit = "months",
