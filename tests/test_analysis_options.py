@@ -227,3 +227,12 @@ def test_binary_wald_interaction_at_an_infinite_estimate_has_a_note():
     assert table.loc["y", "note_kind"] == "firth"  # the row keeps its own kind
     assert table["note"].str.contains("Wald interaction test not computed").all()
     assert result.settings["p_method"] == "wald"
+
+
+def test_a_landmark_after_the_follow_up_of_an_arm_has_a_note(cohort):
+    result = _quiet(st.subgroup_analysis, cohort, ["status"], landmark=38)
+    table = result.table
+    empty = table["landmark_treatment"].isna() | table["landmark_control"].isna()
+    assert empty.any()  # the small cohort's follow-up ends before 40 months in some arms
+    assert table.loc[empty, "note"].str.contains("after the last follow-up").all()
+    assert not table.loc[~empty, "note"].str.contains("after the last follow-up").any()

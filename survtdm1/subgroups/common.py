@@ -44,6 +44,8 @@ NOTE_KINDS = {
     # the subgroup's interaction test is empty by construction (one level, no events, or
     # every level holding one arm)
     "not_testable": None,
+    # the landmark lies after an arm's last follow-up time: no landmark survival (as R)
+    "beyond_follow_up": None,
 }
 
 

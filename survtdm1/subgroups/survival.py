@@ -118,6 +118,7 @@ def survival_battery(
             )
             if model is not None:
                 _model_effect(values, model, model.codes(subgroup) == k, settings, cohort)
+            _landmark_note(values, settings, cohort)
             rows.append(subgroup.row(level, values, tests))
             add_note(rows[-1], tests["subgroup_note"], tests["subgroup_note_kind"])
     table = assemble_table(rows, SURVIVAL_COLUMNS, multiplicity)
@@ -330,6 +331,20 @@ def _interaction_tests(arms: _Arms, codes: np.ndarray, ordered: bool, ties: str)
         if trend_fit.converged:
             out["p_trend"] = float(trend_fit.wald_p()[2])
     return _test_notes(out, df, sub.event.sum(), ordered)
+
+
+def _landmark_note(row: dict, settings: Settings, cohort: Cohort) -> None:
+    """Why a landmark cell of an arm with patients is empty: after its last follow-up."""
+    if settings.landmark is None:
+        return
+    names = {"treatment": cohort.treatment_label, "control": cohort.control_label}
+    for arm in ("treatment", "control"):
+        if row[f"n_{arm}"] and np.isnan(row[f"landmark_{arm}"]):
+            note = (
+                f"landmark {settings.landmark:g} after the last follow-up in the {names[arm]} "
+                "arm: no landmark survival"
+            )
+            add_note(row, note, "beyond_follow_up")
 
 
 def _test_notes(out: dict, df: int, events: float, ordered: bool) -> dict:
