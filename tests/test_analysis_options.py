@@ -14,10 +14,11 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 from test_cli import PLAN, run
 
 import survtdm1 as st
-from survtdm1 import cox
+from survtdm1 import cox, km
 from survtdm1.exceptions import InputError, PlanError, SeparationWarning, SmallSampleWarning
 
 ARGS = {"arm": "arm", "treatment": "A", "control": "B", "time": "months", "event": "event"}
@@ -129,8 +130,6 @@ def test_lrt_per_level_is_the_likelihood_ratio_of_treatment(cohort):
     result = _quiet(st.subgroup_analysis, cohort, [], p_method="lrt")
     fit = cox.cox_fit(cohort.times, cohort.events, cohort.treated)
     chisq = 2 * (fit.loglik - fit.loglik_null)
-    from scipy import stats
-
     assert result.overall["p_value"] == pytest.approx(stats.chi2.sf(chisq, 1), rel=1e-10)
 
 
@@ -236,3 +235,15 @@ def test_a_landmark_after_the_follow_up_of_an_arm_has_a_note(cohort):
     assert empty.any()  # the small cohort's follow-up ends before 40 months in some arms
     assert table.loc[empty, "note"].str.contains("after the last follow-up").all()
     assert not table.loc[~empty, "note"].str.contains("after the last follow-up").any()
+
+
+def test_logrank_p_where_an_arm_of_a_level_has_no_events(small_frame):
+    frame = small_frame.copy()
+    frame.loc[(frame["status"] == "mutated") & (frame["arm"] == "B"), "event"] = 0
+    c = st.load_cohort(frame, **ARGS)
+    table = _quiet(st.subgroup_analysis, c, ["status"], convention="tern").table
+    row = table.set_index("level").loc["mutated"]
+    rows = frame[(frame["status"] == "mutated") & frame["arm"].isin(["A", "B"])]
+    logrank = km.logrank_test(rows["months"], rows["event"], rows["arm"] == "A").p_value
+    assert row["p_value"] == pytest.approx(logrank, rel=1e-12)
+    assert row["note"].startswith("Firth") and "p_value is the log-rank p" in row["note"]

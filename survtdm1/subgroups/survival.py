@@ -594,6 +594,10 @@ def _model_effect(row: dict, model: _Model, mask, settings: Settings, cohort: Co
         return
     if kind:
         _model_firth(row, sub, X, settings, reason)
+        if settings.p_method == "logrank":  # the log-rank test exists without an HR
+            strata = sub.stratum if model.stratified else None
+            row["p_value"] = float(km.logrank_test(sub.time, sub.event, treated, strata).p_value)
+            add_note(row, "p_value is the log-rank p", row["note_kind"])
         return
     fit = cox.cox_fit_sorted(sub, X, ties=settings.ties)
     if not fit.converged:
