@@ -16,7 +16,9 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "LABEL_MAX_CHARS",
     "NOT_ESTIMABLE",
+    "display_label",
     "format_cell",
     "format_conf_level",
     "format_count",
@@ -229,3 +231,38 @@ def format_cell(value: Any, name: str = "") -> str:
             return f"{number:.0f}"
         return f"{number:.2f}"
     return str(value)
+
+
+#: Labels longer than this many characters are cut with an ellipsis on display.
+LABEL_MAX_CHARS = 80
+
+
+def display_label(value: Any, max_chars: int = LABEL_MAX_CHARS) -> str:
+    """A data value made safe to show as a label in a figure, table header or report.
+
+    Control characters (which are not valid in SVG or XML) become spaces,
+    runs of white space one space, and a label longer than ``max_chars``
+    ends in an ellipsis. Missing values give an empty string. The value in
+    the data and in ``subgroups.csv`` is not changed; only what is displayed.
+
+    Examples
+    --------
+    >>> display_label("grade\\x00 3\\x1b[0m")
+    'grade 3 [0m'
+    >>> display_label("x" * 100, max_chars=10)
+    'xxxxxxxxx…'
+    """
+    if is_missing(value):
+        return ""
+    text = str(value)
+    if len(text) > 4 * max_chars:  # no need to clean what is cut anyway
+        text = text[: 4 * max_chars]
+    cleaned = "".join(
+        " " if (ord(ch) < 32 or 127 <= ord(ch) < 160 or 0xD800 <= ord(ch) <= 0xDFFF) else ch
+        for ch in text
+    )
+    cleaned = cleaned.replace("\ufffe", " ").replace("\uffff", " ")
+    cleaned = " ".join(cleaned.split())
+    if len(cleaned) > max_chars:
+        cleaned = cleaned[: max_chars - 1].rstrip() + "…"
+    return cleaned

@@ -36,7 +36,7 @@ from .layout import (
 )
 from .markers import _draw_estimate, _marker_side, _weights
 from .rows import EFFECTS, ForestRow, _Effect, _effect_for, forest_rows
-from .style import GREY, house_style, width_inches
+from .style import GREY, DisplayFigure, house_style, width_inches
 from .text import (
     NOT_ESTIMABLE,
     _font,
@@ -46,6 +46,7 @@ from .text import (
     format_count,
     format_effect,
     format_p,
+    safe_text,
 )
 
 __all__ = ["EFFECTS", "ForestRow", "forest_from_result", "forest_plot", "forest_rows"]
@@ -165,13 +166,13 @@ def forest_plot(
         figure = _draw(
             rows,
             spec,
-            treatment_label=str(treatment_label),
-            control_label=str(control_label),
+            treatment_label=safe_text(treatment_label),
+            control_label=safe_text(control_label),
             conf_level=conf_level,
             ax=ax,
             width=width,
             xlim=xlim,
-            title=title,
+            title=safe_text(title, 200) if title else None,
             overall_line=overall_line,
             label_width_mm=label_width_mm,
         )
@@ -433,7 +434,7 @@ def _graph_axes(layout: _Layout, ax: Axes | None, title: str | None) -> Axes:
             ax.set_title(title, loc="left", pad=frame.header)
         return ax
     width_pt, height_pt = layout.fig_width_pt, frame.height
-    figure = Figure(figsize=(width_pt / 72.0, height_pt / 72.0))
+    figure = DisplayFigure(figsize=(width_pt / 72.0, height_pt / 72.0))
     ax = figure.add_axes(
         (
             (FOREST_MARGIN_PT + layout.left_pt) / width_pt,

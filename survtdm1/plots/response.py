@@ -19,7 +19,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from .rows import forest_rows
-from .style import LIGHT_GREY, arm_colors, fix_tick_style, house_style, width_inches
+from .style import LIGHT_GREY, DisplayFigure, arm_colors, fix_tick_style, house_style, width_inches
 from .text import _number, format_conf_level
 
 __all__ = ["RATE_COLUMNS", "response_from_result", "response_plot", "response_rates"]
@@ -167,7 +167,7 @@ def response_plot(
         if ax is None:
             n_rows = len(order)
             height = (n_rows * size * 2.0 + size * 9) / 72.0
-            figure = Figure(figsize=(width_inches(width), height), layout="constrained")
+            figure = DisplayFigure(figsize=(width_inches(width), height), layout="constrained")
             figure.get_layout_engine().set(w_pad=5 / 72.0, h_pad=5 / 72.0)
             ax = figure.add_subplot()
         positions = {row: i for i, row in enumerate(order["row"])}

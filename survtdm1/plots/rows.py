@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from .._text import to_number as _number
+from .text import safe_text
 
 __all__ = ["EFFECTS", "NOTE_KINDS", "ForestRow", "forest_rows"]
 
@@ -204,7 +205,7 @@ def forest_rows(
         rows.append(
             ForestRow(
                 "overall",
-                overall_label,
+                safe_text(overall_label),
                 n_treatment=_count(overall.get("n_treatment")),
                 n_control=_count(overall.get("n_control")),
                 count_treatment=_count(overall.get(spec.count_columns[0])),
@@ -227,7 +228,7 @@ def forest_rows(
     for subgroup in pd.unique(keys):
         part = table[keys == subgroup]
         first = part.iloc[0]
-        heading = _text(first.get("subgroup_label")) or subgroup
+        heading = safe_text(_text(first.get("subgroup_label")) or subgroup)
         p_values = column("p_interaction")[part.index].map(_number)
         p_adjusted = column("p_interaction_adj")[part.index].map(_number)
         rows.append(
@@ -245,7 +246,7 @@ def forest_rows(
             rows.append(
                 ForestRow(
                     "level",
-                    _text(record.get("level_label")) or level,
+                    safe_text(_text(record.get("level_label")) or level),
                     subgroup=subgroup,
                     level=level,
                     n_treatment=_count(column("n_treatment")[index]),

@@ -20,6 +20,7 @@ from matplotlib.transforms import ScaledTranslation
 from .style import (
     GREY,
     LIGHT_GREY,
+    DisplayFigure,
     arm_colors,
     fix_tick_style,
     house_style,
@@ -37,7 +38,9 @@ _SPARSE_LADDER = (0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0)
 def _new_axes(ax: Axes | None, height_mm: float) -> tuple[Figure, Axes]:
     if ax is not None:
         return ax.figure, ax
-    figure = Figure(figsize=(width_inches("one-and-half"), height_mm / 25.4), layout="constrained")
+    figure = DisplayFigure(
+        figsize=(width_inches("one-and-half"), height_mm / 25.4), layout="constrained"
+    )
     return figure, figure.add_subplot()
 
 
