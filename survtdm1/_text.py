@@ -266,3 +266,104 @@ def display_label(value: Any, max_chars: int = LABEL_MAX_CHARS) -> str:
     if len(cleaned) > max_chars:
         cleaned = cleaned[: max_chars - 1].rstrip() + "…"
     return cleaned
+
+
+#: Effect columns of a subgroup table and their display names.
+_EFFECT_NAMES = {"hr": "HR", "or": "OR", "rd": "Difference, % points"}
+
+
+def subgroup_display(
+    table: Any,
+    overall: Any = None,
+    *,
+    treatment_label: str,
+    control_label: str,
+    conf_level: float = 0.95,
+    medians: bool = False,
+    overall_label: str = "All patients",
+) -> dict[str, Any]:
+    """The subgroup table as it is shown to people: per-arm counts, effect, p for interaction.
+
+    Reads ``table`` (a DataFrame with the columns of ``subgroups.csv``) by
+    column name, so extra columns are ignored. Survival tables show patients
+    and events per arm and the HR; binary tables responders and the OR.
+
+    Returns
+    -------
+    dict
+        ``groups`` (the spanning header: an arm name over its columns),
+        ``header`` (column names), ``rows`` (lists of display strings; level
+        rows indented by two spaces under their subgroup's heading row) and
+        ``kinds`` ("overall", "heading" or "level" per row).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"subgroup": ["age"], "level": ["<65"], "n_treatment": [10],
+    ...     "n_control": [12], "events_treatment": [3], "events_control": [5],
+    ...     "hr": [0.5], "hr_lower": [0.2], "hr_upper": [1.1], "p_interaction": [0.04]})
+    >>> shown = subgroup_display(t, treatment_label="A", control_label="B")
+    >>> shown["header"]
+    ['Subgroup', 'n', 'Events', 'n', 'Events', 'HR (95% CI)', 'P for interaction']
+    >>> shown["rows"]
+    [['age', '', '', '', '', '', '0.040'], ['  <65', '10', '3', '12', '5', '0.50 (0.20–1.10)', '']]
+    """
+    columns = set(table.columns)
+    effect = "hr" if "hr" in columns else "or" if "or" in columns else "rd"
+    count = "events" if "events_treatment" in columns else "responders"
+    per_arm = [("n", "n"), (count, count.capitalize())]
+    if medians and "median_treatment" in columns:
+        per_arm.append(("median", "Median"))
+    percent = format_conf_level(conf_level)
+    scale = 100.0 if effect == "rd" else 1.0
+    header = ["Subgroup"]
+    groups = [""]
+    for label in (treatment_label, control_label):
+        header += [name for _, name in per_arm]
+        groups += [display_label(label)] * len(per_arm)
+    header += [f"{_EFFECT_NAMES[effect]} ({percent} CI)", "P for interaction"]
+    groups += ["", ""]
+
+    def arm_cells(get) -> list[str]:
+        cells = []
+        for arm in ("treatment", "control"):
+            for key, _ in per_arm:
+                value = get(f"{key}_{arm}")
+                cells.append(format_count(value) if key != "median" else _median_text(value))
+        return cells
+
+    def effect_cell(get) -> str:
+        values = [get(f"{effect}{suffix}") for suffix in ("", "_lower", "_upper")]
+        return format_effect(*values, scale=scale)
+
+    rows, kinds = [], []
+    if overall is not None:
+
+        def get_overall(key: str) -> Any:
+            if key.startswith("median_"):  # summary.json keeps medians per arm
+                nested = overall.get(key[len("median_") :])
+                return nested.get("median") if hasattr(nested, "get") else None
+            return overall.get(key)
+
+        rows.append([overall_label, *arm_cells(get_overall), effect_cell(overall.get), ""])
+        kinds.append("overall")
+    for subgroup in dict.fromkeys(table["subgroup"].astype(str)):
+        part = table[table["subgroup"].astype(str) == subgroup]
+        first = part.iloc[0]
+        heading = display_label(first.get("subgroup_label")) or display_label(subgroup)
+        p_values = [to_number(v) for v in part.get("p_interaction", [])]
+        p_first = next((p for p in p_values if math.isfinite(p)), math.nan)
+        rows.append([heading] + [""] * (len(header) - 2) + [format_p(p_first)])
+        kinds.append("heading")
+        for _, record in part.iterrows():
+            label = display_label(record.get("level_label")) or display_label(record["level"])
+            rows.append(["  " + label, *arm_cells(record.get), effect_cell(record.get), ""])
+            kinds.append("level")
+    return {"groups": groups, "header": header, "rows": rows, "kinds": kinds}
+
+
+def _median_text(value: Any) -> str:
+    number = to_number(value)
+    if is_missing(value) or not math.isfinite(number):
+        return "NR"
+    return f"{number:.1f}"

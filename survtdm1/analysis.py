@@ -20,6 +20,7 @@ from ._version import __version__
 from .cohort import Cohort, load_cohort
 from .plan import Plan, read_plan
 from .subgroups import SubgroupResult, subgroup_analysis
+from .tables import write_tables
 
 OUTPUT_TABLES = ("subgroups.csv", "summary.json", "at_risk.csv", "exclusions.csv")
 
@@ -86,6 +87,7 @@ class AnalysisResult:
         shared.at_risk.to_csv(paths["at_risk.csv"], index=False)
         shared.exclusions.to_csv(paths["exclusions.csv"], index=False)
         written = list(paths.values())
+        written += write_tables(shared, self.plan, out)  # ard.csv, subgroups.rtf/.docx
         if figures:
             from .figures import write_figures
 

@@ -12,6 +12,7 @@ read off each row's confidence interval.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -93,6 +94,7 @@ def forest_plot(
     overall_label: str = "All patients",
     overall_line: bool = True,
     label_width_mm: float = 55.0,
+    higher_is_better: bool | None = None,
     style: Mapping[str, Any] | None = None,
 ) -> Figure:
     """Subgroup forest plot with text columns, as in the trial papers.
@@ -128,6 +130,11 @@ def forest_plot(
         Dotted vertical line at the overall estimate.
     label_width_mm : float
         Subgroup labels longer than this wrap onto further lines.
+    higher_is_better : bool, optional
+        Binary endpoints (OR, rate difference): whether a higher rate is
+        better (default, e.g. response), which puts "Favours <treatment>"
+        right of the reference line; False (e.g. an adverse event rate) puts
+        it left. Survival effects ignore it (a lower hazard is better).
     style : mapping, optional
         rcParams overriding the house style (e.g. ``{"font.size": 8}``).
 
@@ -161,6 +168,8 @@ def forest_plot(
     """
     effect = _effect_for(table, effect)
     spec = EFFECTS[effect]
+    if effect in ("or", "rd") and higher_is_better is False:
+        spec = dataclasses.replace(spec, treatment_side="left")
     rows = forest_rows(table, overall, effect=effect, overall_label=overall_label)
     with house_style(style):
         figure = _draw(
