@@ -60,7 +60,7 @@ def _value(value: Any) -> str | None:
         pass
     if hasattr(value, "item"):  # numpy scalars
         return _value(value.item())
-    return str(value)
+    return str(value) or None
 
 
 def _split_arm(name: str, arms: Mapping[str, str]) -> tuple[str, str]:
@@ -83,7 +83,7 @@ def _overall_records(overall: Mapping[str, Any], arms: Mapping[str, str], prefix
                 yield from _overall_records(value, arms, prefix=f"{prefix}{key}.")
             continue
         text = _value(value)
-        if text is None:
+        if text is None or key in _IDENTITY:
             continue
         statistic, arm = _split_arm(str(key), arms)
         yield "", "", arm, f"{prefix}{statistic}", text

@@ -6,8 +6,9 @@ effect with its confidence interval and the interaction p-value; a log-scaled
 effect axis with a line at 1 and "Favours ..." labels taken from the arm names.
 
 The plot reads a table with the columns of ``subgroups.csv`` and computes no
-statistic: marker areas are proportional to the information (inverse variance)
-read off each row's confidence interval.
+statistic: marker areas are proportional to each row's events (patients for a
+binary endpoint); a dashed line marks the overall estimate beside the solid
+line at no effect.
 """
 
 from __future__ import annotations
@@ -127,7 +128,8 @@ def forest_plot(
     title : str, optional
     overall_label : str
     overall_line : bool
-        Dotted vertical line at the overall estimate.
+        Dashed vertical line at the overall estimate (beside the solid line
+        at no effect).
     label_width_mm : float
         Subgroup labels longer than this wrap onto further lines.
     higher_is_better : bool, optional
@@ -150,9 +152,8 @@ def forest_plot(
     Firth-penalised). Rows whose ``note_kind`` is "firth" are drawn as open
     squares for HRs and ORs, never for a risk difference (not penalised); a
     table without ``note_kind`` gets no open squares (notes are not parsed).
-    Marker areas
-    are proportional to ``1 / SE^2`` with SE read from the CI width on the log
-    scale.
+    Marker areas are proportional to the row's events (survival) or
+    patients (binary endpoints).
 
     Examples
     --------
@@ -427,7 +428,7 @@ def _draw(
                 estimate,
                 color=GREY,
                 linewidth=0.6,
-                linestyle=(0, (1.5, 1.5)),
+                linestyle=(0, (4.0, 2.5)),
                 zorder=0.5,
                 gid="forest-overall-line",
             )

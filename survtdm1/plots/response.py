@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 
 from .rows import forest_rows
 from .style import LIGHT_GREY, DisplayFigure, arm_colors, fix_tick_style, house_style, width_inches
-from .text import _number, format_conf_level
+from .text import _number, format_conf_level, safe_text
 
 __all__ = ["RATE_COLUMNS", "response_from_result", "response_plot", "response_rates"]
 
@@ -173,7 +173,7 @@ def response_plot(
         positions = {row: i for i, row in enumerate(order["row"])}
         labels = [str(label) for label in order["label"]]
         offsets = {"treatment": -0.17, "control": 0.17}
-        names = {"treatment": treatment_label, "control": control_label}
+        names = {"treatment": safe_text(treatment_label), "control": safe_text(control_label)}
         for arm in ("treatment", "control"):
             part = rates[(rates["arm"] == arm) & rates["rate"].notna()]
             y = np.array([positions[r] for r in part["row"]], dtype=float) + offsets[arm]
@@ -189,7 +189,7 @@ def response_plot(
                 color=palette[arm],
                 elinewidth=0.9,
                 capsize=0,
-                label=str(names[arm]),
+                label=names[arm],
                 gid=f"response-{arm}",
             )
         for i, kind in enumerate(order["kind"]):
