@@ -18,6 +18,7 @@ import numpy as np
 __all__ = [
     "LABEL_MAX_CHARS",
     "NOT_ESTIMABLE",
+    "display_html",
     "display_label",
     "format_cell",
     "format_conf_level",
@@ -25,6 +26,7 @@ __all__ = [
     "format_effect",
     "format_p",
     "is_missing",
+    "subgroup_display",
     "to_number",
 ]
 
@@ -367,3 +369,45 @@ def _median_text(value: Any) -> str:
     if is_missing(value) or not math.isfinite(number):
         return "NR"
     return f"{number:.1f}"
+
+
+def display_html(shown: dict[str, Any], *, css_class: str = "subgroups") -> str:
+    """The HTML table of a :func:`subgroup_display` (escaped; arm names span their columns).
+
+    Level rows carry class "level" (their first cell indented), headings
+    class "heading" and the overall row class "overall"; inline styles keep
+    it readable where no style sheet applies (a Jupyter notebook).
+    """
+    import html
+
+    def esc(value: Any) -> str:
+        return html.escape(str(value), quote=True)
+
+    spans: list[list[Any]] = []
+    for name in shown["groups"]:
+        if spans and name and spans[-1][0] == name:
+            spans[-1][1] += 1
+        else:
+            spans.append([name, 1])
+    center = "text-align:center"
+    group_row = "".join(
+        f'<th colspan="{n}" style="{center};border-bottom:1px solid #999">{esc(name)}</th>'
+        if name
+        else f'<th colspan="{n}"></th>'
+        for name, n in spans
+    )
+    head = "".join(
+        f'<th style="text-align:{"left" if j == 0 else "right"}">{esc(name)}</th>'
+        for j, name in enumerate(shown["header"])
+    )
+    body = []
+    for row, kind in zip(shown["rows"], shown["kinds"], strict=True):
+        style = "text-align:left" + (";padding-left:1.6em" if kind == "level" else "")
+        weight = "" if kind == "level" else ";font-weight:bold"
+        first = f'<td class="text" style="{style}{weight}">{esc(row[0].strip())}</td>'
+        cells = "".join(f'<td class="num" style="text-align:right">{esc(v)}</td>' for v in row[1:])
+        body.append(f'<tr class="{kind}">{first}{cells}</tr>')
+    return (
+        f'<table class="{css_class}"><thead><tr>{group_row}</tr><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )

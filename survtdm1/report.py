@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from ._text import (
+    display_html,
     format_cell,
     format_conf_level,
     format_effect,
@@ -251,33 +252,7 @@ def subgroup_table_html(result: Any, labels: Mapping[str, str] | None = None) ->
         conf_level=getattr(result, "conf_level", 0.95),
         medians="median_treatment" in result.table.columns,
     )
-    groups = []
-    for name in shown["groups"]:
-        if groups and name and groups[-1][0] == name:
-            groups[-1][1] += 1
-        else:
-            groups.append([name, 1])
-    group_row = "".join(
-        f'<th class="group" colspan="{span}">{_escape(name)}</th>'
-        if name
-        else f'<th colspan="{span}"></th>'
-        for name, span in groups
-    )
-    head = "".join(
-        f'<th class="{"text" if j == 0 else "num"}">{_escape(name)}</th>'
-        for j, name in enumerate(shown["header"])
-    )
-    body = []
-    for row, kind in zip(shown["rows"], shown["kinds"], strict=True):
-        first = (
-            f'<td class="text{" level" if kind == "level" else ""}">{_escape(row[0].strip())}</td>'
-        )
-        cells = "".join(f'<td class="num">{_escape(v)}</td>' for v in row[1:])
-        body.append(f'<tr class="{kind}">{first}{cells}</tr>')
-    return (
-        f'<table class="subgroups"><thead><tr>{group_row}</tr><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(body)}</tbody></table>"
-    )
+    return display_html(shown)
 
 
 def _overall_html(result: Any, labels: Mapping[str, str] | None = None) -> str:
