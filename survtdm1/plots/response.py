@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 
 from .rows import forest_rows
 from .style import LIGHT_GREY, DisplayFigure, arm_colors, fix_tick_style, house_style, width_inches
-from .text import _number, format_conf_level, safe_text
+from .text import _font, _number, _width_pt, _wrap, format_conf_level, safe_text
 
 __all__ = ["RATE_COLUMNS", "response_from_result", "response_plot", "response_rates"]
 
@@ -164,16 +164,30 @@ def response_plot(
         import matplotlib as mpl
 
         size = float(mpl.rcParams["font.size"])
-        if ax is None:
-            n_rows = len(order)
-            height = (n_rows * size * 2.0 + size * 9) / 72.0
+        page_pt = (width_inches(width) if ax is None else ax.figure.get_figwidth()) * 72.0
+        regular = _font(size)
+        # row labels wrap to 40% of the width; arm names in the legend to half of it
+        labels = [_wrap(str(label), page_pt * 0.4, regular) for label in order["label"]]
+        names = {
+            "treatment": _wrap(safe_text(treatment_label), page_pt * 0.42, regular),
+            "control": _wrap(safe_text(control_label), page_pt * 0.42, regular),
+        }
+        side_by_side = sum(_width_pt(n, regular) + size * 5 for n in names.values()) < page_pt
+        legend_lines = (
+            max(n.count("\n") + 1 for n in names.values())
+            if side_by_side
+            else sum(n.count("\n") + 1 for n in names.values())
+        )
+        own = ax is None
+        if own:
+            lines = max((label.count("\n") + 1 for label in labels), default=1)
+            row_pt = max(2.0, lines * 1.25 + 0.6) * size
+            height = (len(order) * row_pt + size * (7.5 + 1.4 * legend_lines)) / 72.0
             figure = DisplayFigure(figsize=(width_inches(width), height), layout="constrained")
             figure.get_layout_engine().set(w_pad=5 / 72.0, h_pad=5 / 72.0)
             ax = figure.add_subplot()
         positions = {row: i for i, row in enumerate(order["row"])}
-        labels = [str(label) for label in order["label"]]
         offsets = {"treatment": -0.17, "control": 0.17}
-        names = {"treatment": safe_text(treatment_label), "control": safe_text(control_label)}
         for arm in ("treatment", "control"):
             part = rates[(rates["arm"] == arm) & rates["rate"].notna()]
             y = np.array([positions[r] for r in part["row"]], dtype=float) + offsets[arm]
@@ -206,16 +220,22 @@ def response_plot(
         ax.set_xlabel(f"{endpoint_name} (%)" if endpoint_name else "Response rate (%)")
         ax.grid(axis="x", color=LIGHT_GREY, linewidth=0.5)
         ax.set_axisbelow(True)
-        ax.legend(
-            loc="lower center",
-            bbox_to_anchor=(0.5, 1.0),
-            ncols=2,
-            title=f"Rate with {format_conf_level(conf_level)} CI (Clopper-Pearson)",
-            title_fontsize=size,
-            borderaxespad=0.2,
-        )
+        legend_options = {
+            "ncols": 2 if side_by_side else 1,
+            "title": f"Rate with {format_conf_level(conf_level)} CI (Clopper-Pearson)",
+            "title_fontsize": size,
+        }
+        if own:  # above the whole figure, centred on the page (never narrowing the panel)
+            handles, names_shown = ax.get_legend_handles_labels()
+            ax.figure.legend(handles, names_shown, loc="outside upper center", **legend_options)
+        else:
+            ax.legend(
+                loc="lower center", bbox_to_anchor=(0.5, 1.0), borderaxespad=0.2, **legend_options
+            )
         if title:
-            ax.figure.suptitle(title, x=0.02, ha="left", fontsize=size + 1, fontweight="bold")
+            ax.figure.suptitle(
+                safe_text(title, 200), x=0.02, ha="left", fontsize=size + 1, fontweight="bold"
+            )
         fix_tick_style(ax)
         ax.tick_params(axis="y", length=0)
         ax.figure.draw_without_rendering()

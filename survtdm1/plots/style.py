@@ -227,6 +227,12 @@ class DisplayFigure(Figure):
     #: Resolution of the Jupyter image (the saved files use their own dpi).
     repr_dpi = 150
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        FigureCanvasAgg(self)  # a renderer for measuring text (fig.canvas.get_renderer())
+
     def _render(self, fmt: str) -> bytes:
         import io
 
