@@ -405,7 +405,10 @@ def display_html(shown: dict[str, Any], *, css_class: str = "subgroups") -> str:
         style = "text-align:left" + (";padding-left:1.6em" if kind == "level" else "")
         weight = "" if kind == "level" else ";font-weight:bold"
         first = f'<td class="text" style="{style}{weight}">{esc(row[0].strip())}</td>'
-        cells = "".join(f'<td class="num" style="text-align:right">{esc(v)}</td>' for v in row[1:])
+        cells = "".join(
+            f'<td class="num" style="text-align:right;white-space:nowrap">{esc(v)}</td>'
+            for v in row[1:]
+        )
         body.append(f'<tr class="{kind}">{first}{cells}</tr>')
     return (
         f'<table class="{css_class}"><thead><tr>{group_row}</tr><tr>{head}</tr></thead>'

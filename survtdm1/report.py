@@ -52,6 +52,7 @@ table.subgroups th.group { text-align: center; border-bottom: 1px solid #999; }
 table.subgroups tr.heading td { font-weight: bold; padding-top: 8px; }
 table.subgroups tr.overall td { font-weight: bold; }
 table.subgroups td.level { padding-left: 1.6em; }
+table.subgroups td.num { white-space: nowrap; }
 table.kv td { word-break: break-all; }
 """
 
@@ -350,8 +351,11 @@ def render_report(
         parts.append("<h2>Figures</h2>")
         for caption, figure in figures.items():
             uri = figure_data_uri(figure)
+            size = ""
+            if hasattr(figure, "get_size_inches"):  # shown at print size, never wider than the page
+                size = f' style="width: min(100%, {figure.get_size_inches()[0] * 130:.0f}px)"'
             parts.append(
-                f'<figure><img src="{uri}" alt="{_escape(caption)}">'
+                f'<figure><img src="{uri}" alt="{_escape(caption)}"{size}>'
                 f"<figcaption>{_escape(caption)}</figcaption></figure>"
             )
 
