@@ -214,45 +214,33 @@ def km_plot(
     with house_style(style):
         own = ax is None
         if own:
-            stacked = (
-                max(text_width_pt(v, float(_rc("font.size"))) for v in labels.values())
-                > LEFT_LABEL_MAX_PT
-            )
-            lines = risk_table_lines(len(curves), len(kinds), stacked=stacked) + 1.0
-            ax = _new_panel(width, len(curves), show_at_risk, lines)
+            ax = _new_panel(width, labels, show_at_risk, len(kinds))
         place_key = _draw_km(
-            ax,
-            curves,
-            labels=labels,
-            at_risk=at_risk,
-            arm_values=arm_values,
-            risk_times=risk_times,
-            time_label=safe_text(time_label or _time_label(time_unit), 120),
+            ax, curves, labels=labels, at_risk=at_risk, arm_values=arm_values,
+            risk_times=risk_times, time_label=safe_text(time_label or _time_label(time_unit), 120),
             endpoint_name=safe_text(endpoint_name) if endpoint_name else None,
-            annotation=annotation,
-            ci=ci,
-            medians=medians if show_median else None,
-            show_at_risk=show_at_risk,
-            risk_rows=kinds,
-            legend=legend,
-            colors=colors,
-            xlim=xlim,
-            title=safe_text(title, 200) if title else None,
-            show_xlabel=True,
-        )
+            annotation=annotation, ci=ci, medians=medians if show_median else None,
+            show_at_risk=show_at_risk, risk_rows=kinds, legend=legend, colors=colors, xlim=xlim,
+            title=safe_text(title, 200) if title else None, show_xlabel=True,
+        )  # fmt: skip
         if own:  # the free corners depend on the laid-out panel
             _settle(ax.figure, [place_key])
     return ax.figure
 
 
-def _new_panel(width: str | float, n_curves: int, show_at_risk: bool, lines: float) -> Axes:
-    """The Axes of a new one-panel KM figure, sized by :func:`km_figure_size`."""
+def _new_panel(
+    width: str | float, labels: Mapping[str, str], show_at_risk: bool, blocks: int
+) -> Axes:
+    """The Axes of a new one-panel KM figure, sized by :func:`km_figure_size`.
+
+    The risk table has ``blocks`` blocks; arm names wider than
+    :data:`LEFT_LABEL_MAX_PT` go on their own lines.
+    """
+    font = float(_rc("font.size"))
+    stacked = max(text_width_pt(v, font) for v in labels.values()) > LEFT_LABEL_MAX_PT
+    lines = risk_table_lines(len(labels), blocks, stacked=stacked) + 1.0
     size = km_figure_size(
-        width_inches(width),
-        n_curves,
-        float(_rc("font.size")),
-        at_risk=show_at_risk,
-        table_lines=lines,
+        width_inches(width), len(labels), font, at_risk=show_at_risk, table_lines=lines
     )
     figure = DisplayFigure(figsize=size, layout="constrained")
     figure.get_layout_engine().set(w_pad=5 / 72.0, h_pad=5 / 72.0)
@@ -534,6 +522,8 @@ def km_grid(
     ticks = [float(t) for t in risk_times] if risk_times is not None else _nice_ticks(t_max)
     xlim = (0.0, ticks[-1] if ticks[-1] > 0 else t_max)
     arm_labels = {key: safe_text((labels or {}).get(key, key)) for key in first}
+    x_label = safe_text(time_label or _time_label(time_unit), 120)
+    y_name = safe_text(endpoint_name) if endpoint_name else None
     with house_style(style):
         size = float(_rc("font.size"))
         fig_width = width_inches(width)
@@ -545,54 +535,40 @@ def km_grid(
         )
         axes = figure.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False)
         axes_pt = axes[0][0].get_position().width * fig_width * 72.0
-        ticks = min(  # shared x ticks: the fewest any panel's counts leave room for
-            (
-                risk_table_plan(
-                    level_curves[(subgroup, level)], arm_labels, None, ticks, xlim, axes_pt,
-                    size, stacked=True,
-                )["times"]
-                for level in levels
-            ),
-            key=len,
-        )  # fmt: skip
+        panels = [level_curves[(subgroup, level)] for level in levels]
+        ticks = _shared_ticks(panels, arm_labels, ticks, xlim, axes_pt, size)
         placers = []
         for index, level in enumerate(levels):
             ax = axes[index // ncols][index % ncols]
             ax.tick_params(labelbottom=True, labelleft=True)
             placers.append(
                 _draw_km(
-                    ax,
-                    level_curves[(subgroup, level)],
-                    labels=arm_labels,
-                    at_risk=None,
-                    risk_times=ticks,
-                    time_label=safe_text(time_label or _time_label(time_unit), 120),
-                    endpoint_name=safe_text(endpoint_name) if endpoint_name else None,
-                    annotation=(annotations or {}).get(level),
-                    ci=ci,
-                    medians=None,
-                    show_at_risk=True,
-                    legend=index == 0,
-                    colors=colors,
-                    xlim=xlim,
+                    ax, level_curves[(subgroup, level)], labels=arm_labels, at_risk=None,
+                    risk_times=ticks, time_label=x_label, endpoint_name=y_name,
+                    annotation=(annotations or {}).get(level), ci=ci, medians=None,
+                    show_at_risk=True, legend=index == 0, colors=colors, xlim=xlim,
                     title=safe_text((level_labels or {}).get(level, level)),
-                    show_xlabel=True,
-                    show_ylabel=index % ncols == 0,
-                    stacked=True,
+                    show_xlabel=True, show_ylabel=index % ncols == 0, stacked=True,
                 )
-            )
+            )  # fmt: skip
         for index in range(len(levels), nrows * ncols):
             figure.delaxes(axes[index // ncols][index % ncols])
-        figure.suptitle(
-            safe_text(title or subgroup, 200),
-            x=0.02,
-            ha="left",
-            fontsize=size + 1,
-            fontweight="bold",
-        )
+        heading = safe_text(title or subgroup, 200)
+        figure.suptitle(heading, x=0.02, ha="left", fontsize=size + 1, fontweight="bold")
         figure.get_layout_engine().set(h_pad=6 / 72.0, hspace=0.08, w_pad=6 / 72.0, wspace=0.06)
         _settle(figure, placers)  # the free corners depend on the laid-out panels
     return figure
+
+
+def _shared_ticks(panels, labels, ticks, xlim, axes_pt: float, size: float) -> list[float]:
+    """The risk times every panel of a grid can show: the fewest any panel leaves room for."""
+    return min(
+        (
+            risk_table_plan(curves, labels, None, ticks, xlim, axes_pt, size, stacked=True)["times"]
+            for curves in panels
+        ),
+        key=len,
+    )
 
 
 def _grid_columns(n_panels: int) -> int:

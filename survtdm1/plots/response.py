@@ -165,18 +165,8 @@ def response_plot(
 
         size = float(mpl.rcParams["font.size"])
         page_pt = (width_inches(width) if ax is None else ax.figure.get_figwidth()) * 72.0
-        regular = _font(size)
-        # row labels wrap to 40% of the width; arm names in the legend to half of it
-        labels = [_wrap(str(label), page_pt * 0.4, regular) for label in order["label"]]
-        names = {
-            "treatment": _wrap(safe_text(treatment_label), page_pt * 0.42, regular),
-            "control": _wrap(safe_text(control_label), page_pt * 0.42, regular),
-        }
-        side_by_side = sum(_width_pt(n, regular) + size * 5 for n in names.values()) < page_pt
-        legend_lines = (
-            max(n.count("\n") + 1 for n in names.values())
-            if side_by_side
-            else sum(n.count("\n") + 1 for n in names.values())
+        labels, names, side_by_side, legend_lines = _measured_text(
+            order["label"], treatment_label, control_label, page_pt, size
         )
         own = ax is None
         if own:
@@ -240,6 +230,20 @@ def response_plot(
         ax.tick_params(axis="y", length=0)
         ax.figure.draw_without_rendering()
     return ax.figure
+
+
+def _measured_text(row_labels, treatment_label, control_label, page_pt: float, size: float):
+    """Row labels wrapped to 40% of the page, arm names to 42%; whether the two legend
+    entries fit side by side, and the legend's lines."""
+    regular = _font(size)
+    labels = [_wrap(str(label), page_pt * 0.4, regular) for label in row_labels]
+    names = {
+        "treatment": _wrap(safe_text(treatment_label), page_pt * 0.42, regular),
+        "control": _wrap(safe_text(control_label), page_pt * 0.42, regular),
+    }
+    side_by_side = sum(_width_pt(n, regular) + size * 5 for n in names.values()) < page_pt
+    counts = [n.count("\n") + 1 for n in names.values()]
+    return labels, names, side_by_side, max(counts) if side_by_side else sum(counts)
 
 
 def response_from_result(result: Any, **kwargs: Any) -> Figure:
