@@ -546,18 +546,29 @@ def km_grid(
                     ax, level_curves[(subgroup, level)], labels=arm_labels, at_risk=None,
                     risk_times=ticks, time_label=x_label, endpoint_name=y_name,
                     annotation=(annotations or {}).get(level), ci=ci, medians=None,
-                    show_at_risk=True, legend=index == 0, colors=colors, xlim=xlim,
+                    show_at_risk=True, legend=False, colors=colors, xlim=xlim,
                     title=safe_text((level_labels or {}).get(level, level)),
                     show_xlabel=True, show_ylabel=index % ncols == 0, stacked=True,
                 )
             )  # fmt: skip
         for index in range(len(levels), nrows * ncols):
             figure.delaxes(axes[index // ncols][index % ncols])
-        heading = safe_text(title or subgroup, 200)
-        figure.suptitle(heading, x=0.02, ha="left", fontsize=size + 1, fontweight="bold")
         figure.get_layout_engine().set(h_pad=6 / 72.0, hspace=0.08, w_pad=6 / 72.0, wspace=0.06)
+        heading = _wrap(safe_text(title or subgroup, 200), fig_width * 72.0, _font(size + 1))
+        _grid_legend(figure, axes[0][0], heading, fig_width * 72.0, size)
         _settle(figure, placers)  # the free corners depend on the laid-out panels
     return figure
+
+
+def _grid_legend(figure: Figure, ax: Axes, heading: str, page_pt: float, size: float) -> None:
+    """The grid's heading and one legend for all panels above them (names wrapped)."""
+    handles, names = ax.get_legend_handles_labels()
+    names = [_wrap(name.replace("\n", " "), page_pt * 0.42, _font(size)) for name in names]
+    figure.legend(
+        handles, names, loc="outside upper left", ncols=len(names), handlelength=1.6,
+        fontsize=size, frameon=False, title=heading, alignment="left",
+        title_fontproperties={"size": size + 1, "weight": "bold"},
+    )  # fmt: skip
 
 
 def _shared_ticks(panels, labels, ticks, xlim, axes_pt: float, size: float) -> list[float]:
