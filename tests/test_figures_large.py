@@ -136,6 +136,18 @@ def test_forest_on_large_cohort(large):
     assert assert_no_text_collisions(fig) > 100
 
 
+def test_forest_with_median_columns(large):
+    result = large["survival"]
+    fig = forest_from_result(result, medians=True)
+    assert assert_no_text_collisions(fig) > 100
+    shown = {t.get_text() for t in fig.findobj(Text)}
+    row = result.table.iloc[0]
+    expected = " / ".join(
+        f"{v:.1f}" if np.isfinite(v) else "NR" for v in (row.median_treatment, row.median_control)
+    )
+    assert expected in shown
+
+
 def test_km_with_risk_rows_on_large_cohort(large):
     result = large["survival"]
     fig = km_from_result(

@@ -96,6 +96,7 @@ def forest_plot(
     overall_line: bool = True,
     label_width_mm: float = 55.0,
     higher_is_better: bool | None = None,
+    medians: bool = False,
     style: Mapping[str, Any] | None = None,
 ) -> Figure:
     """Subgroup forest plot with text columns, as in the trial papers.
@@ -137,6 +138,10 @@ def forest_plot(
         better (default, e.g. response), which puts "Favours <treatment>"
         right of the reference line; False (e.g. an adverse event rate) puts
         it left. Survival effects ignore it (a lower hazard is better).
+    medians : bool
+        A column "Median T / C" with each row's median per arm (survival
+        tables with ``median_treatment``/``median_control``; NR when not
+        reached), left of the effect.
     style : mapping, optional
         rcParams overriding the house style (e.g. ``{"font.size": 8}``).
 
@@ -185,6 +190,7 @@ def forest_plot(
             title=safe_text(title, 200) if title else None,
             overall_line=overall_line,
             label_width_mm=label_width_mm,
+            medians=medians,
         )
     return figure
 
@@ -221,6 +227,7 @@ def _columns(
     labels: tuple[str, str],
     percent: str,
     arm_header: Any,
+    medians: bool = False,
 ) -> tuple[list[_Column], list[_Column]]:
     """The text columns with their cells: counts left of the graph, effect and p right."""
     effect_cells = []
@@ -245,7 +252,18 @@ def _columns(
             ("count_control", labels[1], spec.count_title),
         )
     ]
-    right = [
+    right = []
+    if medians:
+        right.append(
+            _Column(
+                "medians",
+                "Median\n" + " / ".join(_short(label) for label in labels),
+                [_median_pair(r) for r in rows],
+                "right",
+                side="right",
+            )
+        )
+    right += [
         _Column("effect", f"{spec.short_name}\n({percent} CI)", effect_cells, "left", side="right"),
         _Column(
             "p_interaction",
@@ -266,6 +284,18 @@ def _columns(
             )
         )
     return columns, right
+
+
+def _short(label: str, limit: int = 14) -> str:
+    return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
+
+
+def _median_pair(row: ForestRow) -> str:
+    """ "25.3 / 18.1" (NR when not reached); empty on headings."""
+    if row.kind == "heading":
+        return ""
+    values = (row.median_treatment, row.median_control)
+    return " / ".join(f"{v:.1f}" if math.isfinite(v) else "NR" for v in values)
 
 
 def _place_columns(
@@ -325,6 +355,7 @@ def _layout(
     xlim: tuple[float, float] | None,
     title: str | None,
     label_width_mm: float,
+    medians: bool = False,
 ) -> _Layout:
     """Texts, widths and positions of a forest plot (``page_pt`` None: into a given Axes)."""
     import matplotlib as mpl
@@ -342,6 +373,7 @@ def _layout(
         labels,
         format_conf_level(conf_level),
         lambda n: _wrap(n, arm_max, regular),
+        medians,
     )
     counts_pt, right_pt = _place_columns(columns, right, (regular, bold), gap_pt)
     label_max = label_room(label_width_mm, page_pt, counts_pt, right_pt)
@@ -399,6 +431,7 @@ def _draw(
     title: str | None,
     overall_line: bool,
     label_width_mm: float,
+    medians: bool = False,
 ) -> Figure:
     axes_graph_pt = 0.0
     if ax is not None:
@@ -413,6 +446,7 @@ def _draw(
         xlim=xlim,
         title=title,
         label_width_mm=label_width_mm,
+        medians=medians,
     )
     ax = _graph_axes(layout, ax, title)
     _style_axes(ax, spec, layout.limits, layout.body_lines)

@@ -105,6 +105,8 @@ class ForestRow:
         wording is never parsed). Markers are chosen from it.
     p_interaction, p_interaction_adj : float
         On headings only.
+    median_treatment, median_control : float
+        Median time per arm (survival tables; NaN when not reached or absent).
     """
 
     kind: str
@@ -122,6 +124,8 @@ class ForestRow:
     note_kind: str = ""
     p_interaction: float = math.nan
     p_interaction_adj: float = math.nan
+    median_treatment: float = math.nan
+    median_control: float = math.nan
 
     @property
     def estimable(self) -> bool:
@@ -214,6 +218,11 @@ def forest_rows(
                 lower=lower,
                 upper=upper,
                 **_note_for(spec, overall),
+                **{
+                    f"median_{arm}": _number((overall.get(arm) or {}).get("median"))
+                    for arm in ("treatment", "control")
+                    if hasattr(overall.get(arm), "get")
+                },
             )
         )
     if table is None or len(table) == 0:
@@ -257,6 +266,8 @@ def forest_rows(
                     lower=lower,
                     upper=upper,
                     **_note_for(spec, record),
+                    median_treatment=_number(column("median_treatment")[index]),
+                    median_control=_number(column("median_control")[index]),
                 )
             )
     return rows
