@@ -169,33 +169,37 @@ def write_rtf(result: Any, path: str | Path, *, title: str, labels: Mapping[str,
     """Write the subgroup table as an RTF file (readable by Word and LibreOffice).
 
     Composed with rtflite (a title, a header row spanning each arm's
-    columns, the body, footnotes). rtflite is given a polars DataFrame: its
-    pandas route fails with current narwhals releases.
+    columns, the body, footnotes). rtflite is given a polars DataFrame (its
+    pandas route fails with current narwhals releases), text with RTF's
+    special characters escaped here (rtflite writes them raw) and its LaTeX
+    conversion off (a label such as ``\\alpha`` stays as written).
     """
     import polars as pl
     import rtflite as rl
 
     shown = _shown(result, labels)
-    header, rows = shown["header"], shown["rows"]
+    header = [_rtf_escape(h) for h in shown["header"]]
+    rows = [[_rtf_escape(cell) for cell in row] for row in shown["rows"]]
     frame = pl.DataFrame(
         {f"c{j}": [row[j] for row in rows] for j in range(len(header))},
         schema={f"c{j}": pl.String for j in range(len(header))},
     )
-    spans, widths = _spans(shown["groups"]), [3.2] + [1.0] * (len(header) - 3) + [1.8, 1.2]
+    spans = [(a, b, _rtf_escape(name)) for a, b, name in _spans(shown["groups"])]
+    widths = [3.2] + [1.0] * (len(header) - 3) + [1.8, 1.2]
     span_widths = [sum(widths[a:b]) for a, b, _ in spans]
-    n = len(header)
+    n, raw = len(header), {"text_convert": False}  # no LaTeX conversion of data text
     document = rl.RTFDocument(
         df=frame,
         rtf_page=rl.RTFPage(orientation="landscape"),
-        rtf_title=rl.RTFTitle(text=_titles(result, title, labels)),
+        rtf_title=rl.RTFTitle(text=[_rtf_escape(t) for t in _titles(result, title, labels)], **raw),
         rtf_column_header=[
             rl.RTFColumnHeader(
-                text=[text for _, _, text in spans],
-                col_rel_width=span_widths,
-                text_justification=["c"] * len(spans),
+                text=[text for _, _, text in spans], col_rel_width=span_widths,
+                text_justification=["c"] * len(spans), **raw,
             ),
             rl.RTFColumnHeader(
-                text=header, col_rel_width=widths, text_justification=["l"] + ["c"] * (n - 1)
+                text=header, col_rel_width=widths, text_justification=["l"] + ["c"] * (n - 1),
+                **raw,
             ),
         ],
         rtf_body=rl.RTFBody(
@@ -204,13 +208,19 @@ def write_rtf(result: Any, path: str | Path, *, title: str, labels: Mapping[str,
             text_format=[
                 ["b" if kind != "level" else ""] + [""] * (n - 1) for kind in shown["kinds"]
             ],
+            text_convert=[[False]],
         ),
-        rtf_footnote=rl.RTFFootnote(text=_footnotes(result)),
-    )
+        rtf_footnote=rl.RTFFootnote(text=[_rtf_escape(t) for t in _footnotes(result)], **raw),
+    )  # fmt: skip
     path = Path(path)
     with contextlib.redirect_stdout(io.StringIO()):  # rtflite prints the file name
         document.write_rtf(str(path))
     return path
+
+
+def _rtf_escape(text: str) -> str:
+    """Text with RTF's special characters escaped (rtflite passes ``\\``, ``{``, ``}`` raw)."""
+    return text.replace("\\", "\\\\").replace("{", "\\{").replace("}", "\\}")
 
 
 def _spans(groups: list[str]) -> list[tuple[int, int, str]]:

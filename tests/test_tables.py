@@ -26,6 +26,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 import survtdm1 as st  # noqa: E402
 from survtdm1.exceptions import PlanError  # noqa: E402
+from survtdm1.plan import _check_display as check_display  # noqa: E402
 
 SUBGROUPS = ["her2_ihc", "pik3ca", "hormone_receptor"]
 
@@ -104,6 +105,8 @@ def _check_rows_against_csv(rows: list[list[str]], table: pd.DataFrame, summary:
     labels = {(str(r.subgroup_label), str(r.level_label)): r for r in table.itertuples(index=False)}
     heading = None
     for row in body[1:]:
+        if len(row) < len(header):  # the footnotes (a one-cell table in RTF)
+            continue
         if row[1] == "":  # a subgroup heading: its p for interaction
             heading, current_p = row[0], row[6]
             continue
@@ -223,10 +226,13 @@ def test_treatment_label_list_needs_one_per_arm():
     plan = _demo_plan({"treatment_label": ["A", "B"]})  # one treatment arm: one label
     with pytest.raises(PlanError, match="treatment_label must be a string"):
         st.analyze(plan)
-    plan["cohort"]["treatment"] = ["T-DM1", "Other"]
-    plan["display"] = {"treatment_label": ["A"]}
+    # with several treatment arms (a list), one label each
+    arms = {"treatment": ["T-DM1", "Other"], "control": "Trastuzumab"}
     with pytest.raises(PlanError, match="list of 2 strings"):
-        st.plan.read_plan(plan)
+        check_display({"treatment_label": ["A"]}, arms, "<dict>")
+    assert check_display({"treatment_label": ["A", "B"]}, arms, "<dict>") == {
+        "treatment_label": ["A", "B"]
+    }
 
 
 def test_plot_forest_displays_as_png_in_ipython():
