@@ -16,13 +16,17 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "LABEL_MAX_CHARS",
     "NOT_ESTIMABLE",
+    "display_html",
+    "display_label",
     "format_cell",
     "format_conf_level",
     "format_count",
     "format_effect",
     "format_p",
     "is_missing",
+    "subgroup_display",
     "to_number",
 ]
 
@@ -229,3 +233,184 @@ def format_cell(value: Any, name: str = "") -> str:
             return f"{number:.0f}"
         return f"{number:.2f}"
     return str(value)
+
+
+#: Labels longer than this many characters are cut with an ellipsis on display.
+LABEL_MAX_CHARS = 80
+
+
+def display_label(value: Any, max_chars: int = LABEL_MAX_CHARS) -> str:
+    """A data value made safe to show as a label in a figure, table header or report.
+
+    Control characters (which are not valid in SVG or XML) become spaces,
+    runs of white space one space, and a label longer than ``max_chars``
+    ends in an ellipsis. Missing values give an empty string. The value in
+    the data and in ``subgroups.csv`` is not changed; only what is displayed.
+
+    Examples
+    --------
+    >>> display_label("grade\\x00 3\\x1b[0m")
+    'grade 3 [0m'
+    >>> display_label("x" * 100, max_chars=10)
+    'xxxxxxxxx…'
+    """
+    if is_missing(value):
+        return ""
+    text = str(value)
+    if len(text) > 4 * max_chars:  # no need to clean what is cut anyway
+        text = text[: 4 * max_chars]
+    cleaned = "".join(
+        " " if (ord(ch) < 32 or 127 <= ord(ch) < 160 or 0xD800 <= ord(ch) <= 0xDFFF) else ch
+        for ch in text
+    )
+    cleaned = cleaned.replace("\ufffe", " ").replace("\uffff", " ")
+    cleaned = " ".join(cleaned.split())
+    if len(cleaned) > max_chars:
+        cleaned = cleaned[: max_chars - 1].rstrip() + "…"
+    return cleaned
+
+
+#: Effect columns of a subgroup table and their display names.
+_EFFECT_NAMES = {"hr": "HR", "or": "OR", "rd": "Difference, % points"}
+
+
+def subgroup_display(
+    table: Any,
+    overall: Any = None,
+    *,
+    treatment_label: str,
+    control_label: str,
+    conf_level: float = 0.95,
+    medians: bool = False,
+    overall_label: str = "All patients",
+) -> dict[str, Any]:
+    """The subgroup table as it is shown to people: per-arm counts, effect, p for interaction.
+
+    Reads ``table`` (a DataFrame with the columns of ``subgroups.csv``) by
+    column name, so extra columns are ignored. Survival tables show patients
+    and events per arm and the HR; binary tables responders and the OR.
+
+    Returns
+    -------
+    dict
+        ``groups`` (the spanning header: an arm name over its columns),
+        ``header`` (column names), ``rows`` (lists of display strings; level
+        rows indented by two spaces under their subgroup's heading row) and
+        ``kinds`` ("overall", "heading" or "level" per row).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"subgroup": ["age"], "level": ["<65"], "n_treatment": [10],
+    ...     "n_control": [12], "events_treatment": [3], "events_control": [5],
+    ...     "hr": [0.5], "hr_lower": [0.2], "hr_upper": [1.1], "p_interaction": [0.04]})
+    >>> shown = subgroup_display(t, treatment_label="A", control_label="B")
+    >>> shown["header"]
+    ['Subgroup', 'n', 'Events', 'n', 'Events', 'HR (95% CI)', 'P for interaction']
+    >>> shown["rows"]
+    [['age', '', '', '', '', '', '0.040'], ['  <65', '10', '3', '12', '5', '0.50 (0.20–1.10)', '']]
+    """
+    columns = set(table.columns)
+    effect = "hr" if "hr" in columns else "or" if "or" in columns else "rd"
+    count = "events" if "events_treatment" in columns else "responders"
+    per_arm = [("n", "n"), (count, count.capitalize())]
+    if medians and "median_treatment" in columns:
+        per_arm.append(("median", "Median"))
+    percent = format_conf_level(conf_level)
+    scale = 100.0 if effect == "rd" else 1.0
+    header = ["Subgroup"]
+    groups = [""]
+    for label in (treatment_label, control_label):
+        header += [name for _, name in per_arm]
+        groups += [display_label(label)] * len(per_arm)
+    header += [f"{_EFFECT_NAMES[effect]} ({percent} CI)", "P for interaction"]
+    groups += ["", ""]
+
+    def arm_cells(get) -> list[str]:
+        cells = []
+        for arm in ("treatment", "control"):
+            for key, _ in per_arm:
+                value = get(f"{key}_{arm}")
+                cells.append(format_count(value) if key != "median" else _median_text(value))
+        return cells
+
+    def effect_cell(get) -> str:
+        values = [get(f"{effect}{suffix}") for suffix in ("", "_lower", "_upper")]
+        return format_effect(*values, scale=scale)
+
+    rows, kinds = [], []
+    if overall is not None:
+
+        def get_overall(key: str) -> Any:
+            if key.startswith("median_"):  # summary.json keeps medians per arm
+                nested = overall.get(key[len("median_") :])
+                return nested.get("median") if hasattr(nested, "get") else None
+            return overall.get(key)
+
+        rows.append([overall_label, *arm_cells(get_overall), effect_cell(overall.get), ""])
+        kinds.append("overall")
+    for subgroup in dict.fromkeys(table["subgroup"].astype(str)):
+        part = table[table["subgroup"].astype(str) == subgroup]
+        first = part.iloc[0]
+        heading = display_label(first.get("subgroup_label")) or display_label(subgroup)
+        p_values = [to_number(v) for v in part.get("p_interaction", [])]
+        p_first = next((p for p in p_values if math.isfinite(p)), math.nan)
+        rows.append([heading] + [""] * (len(header) - 2) + [format_p(p_first)])
+        kinds.append("heading")
+        for _, record in part.iterrows():
+            label = display_label(record.get("level_label")) or display_label(record["level"])
+            rows.append(["  " + label, *arm_cells(record.get), effect_cell(record.get), ""])
+            kinds.append("level")
+    return {"groups": groups, "header": header, "rows": rows, "kinds": kinds}
+
+
+def _median_text(value: Any) -> str:
+    number = to_number(value)
+    if is_missing(value) or not math.isfinite(number):
+        return "NR"
+    return f"{number:.1f}"
+
+
+def display_html(shown: dict[str, Any], *, css_class: str = "subgroups") -> str:
+    """The HTML table of a :func:`subgroup_display` (escaped; arm names span their columns).
+
+    Level rows carry class "level" (their first cell indented), headings
+    class "heading" and the overall row class "overall"; inline styles keep
+    it readable where no style sheet applies (a Jupyter notebook).
+    """
+    import html
+
+    def esc(value: Any) -> str:
+        return html.escape(str(value), quote=True)
+
+    spans: list[list[Any]] = []
+    for name in shown["groups"]:
+        if spans and name and spans[-1][0] == name:
+            spans[-1][1] += 1
+        else:
+            spans.append([name, 1])
+    center = "text-align:center"
+    group_row = "".join(
+        f'<th colspan="{n}" style="{center};border-bottom:1px solid #999">{esc(name)}</th>'
+        if name
+        else f'<th colspan="{n}"></th>'
+        for name, n in spans
+    )
+    head = "".join(
+        f'<th style="text-align:{"left" if j == 0 else "right"}">{esc(name)}</th>'
+        for j, name in enumerate(shown["header"])
+    )
+    body = []
+    for row, kind in zip(shown["rows"], shown["kinds"], strict=True):
+        style = "text-align:left" + (";padding-left:1.6em" if kind == "level" else "")
+        weight = "" if kind == "level" else ";font-weight:bold"
+        first = f'<td class="text" style="{style}{weight}">{esc(row[0].strip())}</td>'
+        cells = "".join(
+            f'<td class="num" style="text-align:right;white-space:nowrap">{esc(v)}</td>'
+            for v in row[1:]
+        )
+        body.append(f'<tr class="{kind}">{first}{cells}</tr>')
+    return (
+        f'<table class="{css_class}"><thead><tr>{group_row}</tr><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )

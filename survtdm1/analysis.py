@@ -21,6 +21,7 @@ from .cohort import Cohort, load_cohort
 from .outputs import publish, write_csv
 from .plan import Plan, read_plan
 from .subgroups import MultiArmResult, SubgroupResult, compare_arms, subgroup_analysis
+from .tables import write_tables
 
 #: [cohort] keys for sponsor (CDISC ADaM) data, passed to load_cohort as they are
 SPONSOR_KEYS = ("censor", "paramcd", "adsl", "population", "response_values", "responders")
@@ -117,6 +118,7 @@ class AnalysisResult:
             ]
             summary = json.dumps(self.summary_json(), indent=2, allow_nan=False)
             written[1].write_text(summary + "\n", encoding="utf-8")
+            written += write_tables(shared, self.plan, folder)  # ard.csv, subgroups.rtf/.docx
             if figures:
                 from .figures import write_figures
 

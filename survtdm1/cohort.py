@@ -192,6 +192,44 @@ class Cohort:
         data[self.time] = data[self.time].astype(float) * factor
         return replace(self, data=data, time_unit=time_unit)
 
+    def _repr_html_(self) -> str:
+        """Jupyter: the arms with their patients and events, follow-up, exclusions."""
+        import html
+
+        from ._text import format_count
+
+        def esc(value: Any) -> str:
+            return html.escape(str(value), quote=True)
+
+        treated = self.treated.astype(bool)
+        survival = self.endpoint == "survival"
+        outcome = self.events if survival else self.responses
+        count_name = "Events" if survival else "Responders"
+        head = f"<tr><th></th><th>Patients</th><th>{count_name}</th>"
+        head += f"<th>Longest follow-up ({esc(self.time_unit)})</th></tr>" if survival else "</tr>"
+        rows = []
+        for label, mask in ((self.treatment_label, treated), (self.control_label, ~treated)):
+            cells = f"<td>{int(mask.sum())}</td><td>{int(np.nansum(outcome[mask]))}</td>"
+            if survival:
+                times = self.times[mask]
+                longest = f"{np.nanmax(times):.1f}" if times.size else ""
+                cells += f"<td>{longest}</td>"
+            rows.append(f'<tr><th style="text-align:left">{esc(label)}</th>{cells}</tr>')
+        what = (
+            f"time {esc(self.time)}, event {esc(self.event)}"
+            if survival
+            else (f"response {esc(self.response)}")
+        )
+        excluded = "".join(
+            f"<li>{esc(reason)}: {esc(format_count(n))}</li>" for reason, n in self.excluded if n
+        )
+        return (
+            f"<p><b>Cohort</b> from {esc(self.source)}: {len(self)} patients; arm column "
+            f"{esc(self.arm)}; {what}</p>"
+            f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
+            + (f"<p>Excluded:</p><ul>{excluded}</ul>" if excluded else "<p>No rows excluded.</p>")
+        )
+
 
 def _check_unit(time_unit: str) -> None:
     if time_unit not in TIME_UNITS:

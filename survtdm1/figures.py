@@ -18,17 +18,29 @@ def write_figures(result, plan, provenance: dict, out: Path) -> list[Path]:
     :func:`write_comparison_figures`)."""
     if hasattr(result, "comparisons"):
         return write_comparison_figures(result, plan, provenance, out)
+    from .plan import display_labels
     from .plots import forest_from_result, km_from_result, response_from_result, save_figure
     from .report import render_report
 
+    display = plan.display
+    labels = display_labels(plan, result.treatment_label)
+    if "control_label" not in display:
+        labels["control"] = str(result.control_label)
+    arms = {"treatment_label": labels["treatment"], "control_label": labels["control"]}
     written: list[Path] = []
-    forest = forest_from_result(result)
+    forest_options = {}
+    if "higher_is_better" in display:
+        forest_options["higher_is_better"] = display["higher_is_better"]
+    forest = forest_from_result(result, **arms, **forest_options)
     written += save_figure(forest, out / "forest", formats=("png", "svg"))
     if result.endpoint == "binary":
-        curves_name, curves = "response", response_from_result(result)
+        curves_name, curves = "response", response_from_result(result, **arms)
         caption = "Response rates by arm"
     else:
-        curves_name, curves = "km", km_from_result(result, endpoint_name=result.endpoint_name)
+        km_options = {"labels": labels, "endpoint_name": result.endpoint_name}
+        if display.get("time_label"):
+            km_options["time_label"] = display["time_label"]
+        curves_name, curves = "km", km_from_result(result, **km_options)
         caption = "Kaplan-Meier curves by arm"
     written += save_figure(curves, out / curves_name, formats=("png",))
     page = render_report(
@@ -37,6 +49,7 @@ def write_figures(result, plan, provenance: dict, out: Path) -> list[Path]:
         figures={"Treatment effect by subgroup": forest, caption: curves},
         plan_text=plan.text or None,
         provenance=provenance,
+        labels=labels,
     )
     report = out / "report.html"
     report.write_text(page, encoding="utf-8")

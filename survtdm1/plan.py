@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .exceptions import PlanError
@@ -65,8 +65,9 @@ STRING_KEYS = (
     "adsl",
     "population",
 )
-TOP_KEYS = {"cohort", "analysis", "subgroup", "title", "privacy"}
+TOP_KEYS = {"cohort", "analysis", "subgroup", "title", "privacy", "display"}
 PRIVACY_KEYS = {"min_count"}
+DISPLAY_KEYS = {"treatment_label", "control_label", "time_label", "higher_is_better"}
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,10 @@ class Plan:
     min_count : int or None
         ``[privacy] min_count``: counts below it are shown as "<k" in every
         output file, figure and the report.
+    display : dict
+        ``[display]`` keys: arm names, the time axis label and, for binary
+        endpoints, ``higher_is_better``; used in figures, the report and the
+        RTF/DOCX tables (the CSV/JSON tables keep values as written).
     """
 
     cohort: dict
@@ -97,6 +102,7 @@ class Plan:
     source: str = "<dict>"
     text: str = ""
     min_count: int | None = None
+    display: dict = field(default_factory=dict)
 
 
 def read_plan(plan) -> Plan:
@@ -207,7 +213,53 @@ def _check(raw: dict, base: Path, source: str, text: str) -> Plan:
         isinstance(min_count, bool) or not isinstance(min_count, int) or min_count < 1
     ):
         raise PlanError(f"{source}: [privacy] min_count must be a positive integer")
-    return Plan(cohort, dict(analysis), specs, title, source, text, min_count)
+    display = _check_display(raw.get("display", {}), cohort, source)
+    return Plan(cohort, dict(analysis), specs, title, source, text, min_count, display)
+
+
+def _check_display(display, cohort: dict, source: str) -> dict:
+    """The ``[display]`` table, checked: labels are text, one per treatment arm."""
+    if not isinstance(display, dict):
+        raise PlanError(f"{source}: [display] must be a table")
+    _known(display, DISPLAY_KEYS, "[display]", source)
+    for key in ("control_label", "time_label"):
+        if key in display and not isinstance(display[key], str):
+            raise PlanError(f"{source}: [display] {key} must be a string")
+    if "treatment_label" in display:
+        label, arms = display["treatment_label"], cohort.get("treatment")
+        if isinstance(arms, list):
+            if not (
+                isinstance(label, list)
+                and len(label) == len(arms)
+                and all(isinstance(v, str) for v in label)
+            ):
+                raise PlanError(
+                    f"{source}: [display] treatment_label must be a list of {len(arms)} "
+                    "strings, one per treatment arm"
+                )
+        elif not isinstance(label, str):
+            raise PlanError(f"{source}: [display] treatment_label must be a string")
+    if "higher_is_better" in display and not isinstance(display["higher_is_better"], bool):
+        raise PlanError(f"{source}: [display] higher_is_better must be true or false")
+    return dict(display)
+
+
+def display_labels(plan: Plan, treatment_value) -> dict[str, str]:
+    """The arm names to show for the comparison of ``treatment_value`` with the control.
+
+    ``{"treatment": ..., "control": ...}`` from ``[display]``, each falling back
+    to the arm value as written.
+    """
+    display = plan.display
+    arms = plan.cohort.get("treatment")
+    label = display.get("treatment_label")
+    if isinstance(arms, list) and isinstance(label, list):
+        by_value = {str(arm): name for arm, name in zip(arms, label, strict=True)}
+        label = by_value.get(str(treatment_value))
+    return {
+        "treatment": str(label) if label else str(treatment_value),
+        "control": str(display.get("control_label") or plan.cohort.get("control")),
+    }
 
 
 def _check_treatment_list(value: list, source: str) -> None:

@@ -18,9 +18,23 @@ from typing import Any
 
 import pandas as pd
 
-from ._text import format_cell, format_conf_level, format_effect, format_p, is_missing
+from ._text import (
+    display_html,
+    format_cell,
+    format_conf_level,
+    format_effect,
+    format_p,
+    is_missing,
+    subgroup_display,
+)
 
-__all__ = ["figure_data_uri", "render_comparisons_report", "render_report", "table_html"]
+__all__ = [
+    "figure_data_uri",
+    "render_comparisons_report",
+    "render_report",
+    "subgroup_table_html",
+    "table_html",
+]
 
 _CSS = """
 body { font-family: "DejaVu Sans", Arial, Helvetica, sans-serif; font-size: 14px;
@@ -38,6 +52,14 @@ figcaption { color: #555; font-size: 12px; }
 pre { background: #f7f7f7; padding: 0.8em; overflow-x: auto; font-size: 12px; }
 ul.warnings li { color: #8a4b00; }
 .scroll { overflow-x: auto; }
+table.subgroups { width: 100%; }
+table.subgroups th { vertical-align: bottom; }
+table.subgroups th.group { text-align: center; border-bottom: 1px solid #999; }
+table.subgroups tr.heading td { font-weight: bold; padding-top: 8px; }
+table.subgroups tr.overall td { font-weight: bold; }
+table.subgroups td.level { padding-left: 1.6em; }
+table.subgroups td.num { white-space: nowrap; }
+table.kv td { word-break: break-all; }
 """
 
 _CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
@@ -101,7 +123,7 @@ def _key_value_html(mapping: Mapping[str, Any]) -> str:
         f'<td class="text">{_escape(format_value(value, key))}</td></tr>'
         for key, value in _flatten(mapping)
     )
-    return f"<table><tbody>{rows}</tbody></table>"
+    return f'<table class="kv"><tbody>{rows}</tbody></table>'
 
 
 def figure_data_uri(figure: Any, *, dpi: float = 150, min_width_px: int = 800) -> str:
@@ -225,10 +247,26 @@ def _summary_rows(result: Any) -> tuple[list[tuple[str, str, str]], list[tuple[s
     return arm_rows, effects
 
 
-def _overall_html(result: Any) -> str:
+def subgroup_table_html(result: Any, labels: Mapping[str, str] | None = None) -> str:
+    """The subgroup table as people read it: arm names over per-arm n and events,
+    the effect with its CI and the p for interaction, levels under their subgroup."""
+    labels = dict(labels or {})
+    shown = subgroup_display(
+        result.table,
+        getattr(result, "overall", None),
+        treatment_label=labels.get("treatment", getattr(result, "treatment_label", "")),
+        control_label=labels.get("control", getattr(result, "control_label", "")),
+        conf_level=getattr(result, "conf_level", 0.95),
+        medians="median_treatment" in result.table.columns,
+    )
+    return display_html(shown)
+
+
+def _overall_html(result: Any, labels: Mapping[str, str] | None = None) -> str:
     arm_rows, effects = _summary_rows(result)
-    treatment = _escape(getattr(result, "treatment_label", "treatment"))
-    control = _escape(getattr(result, "control_label", "control"))
+    labels = labels or {}
+    treatment = _escape(labels.get("treatment", getattr(result, "treatment_label", "treatment")))
+    control = _escape(labels.get("control", getattr(result, "control_label", "control")))
     head = (
         f'<tr><th class="text"></th><th class="num">{treatment}</th>'
         f'<th class="num">{control}</th></tr>'
@@ -255,6 +293,7 @@ def render_report(
     figures: Mapping[str, Any] | None = None,
     plan_text: str | None = None,
     provenance: Mapping[str, Any] | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> str:
     """A self-contained HTML report of a subgroup analysis.
 
@@ -271,7 +310,11 @@ def render_report(
     plan_text : str, optional
         The analysis plan, shown verbatim (escaped).
     provenance : mapping, optional
-        Version, plan path, input hash...; shown as a table.
+        Version, plan path, input hash...; shown as a table (its
+        ``plan_text`` is left out: the plan is shown once, above).
+    labels : mapping, optional
+        Arm names to show, ``{"treatment": ..., "control": ...}`` (the
+        plan's ``[display]``); default the result's arm values.
 
     Returns
     -------
@@ -299,8 +342,8 @@ def render_report(
         f"<style>{_CSS}</style></head><body>",
         f"<h1>{_escape(title)}</h1>",
     ]
-    treatment = getattr(result, "treatment_label", "")
-    control = getattr(result, "control_label", "")
+    treatment = (labels or {}).get("treatment", getattr(result, "treatment_label", ""))
+    control = (labels or {}).get("control", getattr(result, "control_label", ""))
     endpoint = getattr(result, "endpoint_name", None) or getattr(result, "endpoint", "")
     parts.append(
         f'<p class="subtitle">{_escape(treatment)} vs {_escape(control)} &middot; '
@@ -308,20 +351,28 @@ def render_report(
     )
 
     parts.append("<h2>Overall</h2>")
-    parts.append(_overall_html(result))
+    parts.append(_overall_html(result, labels))
 
     if figures:
         parts.append("<h2>Figures</h2>")
         for caption, figure in figures.items():
             uri = figure_data_uri(figure)
+            size = ""
+            if hasattr(figure, "get_size_inches"):  # shown at print size, never wider than the page
+                size = f' style="width: min(100%, {figure.get_size_inches()[0] * 130:.0f}px)"'
             parts.append(
-                f'<figure><img src="{uri}" alt="{_escape(caption)}">'
+                f'<figure><img src="{uri}" alt="{_escape(caption)}"{size}>'
                 f"<figcaption>{_escape(caption)}</figcaption></figure>"
             )
 
     parts.append("<h2>Subgroups</h2>")
     table = getattr(result, "table", None)
-    if table is not None and len(table):
+    if table is not None and len(table) and "subgroup" in table.columns:
+        parts.append(subgroup_table_html(result, labels))
+        parts.append(
+            '<p class="subtitle">All columns, unrounded: subgroups.csv; long form: ard.csv.</p>'
+        )
+    elif table is not None and len(table):
         parts.append(table_html(table))
     else:
         parts.append("<p>No subgroups.</p>")
@@ -346,7 +397,8 @@ def render_report(
         parts.append(f"<pre>{_escape(plan_text)}</pre>")
     if provenance:
         parts.append("<h2>Provenance</h2>")
-        parts.append(_key_value_html(provenance))
+        shown = {k: v for k, v in provenance.items() if k != "plan_text"}
+        parts.append(_key_value_html(shown))
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 

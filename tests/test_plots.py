@@ -799,3 +799,43 @@ def test_km_draws_into_a_given_axes(curves):
     out = km_plot(curves, ax=ax, risk_times=RISK_TIMES)
     assert out is fig and len(fig.axes) == 1
     assert len(_texts(fig, "km-at-risk-treatment")) == len(RISK_TIMES)
+
+
+def test_km_risk_rows_events_and_censored_count_the_data(curves, arms):
+    fig = km_plot(
+        curves,
+        labels={"treatment": "T-DM1", "control": "Trastuzumab"},
+        risk_times=RISK_TIMES,
+        risk_rows=("at_risk", "events", "censored"),
+    )
+    ax = fig.axes[0]
+    for key, (time, event) in zip(("treatment", "control"), arms, strict=True):
+        shown = {
+            kind: [t.get_text() for t in ax.texts if t.get_gid() == f"km-{kind}-{key}"]
+            for kind in ("at-risk", "events", "censored")
+        }
+        times = [float(t.get_position()[0]) for t in ax.texts if t.get_gid() == f"km-events-{key}"]
+        assert times == [float(t) for t in RISK_TIMES]
+        assert shown["events"] == [str(int(((time <= t) & (event == 1)).sum())) for t in times]
+        assert shown["censored"] == [str(int(((time <= t) & (event == 0)).sum())) for t in times]
+        assert shown["at-risk"] == [str(int((time >= t).sum())) for t in times]
+    titles = [
+        t.get_text() for t in ax.texts if t.get_gid() in ("km-events-title", "km-censored-title")
+    ]
+    assert titles == ["Cumulative events", "Cumulative censored"]
+    with pytest.raises(ValueError, match="risk_rows"):
+        km_plot(curves, risk_rows=("deaths",))
+
+
+def test_km_axis_ends_at_last_risk_time(curves):
+    fig = km_plot(curves, risk_times=[0, 12, 24, 36])
+    assert fig.axes[0].get_xlim() == (0.0, 36.0)
+
+
+def test_figures_show_as_png_in_jupyter(curves):
+    from IPython.core.formatters import DisplayFormatter
+
+    fig = km_plot(curves)
+    assert isinstance(fig, Figure)
+    data, _ = DisplayFormatter().format(fig)
+    assert data["image/png"].startswith(b"\x89PNG")

@@ -1,9 +1,10 @@
 """Publication figures: forest plot, Kaplan-Meier curves, response rates.
 
 Every function takes results (or their pieces), computes no statistic,
-builds a :class:`matplotlib.figure.Figure` without pyplot inside the house
-style (:func:`~survtdm1.plots.style.house_style`), never calls ``plt.show()``
-and returns the figure. Save with :func:`save_figure`.
+builds a :class:`matplotlib.figure.Figure` without pyplot (a
+:class:`~survtdm1.plots.style.DisplayFigure`, which Jupyter shows as an
+image) inside the house style (:func:`~survtdm1.plots.style.house_style`),
+never calls ``plt.show()`` and returns the figure. Save with :func:`save_figure`.
 
 This is the only place survtdm1 imports matplotlib.
 """
@@ -21,11 +22,12 @@ from .km import (
 )
 from .response import response_from_result, response_plot, response_rates
 from .save import save_figure
-from .style import ARM_COLORS, OKABE_ITO, house_style, width_inches
+from .style import ARM_COLORS, OKABE_ITO, DisplayFigure, house_style, new_figure, width_inches
 
 __all__ = [
     "ARM_COLORS",
     "OKABE_ITO",
+    "DisplayFigure",
     "at_risk_from_curve",
     "forest_from_result",
     "forest_plot",
@@ -36,6 +38,7 @@ __all__ = [
     "km_grid",
     "km_grid_from_result",
     "km_plot",
+    "new_figure",
     "response_from_result",
     "response_plot",
     "response_rates",

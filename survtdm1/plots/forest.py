@@ -6,12 +6,14 @@ effect with its confidence interval and the interaction p-value; a log-scaled
 effect axis with a line at 1 and "Favours ..." labels taken from the arm names.
 
 The plot reads a table with the columns of ``subgroups.csv`` and computes no
-statistic: marker areas are proportional to the information (inverse variance)
-read off each row's confidence interval.
+statistic: marker areas are proportional to each row's events (patients for a
+binary endpoint); a dashed line marks the overall estimate beside the solid
+line at no effect.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -36,7 +38,7 @@ from .layout import (
 )
 from .markers import _draw_estimate, _marker_side, _weights
 from .rows import EFFECTS, ForestRow, _Effect, _effect_for, forest_rows
-from .style import GREY, house_style, width_inches
+from .style import GREY, DisplayFigure, house_style, width_inches
 from .text import (
     NOT_ESTIMABLE,
     _font,
@@ -46,6 +48,7 @@ from .text import (
     format_count,
     format_effect,
     format_p,
+    safe_text,
 )
 
 __all__ = ["EFFECTS", "ForestRow", "forest_from_result", "forest_plot", "forest_rows"]
@@ -92,6 +95,8 @@ def forest_plot(
     overall_label: str = "All patients",
     overall_line: bool = True,
     label_width_mm: float = 55.0,
+    higher_is_better: bool | None = None,
+    medians: bool = False,
     style: Mapping[str, Any] | None = None,
 ) -> Figure:
     """Subgroup forest plot with text columns, as in the trial papers.
@@ -124,9 +129,19 @@ def forest_plot(
     title : str, optional
     overall_label : str
     overall_line : bool
-        Dotted vertical line at the overall estimate.
+        Dashed vertical line at the overall estimate (beside the solid line
+        at no effect).
     label_width_mm : float
         Subgroup labels longer than this wrap onto further lines.
+    higher_is_better : bool, optional
+        Binary endpoints (OR, rate difference): whether a higher rate is
+        better (default, e.g. response), which puts "Favours <treatment>"
+        right of the reference line; False (e.g. an adverse event rate) puts
+        it left. Survival effects ignore it (a lower hazard is better).
+    medians : bool
+        A column "Median T / C" with each row's median per arm (survival
+        tables with ``median_treatment``/``median_control``; NR when not
+        reached), left of the effect.
     style : mapping, optional
         rcParams overriding the house style (e.g. ``{"font.size": 8}``).
 
@@ -142,9 +157,8 @@ def forest_plot(
     Firth-penalised). Rows whose ``note_kind`` is "firth" are drawn as open
     squares for HRs and ORs, never for a risk difference (not penalised); a
     table without ``note_kind`` gets no open squares (notes are not parsed).
-    Marker areas
-    are proportional to ``1 / SE^2`` with SE read from the CI width on the log
-    scale.
+    Marker areas are proportional to the row's events (survival) or
+    patients (binary endpoints).
 
     Examples
     --------
@@ -160,20 +174,23 @@ def forest_plot(
     """
     effect = _effect_for(table, effect)
     spec = EFFECTS[effect]
+    if effect in ("or", "rd") and higher_is_better is False:
+        spec = dataclasses.replace(spec, treatment_side="left")
     rows = forest_rows(table, overall, effect=effect, overall_label=overall_label)
     with house_style(style):
         figure = _draw(
             rows,
             spec,
-            treatment_label=str(treatment_label),
-            control_label=str(control_label),
+            treatment_label=safe_text(treatment_label),
+            control_label=safe_text(control_label),
             conf_level=conf_level,
             ax=ax,
             width=width,
             xlim=xlim,
-            title=title,
+            title=safe_text(title, 200) if title else None,
             overall_line=overall_line,
             label_width_mm=label_width_mm,
+            medians=medians,
         )
     return figure
 
@@ -210,6 +227,7 @@ def _columns(
     labels: tuple[str, str],
     percent: str,
     arm_header: Any,
+    medians: bool = False,
 ) -> tuple[list[_Column], list[_Column]]:
     """The text columns with their cells: counts left of the graph, effect and p right."""
     effect_cells = []
@@ -234,7 +252,18 @@ def _columns(
             ("count_control", labels[1], spec.count_title),
         )
     ]
-    right = [
+    right = []
+    if medians:
+        right.append(
+            _Column(
+                "medians",
+                "Median\n" + " / ".join(_short(label) for label in labels),
+                [_median_pair(r) for r in rows],
+                "right",
+                side="right",
+            )
+        )
+    right += [
         _Column("effect", f"{spec.short_name}\n({percent} CI)", effect_cells, "left", side="right"),
         _Column(
             "p_interaction",
@@ -255,6 +284,18 @@ def _columns(
             )
         )
     return columns, right
+
+
+def _short(label: str, limit: int = 14) -> str:
+    return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
+
+
+def _median_pair(row: ForestRow) -> str:
+    """ "25.3 / 18.1" (NR when not reached); empty on headings."""
+    if row.kind == "heading":
+        return ""
+    values = (row.median_treatment, row.median_control)
+    return " / ".join(f"{v:.1f}" if math.isfinite(v) else "NR" for v in values)
 
 
 def _place_columns(
@@ -314,6 +355,7 @@ def _layout(
     xlim: tuple[float, float] | None,
     title: str | None,
     label_width_mm: float,
+    medians: bool = False,
 ) -> _Layout:
     """Texts, widths and positions of a forest plot (``page_pt`` None: into a given Axes)."""
     import matplotlib as mpl
@@ -331,6 +373,7 @@ def _layout(
         labels,
         format_conf_level(conf_level),
         lambda n: _wrap(n, arm_max, regular),
+        medians,
     )
     counts_pt, right_pt = _place_columns(columns, right, (regular, bold), gap_pt)
     label_max = label_room(label_width_mm, page_pt, counts_pt, right_pt)
@@ -388,6 +431,7 @@ def _draw(
     title: str | None,
     overall_line: bool,
     label_width_mm: float,
+    medians: bool = False,
 ) -> Figure:
     axes_graph_pt = 0.0
     if ax is not None:
@@ -402,6 +446,7 @@ def _draw(
         xlim=xlim,
         title=title,
         label_width_mm=label_width_mm,
+        medians=medians,
     )
     ax = _graph_axes(layout, ax, title)
     _style_axes(ax, spec, layout.limits, layout.body_lines)
@@ -417,7 +462,7 @@ def _draw(
                 estimate,
                 color=GREY,
                 linewidth=0.6,
-                linestyle=(0, (1.5, 1.5)),
+                linestyle=(0, (4.0, 2.5)),
                 zorder=0.5,
                 gid="forest-overall-line",
             )
@@ -433,7 +478,7 @@ def _graph_axes(layout: _Layout, ax: Axes | None, title: str | None) -> Axes:
             ax.set_title(title, loc="left", pad=frame.header)
         return ax
     width_pt, height_pt = layout.fig_width_pt, frame.height
-    figure = Figure(figsize=(width_pt / 72.0, height_pt / 72.0))
+    figure = DisplayFigure(figsize=(width_pt / 72.0, height_pt / 72.0))
     ax = figure.add_axes(
         (
             (FOREST_MARGIN_PT + layout.left_pt) / width_pt,

@@ -22,19 +22,35 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from ..km import KMCurve
-from .at_risk import _at_risk_table, at_risk_from_curve
-from .layout import km_figure_size
+from .at_risk import (
+    LEFT_LABEL_MAX_PT,
+    _at_risk_table,
+    at_risk_from_curve,
+    check_risk_rows,
+    risk_table_plan,
+)
+from .layout import km_figure_size, risk_table_lines
 from .placement import _make_legend, _obstacles, _place_key, _settle
 from .style import (
     GREY,
     OKABE_ITO,
+    DisplayFigure,
     _rc,
     arm_colors,
     fix_tick_style,
     house_style,
+    text_width_pt,
     width_inches,
 )
-from .text import NOT_ESTIMABLE, format_conf_level, format_effect, format_p
+from .text import (
+    NOT_ESTIMABLE,
+    _font,
+    _wrap,
+    format_conf_level,
+    format_effect,
+    format_p,
+    safe_text,
+)
 
 __all__ = [
     "at_risk_from_curve",
@@ -87,8 +103,11 @@ def _time_label(time_unit: str) -> str:
 
 
 def _nice_ticks(t_max: float) -> list[float]:
+    """Evenly spaced times from 0 up to the first at or after ``t_max`` (the axis end)."""
     locator = ticker.MaxNLocator(nbins=6, steps=[1, 2, 3, 5, 6, 10], integer=True)
-    ticks = [float(t) for t in locator.tick_values(0.0, t_max) if 0.0 <= t <= t_max * 1.0001]
+    values = [float(t) for t in locator.tick_values(0.0, t_max) if t >= 0.0]
+    ticks = [t for t in values if t < t_max * 0.9999]
+    ticks += [t for t in values if t >= t_max * 0.9999][:1]
     return ticks or [0.0]
 
 
@@ -107,6 +126,7 @@ def km_plot(
     show_median: bool = False,
     medians: Mapping[str, float] | None = None,
     show_at_risk: bool = True,
+    risk_rows: Sequence[str] | str = ("at_risk",),
     legend: bool = True,
     colors: Mapping[str, str] | None = None,
     xlim: tuple[float, float] | None = None,
@@ -150,10 +170,16 @@ def km_plot(
     ci : bool
         Shade the pointwise confidence bands.
     show_median : bool
-        Dashed lines at 50% to each arm's median; needs ``medians``.
+        Dashed lines at 50% to each arm's median, the medians written in the
+        legend; needs ``medians``.
     medians : mapping of str to float, optional
         Median per key (NaN when not reached), e.g. from the result.
     show_at_risk, legend : bool
+    risk_rows : sequence of {"at_risk", "events", "censored"}
+        The blocks of the table under the axis, as survminer's risk tables:
+        numbers at risk, cumulative events and cumulative censored at each
+        risk time (the latter two read off the curves). Counts never
+        collide: the font shrinks a little, then every k-th time is shown.
     colors : mapping of str to str, optional
         Colour per key (default: treatment blue, control vermillion).
     xlim : (float, float), optional
@@ -181,43 +207,42 @@ def km_plot(
     >>> len(fig.axes)
     1
     """
-    labels = {key: str((labels or {}).get(key, key)) for key in curves}
+    labels = {key: safe_text((labels or {}).get(key, key)) for key in curves}
+    kinds = check_risk_rows(risk_rows)
     if show_median and medians is None:
         raise ValueError("show_median=True needs medians= (e.g. from the result's overall)")
     with house_style(style):
         own = ax is None
         if own:
-            ax = _new_panel(width, len(curves), show_at_risk)
+            ax = _new_panel(width, labels, show_at_risk, len(kinds))
         place_key = _draw_km(
-            ax,
-            curves,
-            labels=labels,
-            at_risk=at_risk,
-            arm_values=arm_values,
-            risk_times=risk_times,
-            time_label=time_label or _time_label(time_unit),
-            endpoint_name=endpoint_name,
-            annotation=annotation,
-            ci=ci,
-            medians=medians if show_median else None,
-            show_at_risk=show_at_risk,
-            legend=legend,
-            colors=colors,
-            xlim=xlim,
-            title=title,
-            show_xlabel=True,
-        )
+            ax, curves, labels=labels, at_risk=at_risk, arm_values=arm_values,
+            risk_times=risk_times, time_label=safe_text(time_label or _time_label(time_unit), 120),
+            endpoint_name=safe_text(endpoint_name) if endpoint_name else None,
+            annotation=annotation, ci=ci, medians=medians if show_median else None,
+            show_at_risk=show_at_risk, risk_rows=kinds, legend=legend, colors=colors, xlim=xlim,
+            title=safe_text(title, 200) if title else None, show_xlabel=True,
+        )  # fmt: skip
         if own:  # the free corners depend on the laid-out panel
             _settle(ax.figure, [place_key])
     return ax.figure
 
 
-def _new_panel(width: str | float, n_curves: int, show_at_risk: bool) -> Axes:
-    """The Axes of a new one-panel KM figure, sized by :func:`km_figure_size`."""
+def _new_panel(
+    width: str | float, labels: Mapping[str, str], show_at_risk: bool, blocks: int
+) -> Axes:
+    """The Axes of a new one-panel KM figure, sized by :func:`km_figure_size`.
+
+    The risk table has ``blocks`` blocks; arm names wider than
+    :data:`LEFT_LABEL_MAX_PT` go on their own lines.
+    """
+    font = float(_rc("font.size"))
+    stacked = max(text_width_pt(v, font) for v in labels.values()) > LEFT_LABEL_MAX_PT
+    lines = risk_table_lines(len(labels), blocks, stacked=stacked) + 1.0
     size = km_figure_size(
-        width_inches(width), n_curves, float(_rc("font.size")), at_risk=show_at_risk
+        width_inches(width), len(labels), font, at_risk=show_at_risk, table_lines=lines
     )
-    figure = Figure(figsize=size, layout="constrained")
+    figure = DisplayFigure(figsize=size, layout="constrained")
     figure.get_layout_engine().set(w_pad=5 / 72.0, h_pad=5 / 72.0)
     return figure.add_subplot()
 
@@ -254,6 +279,8 @@ def _draw_km(
     title: str | None,
     show_xlabel: bool,
     show_ylabel: bool = True,
+    risk_rows: Sequence[str] = ("at_risk",),
+    stacked: bool | None = None,
 ) -> Callable[[], tuple]:
     """Draw one KM panel; returns the function that places its legend and annotation.
 
@@ -263,7 +290,22 @@ def _draw_km(
     size = float(_rc("font.size"))
     palette = _colors_for(list(curves), colors)
     ticks, xlim = _ticks_and_limits(curves, at_risk, risk_times, xlim)
-    _draw_curves(ax, curves, labels, palette, ci=ci)
+    table = None
+    axes_pt = ax.get_position().width * ax.figure.get_figwidth() * 72.0
+    if show_at_risk and ticks:
+        table = risk_table_plan(
+            curves, labels, at_risk, ticks, xlim, axes_pt, size,
+            arm_values=arm_values, risk_rows=risk_rows, stacked=stacked,
+        )  # fmt: skip
+        ticks = table["times"]
+    legend_labels = dict(labels)
+    if medians is not None:
+        legend_labels = {key: _with_median(labels[key], medians.get(key)) for key in labels}
+    legend_labels = {  # wrapped to the panel's width (less the line sample)
+        key: _wrap(text, max(axes_pt - size * 4.0, size * 8.0), _font(size))
+        for key, text in legend_labels.items()
+    }
+    _draw_curves(ax, curves, legend_labels, palette, ci=ci)
     if medians is not None:
         _draw_medians(ax, medians)
     _style_panel(ax, ticks, xlim)
@@ -272,6 +314,7 @@ def _draw_km(
     if show_ylabel:
         ax.set_ylabel(f"{endpoint_name} (%)" if endpoint_name else "Event-free (%)")
     if title:
+        title = _wrap(title, axes_pt, _font(size + 1, "bold"))
         ax.set_title(title, loc="left", fontsize=size + 1, fontweight="bold")
     fix_tick_style(ax)
 
@@ -296,11 +339,17 @@ def _draw_km(
     )
     place_key()
 
-    if show_at_risk and ticks:
-        _at_risk_table(
-            ax, curves, labels, at_risk, ticks, palette, xlim, show_xlabel, size, arm_values
-        )
+    if table is not None:
+        _at_risk_table(ax, table, labels, palette, show_xlabel, size)
     return place_key
+
+
+def _with_median(label: str, median: float | None) -> str:
+    """The legend entry with the arm's median, e.g. "T-DM1 (median 25.3)"."""
+    if median is None or not math.isfinite(float(median)):
+        return f"{label} (median not reached)"
+    value = float(median)
+    return f"{label} (median {value:.1f})" if value < 100 else f"{label} (median {value:.0f})"
 
 
 def _ticks_and_limits(
@@ -314,8 +363,8 @@ def _ticks_and_limits(
     if risk_times is None and isinstance(at_risk, pd.DataFrame) and not at_risk.empty:
         risk_times = sorted(set(at_risk["time"].astype(float)))
     ticks = [float(t) for t in risk_times] if risk_times is not None else _nice_ticks(t_max)
-    if xlim is None:
-        xlim = (0.0, max(t_max, ticks[-1]) if ticks else t_max)
+    if xlim is None:  # the axis ends at the last risk time (the table's horizon)
+        xlim = (0.0, ticks[-1] if ticks and ticks[-1] > 0 else t_max)
     return ticks, xlim
 
 
@@ -357,8 +406,7 @@ def _draw_curves(
             linewidth=1.1,
             label=labels[key],
             gid=f"km-curve-{key}",
-            clip_on=False,
-        )
+        )[0].set_clip_path(_panel_clip(ax))
         censored = curve.n_censor > 0
         if censored.any():
             ax.plot(
@@ -370,8 +418,14 @@ def _draw_curves(
                 markeredgewidth=0.7,
                 color=color,
                 gid=f"km-censor-{key}",
-                clip_on=False,
-            )
+            )[0].set_clip_path(_panel_clip(ax))
+
+
+def _panel_clip(ax: Axes) -> Any:
+    """The panel's width and a little above and below: curves stop at the axis end."""
+    from matplotlib.patches import Rectangle
+
+    return Rectangle((0.0, -0.03), 1.0, 1.06, transform=ax.transAxes, visible=False)
 
 
 def _draw_medians(ax: Axes, medians: Mapping[str, float]) -> None:
@@ -437,7 +491,7 @@ def km_grid(
     annotations : mapping of str to str, optional
         Text per level (e.g. its HR).
     ncols : int, optional
-        Panels per row (default: up to 2).
+        Panels per row (default: as many as 3 panels, 2 for 4, 3 up to 12, else 4).
     title : str, optional
         Figure title (default: the subgroup).
     width : str or float
@@ -453,7 +507,7 @@ def km_grid(
     missing = [level for level in levels if (subgroup, level) not in level_curves]
     if missing:
         raise ValueError(f"no KM curves for {subgroup!r} level(s) {missing}")
-    ncols = ncols or min(2, len(levels))
+    ncols = ncols or _grid_columns(len(levels))
     nrows = math.ceil(len(levels) / ncols)
     first = level_curves[(subgroup, levels[0])]
     t_max = max(
@@ -466,49 +520,75 @@ def km_grid(
         default=1.0,
     )
     ticks = [float(t) for t in risk_times] if risk_times is not None else _nice_ticks(t_max)
-    xlim = (0.0, max(t_max, ticks[-1]))
-    arm_labels = {key: str((labels or {}).get(key, key)) for key in first}
+    xlim = (0.0, ticks[-1] if ticks[-1] > 0 else t_max)
+    arm_labels = {key: safe_text((labels or {}).get(key, key)) for key in first}
+    x_label = safe_text(time_label or _time_label(time_unit), 120)
+    y_name = safe_text(endpoint_name) if endpoint_name else None
     with house_style(style):
         size = float(_rc("font.size"))
         fig_width = width_inches(width)
         panel_width = fig_width / ncols
-        risk_in = (len(first) + 2.6) * size * 1.45 / 72.0
-        figure = Figure(
+        risk_in = (risk_table_lines(len(first), 1, stacked=True) + 2.6) * size * 1.45 / 72.0
+        figure = DisplayFigure(
             figsize=(fig_width, nrows * (panel_width * 0.62 + risk_in + 0.35) + 0.3),
             layout="constrained",
         )
         axes = figure.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False)
+        axes_pt = axes[0][0].get_position().width * fig_width * 72.0
+        panels = [level_curves[(subgroup, level)] for level in levels]
+        ticks = _shared_ticks(panels, arm_labels, ticks, xlim, axes_pt, size)
         placers = []
         for index, level in enumerate(levels):
             ax = axes[index // ncols][index % ncols]
             ax.tick_params(labelbottom=True, labelleft=True)
             placers.append(
                 _draw_km(
-                    ax,
-                    level_curves[(subgroup, level)],
-                    labels=arm_labels,
-                    at_risk=None,
-                    risk_times=ticks,
-                    time_label=time_label or _time_label(time_unit),
-                    endpoint_name=endpoint_name,
-                    annotation=(annotations or {}).get(level),
-                    ci=ci,
-                    medians=None,
-                    show_at_risk=True,
-                    legend=index == 0,
-                    colors=colors,
-                    xlim=xlim,
-                    title=str((level_labels or {}).get(level, level)),
-                    show_xlabel=True,
-                    show_ylabel=index % ncols == 0,
+                    ax, level_curves[(subgroup, level)], labels=arm_labels, at_risk=None,
+                    risk_times=ticks, time_label=x_label, endpoint_name=y_name,
+                    annotation=(annotations or {}).get(level), ci=ci, medians=None,
+                    show_at_risk=True, legend=False, colors=colors, xlim=xlim,
+                    title=safe_text((level_labels or {}).get(level, level)),
+                    show_xlabel=True, show_ylabel=index % ncols == 0, stacked=True,
                 )
-            )
+            )  # fmt: skip
         for index in range(len(levels), nrows * ncols):
             figure.delaxes(axes[index // ncols][index % ncols])
-        figure.suptitle(title or subgroup, x=0.02, ha="left", fontsize=size + 1, fontweight="bold")
         figure.get_layout_engine().set(h_pad=6 / 72.0, hspace=0.08, w_pad=6 / 72.0, wspace=0.06)
+        heading = _wrap(safe_text(title or subgroup, 200), fig_width * 72.0, _font(size + 1))
+        _grid_legend(figure, axes[0][0], heading, fig_width * 72.0, size)
         _settle(figure, placers)  # the free corners depend on the laid-out panels
     return figure
+
+
+def _grid_legend(figure: Figure, ax: Axes, heading: str, page_pt: float, size: float) -> None:
+    """The grid's heading and one legend for all panels above them (names wrapped)."""
+    handles, names = ax.get_legend_handles_labels()
+    names = [_wrap(name.replace("\n", " "), page_pt * 0.42, _font(size)) for name in names]
+    figure.legend(
+        handles, names, loc="outside upper left", ncols=len(names), handlelength=1.6,
+        fontsize=size, frameon=False, title=heading, alignment="left",
+        title_fontproperties={"size": size + 1, "weight": "bold"},
+    )  # fmt: skip
+
+
+def _shared_ticks(panels, labels, ticks, xlim, axes_pt: float, size: float) -> list[float]:
+    """The risk times every panel of a grid can show: the fewest any panel leaves room for."""
+    return min(
+        (
+            risk_table_plan(curves, labels, None, ticks, xlim, axes_pt, size, stacked=True)["times"]
+            for curves in panels
+        ),
+        key=len,
+    )
+
+
+def _grid_columns(n_panels: int) -> int:
+    """Panels per row: no empty cell up to four panels, then three or four a row."""
+    if n_panels <= 3:
+        return n_panels
+    if n_panels == 4:
+        return 2
+    return 3 if n_panels <= 12 else 4
 
 
 def _endpoint_name(result: Any) -> str | None:

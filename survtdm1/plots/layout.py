@@ -22,7 +22,9 @@ __all__ = [
     "key_above_panel",
     "km_figure_size",
     "label_room",
+    "risk_table_lines",
     "row_positions",
+    "thin_risk_times",
     "widen_pairs",
 ]
 
@@ -254,14 +256,91 @@ def forest_frame(
     )
 
 
+def thin_risk_times(
+    times: Sequence[float],
+    widths: Sequence[float],
+    axes_pt: float,
+    span: float,
+    gap_pt: float,
+) -> list[int]:
+    """Indices of the risk times whose counts can stand side by side without touching.
+
+    Counts are centred on their times; two neighbours need
+    ``(w_left + w_right) / 2 + gap_pt`` points between their centres. Every
+    ``k``-th time is kept (from the first, and the last, where the axis
+    ends), ``k`` the smallest that leaves every pair apart, so the kept times
+    stay evenly spaced.
+
+    Parameters
+    ----------
+    times : floats
+        The risk times (data units, increasing).
+    widths : floats
+        The widest count (or tick label) at each time, in points.
+    axes_pt : float
+        The panel's width in points.
+    span : float
+        The x range of the panel in data units.
+    gap_pt : float
+
+    Examples
+    --------
+    >>> thin_risk_times([0, 1, 2, 3, 4], [30, 30, 30, 30, 30], 100.0, 4.0, 4.0)
+    [0, 2, 4]
+    >>> thin_risk_times([0, 1, 2, 3, 4, 5], [20] * 6, 100.0, 5.0, 4.0)
+    [0, 2, 5]
+    >>> thin_risk_times([0, 1, 2], [5, 5, 5], 100.0, 2.0, 4.0)
+    [0, 1, 2]
+    """
+    count = len(times)
+    if count == 0:
+        return []
+    scale = axes_pt / span if span > 0 else 0.0
+
+    def apart(kept: list[int]) -> bool:
+        return all(
+            (times[b] - times[a]) * scale >= (widths[a] + widths[b]) / 2.0 + gap_pt
+            for a, b in zip(kept, kept[1:], strict=False)
+        )
+
+    for step in range(1, count + 1):
+        kept = list(range(0, count, step))
+        if kept[-1] != count - 1:  # the axis ends at the last time: keep it
+            kept = kept + [count - 1] if apart([kept[-1], count - 1]) else kept[:-1] + [count - 1]
+        if apart(kept):
+            return kept
+    return [0]
+
+
+def risk_table_lines(n_curves: int, blocks: int, *, stacked: bool) -> float:
+    """Lines of text under a KM panel's x label: per block a title and a line per arm.
+
+    Stacked tables put each arm's name on its own line above its counts;
+    blocks are 0.4 lines apart.
+
+    Examples
+    --------
+    >>> risk_table_lines(2, 1, stacked=False), risk_table_lines(2, 3, stacked=True)
+    (3.0, 15.8)
+    """
+    per_arm = 2 if stacked else 1
+    return float(blocks * (1 + n_curves * per_arm)) + 0.4 * (blocks - 1)
+
+
 def km_figure_size(
-    width_in: float, n_curves: int, size: float, *, at_risk: bool
+    width_in: float,
+    n_curves: int,
+    size: float,
+    *,
+    at_risk: bool,
+    table_lines: float | None = None,
 ) -> tuple[float, float]:
     """Width and height in inches of a one-panel KM figure.
 
     The panel is 0.62 times as high as the figure is wide; the at-risk
-    table takes a row per curve plus 1.6 rows (its title and the x label),
-    1.45 font sizes each; 0.4 in for the margins.
+    table takes ``table_lines`` (default: a row per curve and its title, see
+    :func:`risk_table_lines`) plus 0.6 rows, 1.45 font sizes each; 0.4 in
+    for the margins.
 
     Examples
     --------
@@ -270,7 +349,8 @@ def km_figure_size(
     >>> km_figure_size(3.5, 2, 7.0, at_risk=False)
     (3.5, 2.57)
     """
-    rows_in = (n_curves + 1.6) * size * 1.45 / 72.0
+    lines = n_curves + 1.0 if table_lines is None else table_lines
+    rows_in = (lines + 0.6) * size * 1.45 / 72.0
     return width_in, width_in * 0.62 + (rows_in if at_risk else 0.0) + 0.4
 
 

@@ -1,7 +1,7 @@
 """How one forest-plot row's estimate is drawn.
 
-A square whose area is proportional to the row's information (inverse
-variance read off its CI), open when Firth-penalised; a diamond for the
+A square whose area is proportional to the row's events (patients for a
+binary endpoint), open when Firth-penalised; a diamond for the
 overall row; the CI as a line, with an arrow where it runs off the axis.
 """
 
@@ -20,23 +20,22 @@ _MARK = "#1A1A1A"
 
 
 def _weights(rows: Sequence[ForestRow], spec: _Effect) -> list[float]:
-    """Inverse variance read from each row's CI width (z cancels in relative sizes)."""
+    """Each level row's marker weight: its events (survival) or its patients (binary).
+
+    The square's area is proportional to it, as in the trial papers; a
+    count shown as text (a suppressed "<5") gives no weight (smallest square).
+    """
     weights = []
     for row in rows:
         if row.kind != "level" or not row.estimable:
             weights.append(math.nan)
             continue
-        if spec.log_scale:
-            if not (row.lower > 0 and math.isfinite(row.upper) and row.upper > row.lower):
-                weights.append(math.nan)
-                continue
-            span = math.log(row.upper) - math.log(row.lower)
+        if spec.count_title == "Events":
+            counts = (row.count_treatment, row.count_control)
         else:
-            if not (math.isfinite(row.lower) and math.isfinite(row.upper)):
-                weights.append(math.nan)
-                continue
-            span = row.upper - row.lower
-        weights.append(1.0 / span**2 if span > 0 else math.nan)
+            counts = (row.n_treatment, row.n_control)
+        total = sum(c if isinstance(c, float | int) else math.nan for c in counts)
+        weights.append(float(total) if total > 0 else math.nan)
     return weights
 
 

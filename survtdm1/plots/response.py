@@ -19,8 +19,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from .rows import forest_rows
-from .style import LIGHT_GREY, arm_colors, fix_tick_style, house_style, width_inches
-from .text import _number, format_conf_level
+from .style import LIGHT_GREY, DisplayFigure, arm_colors, fix_tick_style, house_style, width_inches
+from .text import _font, _number, _width_pt, _wrap, format_conf_level, safe_text
 
 __all__ = ["RATE_COLUMNS", "response_from_result", "response_plot", "response_rates"]
 
@@ -164,16 +164,20 @@ def response_plot(
         import matplotlib as mpl
 
         size = float(mpl.rcParams["font.size"])
-        if ax is None:
-            n_rows = len(order)
-            height = (n_rows * size * 2.0 + size * 9) / 72.0
-            figure = Figure(figsize=(width_inches(width), height), layout="constrained")
+        page_pt = (width_inches(width) if ax is None else ax.figure.get_figwidth()) * 72.0
+        labels, names, side_by_side, legend_lines = _measured_text(
+            order["label"], treatment_label, control_label, page_pt, size
+        )
+        own = ax is None
+        if own:
+            lines = max((label.count("\n") + 1 for label in labels), default=1)
+            row_pt = max(2.0, lines * 1.25 + 0.6) * size
+            height = (len(order) * row_pt + size * (7.5 + 1.4 * legend_lines)) / 72.0
+            figure = DisplayFigure(figsize=(width_inches(width), height), layout="constrained")
             figure.get_layout_engine().set(w_pad=5 / 72.0, h_pad=5 / 72.0)
             ax = figure.add_subplot()
         positions = {row: i for i, row in enumerate(order["row"])}
-        labels = [str(label) for label in order["label"]]
         offsets = {"treatment": -0.17, "control": 0.17}
-        names = {"treatment": treatment_label, "control": control_label}
         for arm in ("treatment", "control"):
             part = rates[(rates["arm"] == arm) & rates["rate"].notna()]
             y = np.array([positions[r] for r in part["row"]], dtype=float) + offsets[arm]
@@ -189,7 +193,7 @@ def response_plot(
                 color=palette[arm],
                 elinewidth=0.9,
                 capsize=0,
-                label=str(names[arm]),
+                label=names[arm],
                 gid=f"response-{arm}",
             )
         for i, kind in enumerate(order["kind"]):
@@ -206,20 +210,40 @@ def response_plot(
         ax.set_xlabel(f"{endpoint_name} (%)" if endpoint_name else "Response rate (%)")
         ax.grid(axis="x", color=LIGHT_GREY, linewidth=0.5)
         ax.set_axisbelow(True)
-        ax.legend(
-            loc="lower center",
-            bbox_to_anchor=(0.5, 1.0),
-            ncols=2,
-            title=f"Rate with {format_conf_level(conf_level)} CI (Clopper-Pearson)",
-            title_fontsize=size,
-            borderaxespad=0.2,
-        )
+        legend_options = {
+            "ncols": 2 if side_by_side else 1,
+            "title": f"Rate with {format_conf_level(conf_level)} CI (Clopper-Pearson)",
+            "title_fontsize": size,
+        }
+        if own:  # above the whole figure, centred on the page (never narrowing the panel)
+            handles, names_shown = ax.get_legend_handles_labels()
+            ax.figure.legend(handles, names_shown, loc="outside upper center", **legend_options)
+        else:
+            ax.legend(
+                loc="lower center", bbox_to_anchor=(0.5, 1.0), borderaxespad=0.2, **legend_options
+            )
         if title:
-            ax.figure.suptitle(title, x=0.02, ha="left", fontsize=size + 1, fontweight="bold")
+            ax.figure.suptitle(
+                safe_text(title, 200), x=0.02, ha="left", fontsize=size + 1, fontweight="bold"
+            )
         fix_tick_style(ax)
         ax.tick_params(axis="y", length=0)
         ax.figure.draw_without_rendering()
     return ax.figure
+
+
+def _measured_text(row_labels, treatment_label, control_label, page_pt: float, size: float):
+    """Row labels wrapped to 40% of the page, arm names to 42%; whether the two legend
+    entries fit side by side, and the legend's lines."""
+    regular = _font(size)
+    labels = [_wrap(str(label), page_pt * 0.4, regular) for label in row_labels]
+    names = {
+        "treatment": _wrap(safe_text(treatment_label), page_pt * 0.42, regular),
+        "control": _wrap(safe_text(control_label), page_pt * 0.42, regular),
+    }
+    side_by_side = sum(_width_pt(n, regular) + size * 5 for n in names.values()) < page_pt
+    counts = [n.count("\n") + 1 for n in names.values()]
+    return labels, names, side_by_side, max(counts) if side_by_side else sum(counts)
 
 
 def response_from_result(result: Any, **kwargs: Any) -> Figure:

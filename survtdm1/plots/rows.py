@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from .._text import to_number as _number
+from .text import safe_text
 
 __all__ = ["EFFECTS", "NOTE_KINDS", "ForestRow", "forest_rows"]
 
@@ -104,6 +105,8 @@ class ForestRow:
         wording is never parsed). Markers are chosen from it.
     p_interaction, p_interaction_adj : float
         On headings only.
+    median_treatment, median_control : float
+        Median time per arm (survival tables; NaN when not reached or absent).
     """
 
     kind: str
@@ -121,6 +124,8 @@ class ForestRow:
     note_kind: str = ""
     p_interaction: float = math.nan
     p_interaction_adj: float = math.nan
+    median_treatment: float = math.nan
+    median_control: float = math.nan
 
     @property
     def estimable(self) -> bool:
@@ -204,7 +209,7 @@ def forest_rows(
         rows.append(
             ForestRow(
                 "overall",
-                overall_label,
+                safe_text(overall_label),
                 n_treatment=_count(overall.get("n_treatment")),
                 n_control=_count(overall.get("n_control")),
                 count_treatment=_count(overall.get(spec.count_columns[0])),
@@ -213,6 +218,11 @@ def forest_rows(
                 lower=lower,
                 upper=upper,
                 **_note_for(spec, overall),
+                **{
+                    f"median_{arm}": _number((overall.get(arm) or {}).get("median"))
+                    for arm in ("treatment", "control")
+                    if hasattr(overall.get(arm), "get")
+                },
             )
         )
     if table is None or len(table) == 0:
@@ -227,7 +237,7 @@ def forest_rows(
     for subgroup in pd.unique(keys):
         part = table[keys == subgroup]
         first = part.iloc[0]
-        heading = _text(first.get("subgroup_label")) or subgroup
+        heading = safe_text(_text(first.get("subgroup_label")) or subgroup)
         p_values = column("p_interaction")[part.index].map(_number)
         p_adjusted = column("p_interaction_adj")[part.index].map(_number)
         rows.append(
@@ -245,7 +255,7 @@ def forest_rows(
             rows.append(
                 ForestRow(
                     "level",
-                    _text(record.get("level_label")) or level,
+                    safe_text(_text(record.get("level_label")) or level),
                     subgroup=subgroup,
                     level=level,
                     n_treatment=_count(column("n_treatment")[index]),
@@ -256,6 +266,8 @@ def forest_rows(
                     lower=lower,
                     upper=upper,
                     **_note_for(spec, record),
+                    median_treatment=_number(column("median_treatment")[index]),
+                    median_control=_number(column("median_control")[index]),
                 )
             )
     return rows

@@ -20,13 +20,14 @@ from matplotlib.transforms import ScaledTranslation
 from .style import (
     GREY,
     LIGHT_GREY,
+    DisplayFigure,
     arm_colors,
     fix_tick_style,
     house_style,
     text_width_pt,
     width_inches,
 )
-from .text import format_p
+from .text import _font, _wrap, format_p, safe_text
 
 __all__ = ["effect_curve_plot", "stepp_plot"]
 
@@ -37,8 +38,21 @@ _SPARSE_LADDER = (0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0)
 def _new_axes(ax: Axes | None, height_mm: float) -> tuple[Figure, Axes]:
     if ax is not None:
         return ax.figure, ax
-    figure = Figure(figsize=(width_inches("one-and-half"), height_mm / 25.4), layout="constrained")
+    figure = DisplayFigure(
+        figsize=(width_inches("one-and-half"), height_mm / 25.4), layout="constrained"
+    )
     return figure, figure.add_subplot()
+
+
+def _arms(result: Any, word: str) -> str:
+    """ "T-DM1 vs Trastuzumab" from the result's arm names, made safe to display."""
+    return f"{safe_text(result.treatment_label)} {word} {safe_text(result.control_label)}"
+
+
+def _set_ylabel(ax: Axes, label: str) -> None:
+    """The y label wrapped to the panel's height (long arm names never leave the figure)."""
+    height_pt = ax.figure.get_figheight() * 72.0 * 0.62
+    ax.set_ylabel(_wrap(label, height_pt, _font(ax.yaxis.label.get_fontsize())))
 
 
 def _log_hr_axis(ax: Axes, low: float, high: float, bottom_margin: float = 0.0) -> None:
@@ -161,13 +175,14 @@ def stepp_plot(
                        label=f"All patients ({overall:.2f})")  # fmt: skip
         if effect == "hr":
             _log_hr_axis(ax, *_finite_range(lower, upper, estimate, [overall]))
-            ax.set_ylabel(f"Hazard ratio, {result.treatment_label} vs {result.control_label}")
+            _set_ylabel(ax, f"Hazard ratio, {_arms(result, 'vs')}")
         else:
-            ax.set_ylabel(
-                f"Difference in survival at {result.landmark:g} {result.time_unit}\n"
-                f"({result.treatment_label} minus {result.control_label})"
+            _set_ylabel(
+                ax,
+                f"Difference in survival at {result.landmark:g} {result.time_unit} "
+                f"({_arms(result, 'minus')})",
             )
-        ax.set_xlabel(xlabel or f"{result.biomarker} (median of window)")
+        ax.set_xlabel(safe_text(xlabel or f"{result.biomarker} (median of window)", 120))
         text = (
             f"Permutation {_format_p(result.p_value)}"
             f" ({result.n_permutations:,} permutations)\n"
@@ -228,9 +243,10 @@ def effect_curve_plot(
                 shown = values[(values >= x.min()) & (values <= x.max())]
                 ax.vlines(shown, offset, offset + 0.035, transform=transform,
                           color=colors[name], linewidth=0.4, alpha=0.6)  # fmt: skip
-                ax.plot([], [], color=colors[name], linewidth=2.0, label=f"{label} (rug)")
-        ax.set_ylabel(f"Hazard ratio, {result.treatment_label} vs {result.control_label}")
-        ax.set_xlabel(xlabel or result.biomarker)
+                ax.plot([], [], color=colors[name], linewidth=2.0,
+                        label=f"{safe_text(label)} (rug)")  # fmt: skip
+        _set_ylabel(ax, f"Hazard ratio, {_arms(result, 'vs')}")
+        ax.set_xlabel(safe_text(xlabel or result.biomarker, 120))
         p = result.p_interaction
         _text_and_legend_outside(
             ax,

@@ -16,6 +16,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import matplotlib as mpl
+from matplotlib.figure import Figure
 
 #: Okabe & Ito (2008), "Color Universal Design", in its usual order.
 OKABE_ITO: dict[str, str] = {
@@ -205,6 +206,51 @@ def text_width_pt(text: str, size: float | None = None, weight: str = "normal") 
         for line in str(text).split("\n")
     ]
     return max(widths, default=0.0)
+
+
+class DisplayFigure(Figure):
+    """A matplotlib Figure that shows itself as an image in Jupyter.
+
+    IPython displays objects through their ``_repr_png_`` method, so a
+    figure returned by a survtdm1 plot function shows as a picture without
+    ``%matplotlib inline`` or ``plt.show()``. It is an ordinary
+    :class:`~matplotlib.figure.Figure` in every other way (save it
+    with ``savefig`` or :func:`~survtdm1.plots.save_figure`).
+
+    Examples
+    --------
+    >>> fig = DisplayFigure(figsize=(2, 1))
+    >>> fig._repr_png_()[:4]
+    b'\x89PNG'
+    """
+
+    #: Resolution of the Jupyter image (the saved files use their own dpi).
+    repr_dpi = 150
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        FigureCanvasAgg(self)  # a renderer for measuring text (fig.canvas.get_renderer())
+
+    def _render(self, fmt: str) -> bytes:
+        import io
+
+        buffer = io.BytesIO()
+        with house_style():
+            options: dict[str, Any] = {"format": fmt, "facecolor": "white"}
+            if fmt == "png":
+                options["dpi"] = self.repr_dpi
+            self.savefig(buffer, **options)
+        return buffer.getvalue()
+
+    def _repr_png_(self) -> bytes:
+        return self._render("png")
+
+
+def new_figure(**kwargs: Any) -> DisplayFigure:
+    """A :class:`DisplayFigure` (``kwargs`` as :class:`~matplotlib.figure.Figure`)."""
+    return DisplayFigure(**kwargs)
 
 
 def _rc(name: str) -> Any:

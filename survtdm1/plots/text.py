@@ -12,7 +12,14 @@ import re
 from matplotlib.font_manager import FontProperties
 from matplotlib.textpath import text_to_path
 
-from .._text import NOT_ESTIMABLE, format_conf_level, format_count, format_effect, format_p
+from .._text import (
+    NOT_ESTIMABLE,
+    display_label,
+    format_conf_level,
+    format_count,
+    format_effect,
+    format_p,
+)
 from .._text import to_number as _number
 
 __all__ = [
@@ -22,7 +29,23 @@ __all__ = [
     "format_count",
     "format_effect",
     "format_p",
+    "safe_text",
 ]
+
+
+def safe_text(value: object, max_chars: int | None = None) -> str:
+    """A label as a matplotlib Text shows it literally: :func:`display_label`, ``$`` escaped.
+
+    Matplotlib reads text between two ``$`` as mathtext; an escaped dollar
+    (``\\$``) is drawn as a plain ``$``.
+
+    Examples
+    --------
+    >>> print(safe_text("cost $5-$10"))
+    cost \\$5-\\$10
+    """
+    text = display_label(value) if max_chars is None else display_label(value, max_chars)
+    return text.replace("$", r"\$")
 
 
 def _font(size: float, weight: str = "normal") -> FontProperties:
@@ -68,3 +91,17 @@ def _wrap(text: str, max_pt: float, prop: FontProperties) -> str:
                 current = current[cut:]
         lines.append(current.rstrip())
     return "\n".join(lines)
+
+
+def _fit(text: str, max_pt: float, prop: FontProperties) -> str:
+    """``text`` cut with an ellipsis so that it is at most ``max_pt`` wide."""
+    if _width_pt(text, prop) <= max_pt:
+        return text
+    low, high = 0, len(text)
+    while low < high:  # the longest prefix that fits with the ellipsis
+        middle = (low + high + 1) // 2
+        if _width_pt(text[:middle].rstrip() + "…", prop) <= max_pt:
+            low = middle
+        else:
+            high = middle - 1
+    return text[:low].rstrip() + "…"

@@ -126,18 +126,43 @@ class SubgroupResult:
         return self.table.copy()
 
     def _repr_html_(self) -> str:
+        """The overall effect and the subgroup table, rounded and labelled, as in the report."""
+        from .._text import display_html, format_effect, format_p, subgroup_display
+
         o = self.overall
-        effect = "or" if self.endpoint == "binary" else "hr"
+        binary = self.endpoint == "binary"
+        effect = "or" if binary else "hr"
+        level = f"{self.conf_level * 100:g}%"
+        values = [o.get(effect + s) for s in ("", "_lower", "_upper")]
+        counts = "; ".join(
+            f"{name} {html.escape(str(o.get(f'{k}_treatment', '')))} vs "
+            f"{html.escape(str(o.get(f'{k}_control', '')))}"
+            for k, name in (
+                ("n", "patients"),
+                *([("responders", "responders")] if binary else [("events", "events")]),
+            )
+        )
+        text = format_effect(*values)
+        if " (" in text:  # "0.51 (0.40–0.66)" -> "0.51 (95% CI 0.40–0.66)"
+            text = text.replace(" (", f" ({level} CI ", 1)
         head = (
-            f"<p><b>{html.escape(self.treatment_label)} vs {html.escape(self.control_label)}</b>: "
-            f"{effect.upper()} {o.get(effect, NAN):.3f} "
-            f"({o.get(effect + '_lower', NAN):.3f} to {o.get(effect + '_upper', NAN):.3f}), "
-            f"p = {o.get('p_value', NAN):.4g}</p>"
+            f"<p><b>{html.escape(self.treatment_label)} vs {html.escape(self.control_label)}"
+            f"</b> ({html.escape(self.endpoint_name or self.endpoint)}): "
+            f"{effect.upper()} {html.escape(text)}, "
+            f"{html.escape(format_p(o.get('p_value'), label='P'))}; {counts}</p>"
         )
+        shown = subgroup_display(
+            self.table,
+            None,
+            treatment_label=self.treatment_label,
+            control_label=self.control_label,
+            conf_level=self.conf_level,
+            medians="median_treatment" in self.table.columns,
+        )
+        table = display_html(shown) if len(self.table) else "<p>No subgroups.</p>"
         notes = "".join(f"<li>{html.escape(w)}</li>" for w in self.warnings)
-        return (
-            head + self.table.to_html(index=False, na_rep="") + (f"<ul>{notes}</ul>" * bool(notes))
-        )
+        tail = "<p>All columns: <code>.table</code>.</p>"
+        return head + table + tail + (f"<ul>{notes}</ul>" * bool(notes))
 
     def plot_forest(self, **kwargs) -> Figure:
         """Forest plot of the table; see :func:`survtdm1.plots.forest.forest_from_result`."""
