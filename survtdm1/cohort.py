@@ -43,6 +43,35 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
+def format_codes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """:func:`format_value` of every value, computed once per distinct value.
+
+    Returns a code per row (-1 where the value is missing) and the distinct
+    labels in order of first appearance: ``labels[codes[i]]`` is
+    ``format_value(values.iloc[i])``.
+
+    >>> format_codes(pd.Series([2.0, None, 1.5, 2]))
+    (array([ 0, -1,  1,  0]), ['2', '1.5'])
+    """
+    missing = values.isna().to_numpy()
+    known = values[~missing]
+    if known.dtype == object and pd.api.types.infer_dtype(known, skipna=False) != "string":
+        # mixed Python objects: 1, 1.0 and True are equal keys but not equal labels
+        keys = known.map(lambda v: (type(v), v))
+    else:
+        keys = known
+    key_codes, uniques = pd.factorize(keys, use_na_sentinel=True)
+    if keys is not known:
+        uniques = [value for _, value in uniques]
+    lookup: dict[str, int] = {}
+    label_of_key = np.array(
+        [lookup.setdefault(format_value(v), len(lookup)) for v in uniques], dtype=np.int64
+    )
+    codes = np.full(missing.shape[0], -1, dtype=np.int64)
+    codes[~missing] = label_of_key[key_codes] if len(uniques) else key_codes
+    return codes, list(lookup)
+
+
 def describe_rows(positions, limit: int = _MAX_EXAMPLES) -> str:
     """'rows 3, 8, 9' for 0-based data positions (reported 1-based, header not counted)."""
     positions = list(positions)
@@ -242,7 +271,9 @@ def _binary_column(frame: pd.DataFrame, column: str, source: str, what: str) -> 
 
 
 def _arm_labels(values: pd.Series) -> pd.Series:
-    return values.map(lambda v: format_value(v) if pd.notna(v) else np.nan)
+    codes, labels = format_codes(values)
+    text = np.array([*labels, np.nan], dtype=object)[codes]  # code -1: the NaN at the end
+    return pd.Series(text, index=values.index, dtype=object)
 
 
 def _match_arm(labels: pd.Series, wanted: Any, column: str, source: str) -> str:

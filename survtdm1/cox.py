@@ -310,7 +310,17 @@ def cox_fit_sorted(
     if X.ndim == 1:
         X = X[:, None]
     problem = CoxProblem(data, X, ties)
-    zero = np.zeros(X.shape[1])
+    return newton_fit(problem, init, n=int(data.time.shape[0]), n_events=problem.n_events)
+
+
+def newton_fit(problem, init=None, *, n: int, n_events: int) -> CoxFit:
+    """The Newton-Raphson loop of :func:`cox_fit_sorted` on any problem.
+
+    ``problem`` has ``p``, ``evaluate(beta) -> (loglik, score, info)`` and
+    ``loglik(beta)``: a :class:`CoxProblem` on rows, or one on counts by cell
+    (:mod:`survtdm1.cox_cells`), which then gives the same fit.
+    """
+    zero = np.zeros(problem.p)
     beta = zero if init is None else np.asarray(init, dtype=float).copy()
     loglik, score, info = problem.evaluate(beta)
     loglik_null = loglik if init is None else problem.loglik(zero)
@@ -341,8 +351,8 @@ def cox_fit_sorted(
         var=var,
         loglik=loglik,
         loglik_null=loglik_null,
-        n=int(data.time.shape[0]),
-        n_events=int(data.risk_sets.events.shape[0]),
+        n=n,
+        n_events=int(n_events),
         iterations=iterations,
         converged=converged and not newton.diverged(beta, var),
     )

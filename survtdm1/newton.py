@@ -19,7 +19,10 @@ MAX_ITER_PENALISED = 100  # a penalised fit may need more (coxphf: 50, logistf: 
 STEP_TOL = 1e-9  # a step this small means quadratic convergence: the next is ~1e-18
 SCORE_TOL = 1e-8  # and, for penalised fits, a score this small
 MAX_HALVINGS = 30
-LOGLIK_SLACK = 1e-12  # a log-likelihood lower by less than this is not a fall
+# a log-likelihood lower by less than this (relative to its size, at least 1) is not a
+# fall: a sum over many events carries rounding noise of about 1e-13 of its size, and a
+# step near the maximum must not be halved (and the fit stopped short) for that noise
+LOGLIK_SLACK = 1e-12
 COND_LIMIT = 1e12  # information matrices worse conditioned than this are singular
 MAX_COEF = 10.0  # |log HR| beyond this: a diverging (monotone) likelihood
 
@@ -28,7 +31,7 @@ Evaluate = Callable[[np.ndarray], tuple[float, np.ndarray, np.ndarray]]
 
 
 def _falls(loglik: float, new_loglik: float) -> bool:
-    return not np.isfinite(new_loglik) or new_loglik < loglik - LOGLIK_SLACK
+    return not np.isfinite(new_loglik) or new_loglik < loglik - LOGLIK_SLACK * max(1.0, abs(loglik))
 
 
 @dataclass(frozen=True)
