@@ -212,7 +212,9 @@ def _read_csv(path: Path, arm: str) -> pd.DataFrame:
         written = pd.read_csv(
             path, usecols=[arm], dtype=str, keep_default_na=False, encoding="utf-8"
         )[arm]
-        frame[arm] = written.where(written.str.strip() != "", np.nan)
+        codes, uniques = pd.factorize(written)  # strip each distinct value once
+        blank = np.array([str(u).strip() == "" for u in uniques] + [True])
+        frame[arm] = written.where(~blank[codes], np.nan)
     return frame
 
 
@@ -257,8 +259,11 @@ def _binary_column(frame: pd.DataFrame, column: str, source: str, what: str) -> 
     values = frame[column]
     if values.dtype == bool:
         return values.to_numpy(dtype=float)
-    text = values.astype(str).str.strip().str.lower()
-    mapped = text.map({"0": 0.0, "1": 1.0, "0.0": 0.0, "1.0": 1.0, "true": 1.0, "false": 0.0})
+    codes = {"0": 0.0, "1": 1.0, "0.0": 0.0, "1.0": 1.0, "true": 1.0, "false": 0.0}
+    # each distinct value read once (values equal in Python, as 1, 1.0 and True, share a code)
+    value_codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    per_value = [codes.get(str(u).strip().lower(), np.nan) for u in uniques]
+    mapped = pd.Series(np.array([*per_value, np.nan])[value_codes], index=values.index)
     bad = mapped.isna().to_numpy()
     if bad.any():
         positions = np.flatnonzero(bad)

@@ -5,7 +5,7 @@ the interaction tests; arm x rank for the trend test) have covariates that
 take one value per *cell* (arm x level). Their partial likelihood depends on
 the rows only through, at each distinct event time, the number at risk and
 the number of events in each cell. :func:`cell_table` counts rows and events
-per (distinct time, cell) with one ``bincount``, and :func:`fit_cells` runs
+per (distinct time, cell) with one ``bincount``, and :func:`survtdm1.cox.fit_cells` runs
 the Newton loop of :func:`survtdm1.cox.cox_fit_sorted` on those counts: the
 same likelihood with Efron's or Breslow's ties, hence the same fit (to
 rounding), at a cost set by the number of distinct times, not of rows.
@@ -23,7 +23,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._checks import TIES
-from .cox import CoxFit, newton_fit
 
 
 @dataclass(frozen=True)
@@ -126,16 +125,30 @@ class CellProblem:
             self.frac = rank / size[self.event_group]
 
     def _group_sums(self, T0, F0):
-        """Per event time: sum of log den, 1/den, f/den, 1/den^2, f/den^2, f^2/den^2."""
+        """Per event time: sums over its events of log den, 1/den, f/den, 1/den^2, f/den^2
+        and f^2/den^2, with ``den = T0 - f F0`` for Efron's fraction ``f`` of each event.
+
+        Only ``log den``, ``1/den`` and ``1/den^2`` are summed event by event: as
+        ``f = (T0 - den) / F0``, the sums with ``f`` follow from those three. (Their
+        rounding error, relative to ``d`` times the terms they multiply, is that of
+        the three sums.)
+        """
+        d = self.size
         if not self.efron:  # every event of a time has the same denominator T0
             inv = 1.0 / T0
             zero = np.zeros_like(T0)
-            return self.size * np.log(T0), self.size * inv, zero, self.size * inv * inv, zero, zero
+            return d * np.log(T0), d * inv, zero, d * inv * inv, zero, zero
         den = T0[self.event_group] - self.frac * F0[self.event_group]
         inv = 1.0 / den
-        f_inv = self.frac * inv
-        terms = np.column_stack([np.log(den), inv, f_inv, inv * inv, f_inv * inv, f_inv * f_inv])
-        return tuple(np.add.reduceat(terms, self.first, axis=0).T)
+        logs = np.add.reduceat(np.log(den), self.first)
+        a = np.add.reduceat(inv, self.first)
+        c = np.add.reduceat(inv * inv, self.first)
+        tied = F0 > 0  # F0 > 0 wherever a time has events (weights exp() > 0)
+        safe = np.where(tied, F0, 1.0)
+        b = np.where(tied, (T0 * a - d) / safe, 0.0)
+        e = np.where(tied, (T0 * c - a) / safe, 0.0)
+        h = np.where(tied, (T0 * T0 * c - 2.0 * T0 * a + d) / (safe * safe), 0.0)
+        return logs, a, b, c, e, h
 
     def evaluate(self, beta: np.ndarray):
         """Log-likelihood, score and information at ``beta``."""
@@ -165,23 +178,3 @@ class CellProblem:
 
     def loglik(self, beta: np.ndarray) -> float:
         return self.evaluate(beta)[0]
-
-
-def fit_cells(table: CellTable, design, *, ties: str = "efron", init=None) -> CoxFit:
-    """Fit ``log h = log h0 + design[cell] @ beta`` to the rows counted in ``table``.
-
-    The same Newton-Raphson (:func:`survtdm1.cox.newton_fit`) and so the
-    same :class:`~survtdm1.cox.CoxFit` as :func:`survtdm1.cox.cox_fit_sorted`
-    on the rows with ``X = design[cell]``.
-
-    Examples
-    --------
-    >>> time = np.array([1.0, 2, 3, 4, 5, 6])
-    >>> event = np.array([1, 1, 0, 1, 1, 0])
-    >>> arm = np.array([0, 1, 0, 1, 0, 1])
-    >>> table = cell_table(TimeBlocks.from_sorted(time), event, arm, 2)
-    >>> round(float(fit_cells(table, [[0.0], [1.0]]).coef[0]), 4)
-    -0.1658
-    """
-    problem = CellProblem(table, np.asarray(design, dtype=float), ties)
-    return newton_fit(problem, init, n=problem.n, n_events=problem.n_events)

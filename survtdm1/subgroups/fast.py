@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import cox, km
-from ..cox_cells import CellTable, TimeBlocks, cell_table, fit_cells
+from ..cox import fit_cells
+from ..cox_cells import CellTable, TimeBlocks, cell_table
 
 NAN = float("nan")
 ARM_DESIGN = np.array([[0.0], [1.0]])  # cells (control, treatment) of one level
