@@ -119,6 +119,11 @@ class CellProblem:
         first = np.concatenate([[0], np.cumsum(size)[:-1]]).astype(np.int64)
         self.first = first
         self.efron = ties == "efron" and bool(np.any(size > 1))
+        # one 0/1 covariate (the arm): a shorter evaluation, uncentred
+        self.arm = design.shape == (2, 1) and design[0, 0] == 0.0 and design[1, 0] == 1.0
+        if self.arm:
+            self.R0, self.R1 = self.R[:, 0].copy(), self.R[:, 1].copy()
+            self.D0, self.D1 = self.D[:, 0].copy(), self.D[:, 1].copy()
         if self.efron:  # one term per event: the l-th of d tied events removes l/d
             self.event_group = np.repeat(np.arange(size.shape[0]), size)
             rank = np.arange(self.n_events) - first[self.event_group]
@@ -150,11 +155,29 @@ class CellProblem:
         h = np.where(tied, (T0 * T0 * c - 2.0 * T0 * a + d) / (safe * safe), 0.0)
         return logs, a, b, c, e, h
 
+    def _evaluate_arm(self, beta: np.ndarray):
+        """:meth:`evaluate` for the design ``[[0], [1]]``: covariate values 0 and 1."""
+        b = float(beta[0])
+        shift = max(b, 0.0)
+        w0, w1 = np.exp(-shift), np.exp(b - shift)
+        T1, F1 = self.R1 * w1, self.D1 * w1  # z = z^2 = 1 in the treated cell only
+        T0, F0 = self.R0 * w0 + T1, self.D0 * w0 + F1
+        if not np.all(T0 - F0 * (1.0 - 1.0 / self.size) * self.efron > 0):
+            return -np.inf, np.full(1, np.nan), np.full((1, 1), np.nan)
+        logs, a, b_, c, e, h = self._group_sums(T0, F0)
+        loglik = float(self.cell_events[1] * b - logs.sum() - shift * self.n_events)
+        mean = float(a @ T1 - b_ @ F1)
+        info = mean - float(c @ (T1 * T1) - 2.0 * (e @ (T1 * F1)) + h @ (F1 * F1))
+        return loglik, np.array([self.cell_events[1] - mean]), np.array([[info]])
+
     def evaluate(self, beta: np.ndarray):
         """Log-likelihood, score and information at ``beta``."""
         p = self.p
         if self.n_events == 0:
             return 0.0, np.zeros(p), np.zeros((p, p))
+        if self.arm:
+            with np.errstate(all="ignore"):
+                return self._evaluate_arm(beta)
         with np.errstate(all="ignore"):
             eta = self.Z @ beta
             shift = float(eta[self.present].max())

@@ -93,6 +93,10 @@ def invert(info: np.ndarray) -> np.ndarray:
     NaN where the matrix is not finite or worse conditioned than
     ``COND_LIMIT`` (a diverging fit or an aliased column).
     """
+    if info.shape == (1, 1):  # one coefficient: its condition number is 1 unless 0 or not finite
+        value = float(info[0, 0])
+        ok = np.isfinite(value) and value != 0.0
+        return np.array([[1.0 / value if ok else np.nan]])
     if info.ndim == 2:
         return invert(info[None])[0]
     fits = info.shape[0]
@@ -110,6 +114,9 @@ def invert(info: np.ndarray) -> np.ndarray:
 
 def diverged(beta: np.ndarray, var: np.ndarray) -> np.ndarray | bool:
     """A fit (or each fit of a batch) whose estimate or variance is not usable."""
+    if beta.shape == (1,):
+        b, v = float(beta[0]), float(var[0, 0])
+        return abs(b) > MAX_COEF or not np.isfinite(v) or v <= 0
     if beta.ndim == 1:
         return bool(diverged(beta[None], var[None])[0])
     fits = beta.shape[0]
