@@ -43,9 +43,10 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
-def format_codes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
+def format_codes(values: pd.Series, missing=None) -> tuple[np.ndarray, list[str]]:
     """:func:`format_value` of every value, computed once per distinct value.
 
+    ``missing`` (``values.isna()`` as an array) may be given when known.
     Returns a code per row (-1 where the value is missing) and the distinct
     labels in order of first appearance: ``labels[codes[i]]`` is
     ``format_value(values.iloc[i])``.
@@ -53,8 +54,9 @@ def format_codes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
     >>> format_codes(pd.Series([2.0, None, 1.5, 2]))
     (array([ 0, -1,  1,  0]), ['2', '1.5'])
     """
-    missing = values.isna().to_numpy()
-    known = values[~missing]
+    if missing is None:
+        missing = values.isna().to_numpy()
+    known = values[~missing] if missing.any() else values
     if known.dtype == object and pd.api.types.infer_dtype(known, skipna=False) != "string":
         # mixed Python objects: 1, 1.0 and True are equal keys but not equal labels
         keys = known.map(lambda v: (type(v), v))

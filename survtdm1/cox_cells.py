@@ -116,6 +116,7 @@ class CellProblem:
         products = (Z[:, :, None] * Z[:, None, :]).reshape(-1, p * p)
         self.ZZ = np.concatenate([np.ones((Z.shape[0], 1)), Z, products], axis=1)
         self.size = size.astype(float)
+        self.counts = size.astype(np.int64)
         first = np.concatenate([[0], np.cumsum(size)[:-1]]).astype(np.int64)
         self.first = first
         self.efron = ties == "efron" and bool(np.any(size > 1))
@@ -143,11 +144,13 @@ class CellProblem:
             inv = 1.0 / T0
             zero = np.zeros_like(T0)
             return d * np.log(T0), d * inv, zero, d * inv * inv, zero, zero
-        den = T0[self.event_group] - self.frac * F0[self.event_group]
-        inv = 1.0 / den
-        logs = np.add.reduceat(np.log(den), self.first)
+        den = np.repeat(F0, self.counts)
+        np.multiply(den, self.frac, out=den)
+        np.subtract(np.repeat(T0, self.counts), den, out=den)
+        inv = np.divide(1.0, den)
+        logs = np.add.reduceat(np.log(den, out=den), self.first)
         a = np.add.reduceat(inv, self.first)
-        c = np.add.reduceat(inv * inv, self.first)
+        c = np.add.reduceat(np.multiply(inv, inv, out=inv), self.first)
         tied = F0 > 0  # F0 > 0 wherever a time has events (weights exp() > 0)
         safe = np.where(tied, F0, 1.0)
         b = np.where(tied, (T0 * a - d) / safe, 0.0)

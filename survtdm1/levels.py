@@ -206,7 +206,7 @@ def _cut_labels(cuts: list[str]) -> tuple[str, ...]:
 
 
 def _categorical(spec: SubgroupSpec, values: pd.Series, missing, source: str) -> LevelSplit:
-    value_codes, present = format_codes(values)  # format_value once per distinct value
+    value_codes, present = format_codes(values, missing)  # once per distinct value
     if spec.levels is not None:
         unknown = sorted(set(present) - set(spec.levels))
         if unknown:
