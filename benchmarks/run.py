@@ -513,11 +513,10 @@ def main(argv=None) -> int:
     outcomes = []
     for name in args.workload or list(WORKLOADS):
         repeats = args.repeats or (3 if args.quick else DEFAULT_REPEATS[name])
-        print(f"running {name} (best of {repeats}) ...", flush=True)
+        print(f"running {name} (median of {repeats}) ...", flush=True)
         outcomes.append(WORKLOADS[name](repeats, with_r))
         print(render([outcomes[-1]], {}).split("## Machine", 1)[-1].split("\n", 3)[-1])
-    machine = describe_machine()
-    args.output.write_text(render(outcomes, machine))
+        args.output.write_text(render(outcomes, describe_machine()))  # kept after each one
     print(f"results written to {args.output}")
     return 0
 
