@@ -188,11 +188,14 @@ def w5_files(folder: Path, n: int = 1_000_000) -> Path:
     return plan
 
 
+# VmHWM (peak RSS of this process image): ru_maxrss would also count the pages of the
+# parent the child was forked from, before its exec
 _PROCESS = (
-    "import resource, sys\n"
+    "import sys\n"
     "from survtdm1.cli import main\n"
     "status = main(sys.argv[1:])\n"
-    "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+    "status_lines = open('/proc/self/status').read().splitlines()\n"
+    "peak = next(int(x.split()[1]) for x in status_lines if x.startswith('VmHWM'))\n"
     "sys.stderr.write(f'\\nMAXRSS_KIB {peak}\\n')\n"
     "sys.exit(status)\n"
 )
