@@ -27,6 +27,7 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff format .
 
 bench: $(VENV)/.installed-test
+	$(BIN)/python -m pip install -q -e ".[test,bench]"
 	$(BIN)/python benchmarks/run.py
 
 notebooks: $(VENV)/.installed-test

@@ -7,8 +7,10 @@ skipped with a message), all in the same run; prints times, ratios, peak
 memory and the largest relative difference of the estimates; and writes
 ``benchmarks/results.md`` with the machine described.
 
-Times are the best of N repetitions (``--repeats``); the simulated cohorts
-come from fixed seeds (``cohorts.py``). Adding a workload (W2 STEPP, W4
+Times are the median of N repetitions (``--repeats``), the same N for every
+implementation of a workload; the simulated cohorts come from fixed seeds
+(``cohorts.py``). ``FIT`` (one Cox fit, 1e3 to 5e6 rows) and ``W5`` (a whole
+``survtdm1 analyze`` of 1,000,000 rows) live in ``speed.py``. Adding a workload (W2 STEPP, W4
 power) means writing one function that returns a :class:`Outcome` and
 registering it in :data:`WORKLOADS`.
 
@@ -43,6 +45,7 @@ import bench_continuous  # noqa: E402
 import cohorts  # noqa: E402
 import lifelines_loop  # noqa: E402
 import r_baseline  # noqa: E402
+import speed  # noqa: E402
 
 import survtdm1 as st  # noqa: E402
 
@@ -57,7 +60,7 @@ NOT_COMPARED = {
 
 @dataclass
 class Timing:
-    """One implementation's best time (seconds) over ``repeats`` runs."""
+    """One implementation's median time (seconds) over ``repeats`` runs."""
 
     name: str
     seconds: float | None
@@ -76,16 +79,12 @@ class Outcome:
     agreement: dict = field(default_factory=dict)  # baseline -> (max rel diff, key)
     targets: list[tuple[str, bool]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    tables: list[str] = field(default_factory=list)  # extra markdown lines
 
 
 def best_of(function: Callable[[], object], repeats: int) -> tuple[float, object]:
-    """Fastest wall time of ``repeats`` calls and the last call's result."""
-    best, result = float("inf"), None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = function()
-        best = min(best, time.perf_counter() - start)
-    return best, result
+    """Median wall time of ``repeats`` calls and the last call's result."""
+    return speed.median_of(function, repeats)
 
 
 # --- survtdm1 outputs as flat, comparable dicts -------------------------------------------
@@ -164,7 +163,7 @@ def _w1_cohort():
     return cohort, plain
 
 
-def _r_frame(plain, subgroups):
+def r_frame(plain, subgroups):
     """time, event, treated and an integer level code per subgroup, for R."""
     frame = plain[["time", "event", "treated"]].copy()
     labels, ordered = {}, []
@@ -200,24 +199,33 @@ def workload_w1(repeats: int, with_r: bool) -> Outcome:
         ours_time, result = best_of(
             lambda: st.subgroup_analysis(cohort, subgroups, **options), repeats
         )
-        ll_time, _ = best_of(
-            lambda: lifelines_loop.battery(plain, subgroups, **options), max(1, repeats // 5)
-        )
+        ll_time, _ = best_of(lambda: lifelines_loop.battery(plain, subgroups, **options), repeats)
         tight = lifelines_loop.battery(plain, subgroups, options=lifelines_loop.TIGHT, **options)
     ours = flatten_result(result)
     outcome.timings += [
         Timing("survtdm1 subgroup_analysis", ours_time, repeats),
-        Timing("lifelines loop", ll_time, max(1, repeats // 5), "default convergence"),
+        Timing("lifelines loop", ll_time, repeats, "default convergence"),
     ]
     outcome.agreement["lifelines (tight convergence)"] = max_relative_difference(ours, tight)
+    sp_time = None
+    if speed._survival_package() is not None:
+        sp_time, sp = best_of(lambda: speed.survival_package_battery(plain, subgroups), repeats)
+        outcome.timings.append(
+            Timing("survival (PyPI) loop", sp_time, repeats, "its Cox fits only (no KM)")
+        )
+        outcome.agreement["survival (PyPI), HR"] = max_relative_difference(ours, sp)
+    else:
+        outcome.notes.append("the survival package (PyPI) is not installed: skipped")
     if with_r:
-        frame, labels, ordered = _r_frame(plain, subgroups)
+        frame, labels, ordered = r_frame(plain, subgroups)
         _compare_r(ours, frame, labels, ordered, options, repeats, outcome)
     outcome.memory = _memory_in_subprocess("W1")
     outcome.targets = [
-        ("W1 >= 20x faster than the lifelines loop", ll_time / ours_time >= 20),
+        ("W1 >= 100x faster than the lifelines loop", ll_time / ours_time >= 100),
+        ("W1 >= 5x faster than a loop of the survival package's Cox fits",
+         sp_time is not None and sp_time / ours_time >= 5),
         ("estimates agree with lifelines to 1e-6", _agree(outcome, "lifelines")),
-    ]
+    ]  # fmt: skip
     return outcome
 
 
@@ -343,13 +351,71 @@ def workload_w4(repeats: int, with_r: bool) -> Outcome:
     return _continuous_workload("W4", bench_continuous.w4, 50)
 
 
+def workload_fit(repeats: int, with_r: bool) -> Outcome:
+    """FIT: one Cox fit (treatment only) from 1e3 to 5e6 rows, against every engine."""
+    rows = speed.fit_rows(quick=repeats < 5)  # --repeats 3 or less: up to 1e6 rows only
+    outcome = Outcome("FIT", "one Cox fit, 1e3 to 5e6 rows (scaling)", [])
+    names = ["survtdm1", "survival (PyPI)", "R coxph.fit", "R coxph", "lifelines"]
+    head = "| rows | ties | repeats | " + " | ".join(names) + " | max rel. diff. of coef |"
+    lines = [head, "|" + "---|" * (len(names) + 4)]
+    for row in rows:
+        cells = [f"{row[n]:.4f} s" if n in row else "not run" for n in names]
+        ours = row["coef survtdm1"]
+        diff = max(
+            abs(ours - row[k]) / abs(row[k])
+            for k in row
+            if k.startswith("coef ") and k != "coef survtdm1"
+        )
+        ties = "yes" if row["ties"] else "no"
+        lines.append(
+            f"| {row['n']:,} | {ties} | {row['repeats']} | "
+            + " | ".join(cells)
+            + f" | {diff:.1e} |"
+        )
+    outcome.tables = lines + ["", "Medians of the repetitions; R timed inside R (system.time)."]
+    million = next(r for r in rows if r["n"] == 1_000_000 and r["ties"])
+    sp = [r for r in rows if "survival (PyPI)" in r]
+    outcome.targets = [
+        ("one fit faster than R coxph.fit at 1e6 rows",
+         "R coxph.fit" in million and million["survtdm1"] < million["R coxph.fit"]),
+        ("one fit faster than the survival package at every size",
+         bool(sp) and all(r["survtdm1"] < r["survival (PyPI)"] for r in sp)),
+    ]  # fmt: skip
+    return outcome
+
+
+def workload_w5(repeats: int, with_r: bool) -> Outcome:
+    """W5: survtdm1 analyze on a 1,000,000-row CSV, 10 subgroups, as a whole process."""
+    folder = HERE / ".w5"
+    folder.mkdir(exist_ok=True)
+    result = speed.w5(folder, repeats, with_r)
+    outcome = Outcome("W5", "survtdm1 analyze, 1,000,000-row CSV, 10 subgroups (25 levels)", [])
+    ours = result["survtdm1"]
+    outcome.timings.append(
+        Timing("survtdm1 analyze (process)", ours, repeats, "CSV read, figures, report included")
+    )
+    r_time = result.get("R survival")
+    if r_time is not None:
+        outcome.timings.append(Timing("R survival battery", r_time, 1, "CSV read not timed"))
+        outcome.agreement["R survival"] = result["agreement R"]
+    outcome.memory = {"peak_rss_mib": round(result["peak_rss_mib"], 1)}
+    outcome.targets = [
+        ("W5 about 5 s (10x faster than the 49.7 s before)", ours <= 5.0),
+        ("W5 peak memory < 1 GiB", result["peak_rss_mib"] < 1024),
+        ("W5 >= 20x faster than R survival", r_time is not None and r_time / ours >= 20),
+    ]
+    return outcome
+
+
 WORKLOADS: dict[str, Callable[[int, bool], Outcome]] = {
     "W1": workload_w1,
     "W2": workload_w2,
     "W3": workload_w3,
     "W4": workload_w4,
+    "FIT": workload_fit,
+    "W5": workload_w5,
 }
-DEFAULT_REPEATS = {"W1": 10, "W2": 1, "W3": 3, "W4": 1}
+DEFAULT_REPEATS = {"W1": 5, "W2": 1, "W3": 5, "W4": 1, "FIT": 5, "W5": 5}
 
 
 # --- the machine and the report ----------------------------------------------------------
@@ -400,10 +466,11 @@ def render(outcomes: list[Outcome], machine: dict) -> str:
     lines = ["# survtdm1 benchmark results", "", "Written by `python benchmarks/run.py`.", ""]
     lines += ["## Machine", ""] + [f"- {k}: {v}" for k, v in machine.items()] + [""]
     for outcome in outcomes:
-        ours = outcome.timings[0].seconds
+        ours = outcome.timings[0].seconds if outcome.timings else None
         lines += [f"## {outcome.workload}: {outcome.description}", ""]
-        lines += ["| implementation | best time | repeats | survtdm1 faster by | note |"]
-        lines += ["|---|---|---|---|---|"]
+        if outcome.timings:
+            lines += ["| implementation | median time | repeats | survtdm1 faster by | note |"]
+            lines += ["|---|---|---|---|---|"]
         for timing in outcome.timings:
             ratio = "" if timing.seconds is None else f"{timing.seconds / ours:.1f}x"
             lines.append(
@@ -411,6 +478,8 @@ def render(outcomes: list[Outcome], machine: dict) -> str:
                 f"| {ratio} | {timing.note} |"
             )
         lines.append("")
+        if outcome.tables:
+            lines += outcome.tables + [""]
         if outcome.memory:
             lines += ["Peak memory of one survtdm1 call (fresh process): " + ", ".join(
                 f"{k} = {v}" for k, v in outcome.memory.items()
@@ -445,11 +514,10 @@ def main(argv=None) -> int:
     outcomes = []
     for name in args.workload or list(WORKLOADS):
         repeats = args.repeats or (3 if args.quick else DEFAULT_REPEATS[name])
-        print(f"running {name} (best of {repeats}) ...", flush=True)
+        print(f"running {name} (median of {repeats}) ...", flush=True)
         outcomes.append(WORKLOADS[name](repeats, with_r))
         print(render([outcomes[-1]], {}).split("## Machine", 1)[-1].split("\n", 3)[-1])
-    machine = describe_machine()
-    args.output.write_text(render(outcomes, machine))
+        args.output.write_text(render(outcomes, describe_machine()))  # kept after each one
     print(f"results written to {args.output}")
     return 0
 

@@ -48,6 +48,37 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
+def format_codes(values: pd.Series, missing=None) -> tuple[np.ndarray, list[str]]:
+    """:func:`format_value` of every value, computed once per distinct value.
+
+    ``missing`` (``values.isna()`` as an array) may be given when known.
+    Returns a code per row (-1 where the value is missing) and the distinct
+    labels in order of first appearance: ``labels[codes[i]]`` is
+    ``format_value(values.iloc[i])``.
+
+    >>> format_codes(pd.Series([2.0, None, 1.5, 2]))
+    (array([ 0, -1,  1,  0]), ['2', '1.5'])
+    """
+    if missing is None:
+        missing = values.isna().to_numpy()
+    known = values[~missing] if missing.any() else values
+    if known.dtype == object and pd.api.types.infer_dtype(known, skipna=False) != "string":
+        # mixed Python objects: 1, 1.0 and True are equal keys but not equal labels
+        keys = known.map(lambda v: (type(v), v))
+    else:
+        keys = known
+    key_codes, uniques = pd.factorize(keys, use_na_sentinel=True)
+    if keys is not known:
+        uniques = [value for _, value in uniques]
+    lookup: dict[str, int] = {}
+    label_of_key = np.array(
+        [lookup.setdefault(format_value(v), len(lookup)) for v in uniques], dtype=np.int64
+    )
+    codes = np.full(missing.shape[0], -1, dtype=np.int64)
+    codes[~missing] = label_of_key[key_codes] if len(uniques) else key_codes
+    return codes, list(lookup)
+
+
 def describe_rows(positions, limit: int = _MAX_EXAMPLES) -> str:
     """'rows 3, 8, 9' for 0-based data positions (reported 1-based, header not counted)."""
     positions = list(positions)
@@ -276,8 +307,11 @@ def _binary_column(frame: pd.DataFrame, column: str, source: str, what: str) -> 
     values = frame[column]
     if values.dtype == bool:
         return values.to_numpy(dtype=float)
-    text = values.astype(str).str.strip().str.lower()
-    mapped = text.map({"0": 0.0, "1": 1.0, "0.0": 0.0, "1.0": 1.0, "true": 1.0, "false": 0.0})
+    codes = {"0": 0.0, "1": 1.0, "0.0": 0.0, "1.0": 1.0, "true": 1.0, "false": 0.0}
+    # each distinct value read once (values equal in Python, as 1, 1.0 and True, share a code)
+    value_codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    per_value = [codes.get(str(u).strip().lower(), np.nan) for u in uniques]
+    mapped = pd.Series(np.array([*per_value, np.nan])[value_codes], index=values.index)
     bad = mapped.isna().to_numpy()
     if bad.any():
         shown = sorted({str(v) for v in values[bad].iloc[:_MAX_EXAMPLES]})
@@ -289,7 +323,9 @@ def _binary_column(frame: pd.DataFrame, column: str, source: str, what: str) -> 
 
 
 def _arm_labels(values: pd.Series) -> pd.Series:
-    return values.map(lambda v: format_value(v) if pd.notna(v) else np.nan)
+    codes, labels = format_codes(values)
+    text = np.array([*labels, np.nan], dtype=object)[codes]  # code -1: the NaN at the end
+    return pd.Series(text, index=values.index, dtype=object)
 
 
 def _match_arm(labels: pd.Series, wanted: Any, column: str, source: str) -> str:

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from . import _checks
 from .biomarker import biomarker_values
@@ -188,6 +187,8 @@ def effect_curve(
     >>> len(curve.table), list(curve.coef["term"][:2])
     (101, ['arm', 'ns1'])
     """
+    from scipy import stats  # imported when used: it costs a second
+
     df = _checks.integer("df", df, 1, where=WHERE)
     conf_level = _checks.conf_level(conf_level, WHERE)
     ties = _checks.ties(ties, WHERE)

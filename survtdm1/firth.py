@@ -42,7 +42,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize, special
+from scipy import special
 from scipy.special import expit
 
 from . import newton
@@ -327,6 +327,7 @@ class _Profile:
 
 def _profile_limit(profile: _Profile, estimate: float, target: float, direction: int, se: float):
     """The value on one side of ``estimate`` where the profile equals ``target``."""
+    from scipy import optimize  # imported when used
 
     def gap(value: float) -> float:
         return profile(value) - target

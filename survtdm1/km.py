@@ -81,10 +81,32 @@ def kaplan_meier(time, event, *, conf_type: str = "log-log", conf_level: float =
         empty = np.empty(0)
         return KMCurve(*(empty,) * 8, conf_type=conf_type, conf_level=conf_level)
     first = _distinct_starts(t_sorted)
-    uniq = t_sorted[first]
-    n_risk = n - first
     n_event = np.add.reduceat(e_sorted.astype(float), first)
     n_all = np.diff(np.append(first, n))
+    return kaplan_meier_counts(
+        t_sorted[first], n - first, n_event, n_all - n_event,
+        conf_type=conf_type, conf_level=conf_level,
+    )  # fmt: skip
+
+
+def kaplan_meier_counts(
+    time, n_risk, n_event, n_censor, *, conf_type: str = "log-log", conf_level: float = 0.95
+) -> KMCurve:
+    """:func:`kaplan_meier` from counts at each distinct time (ascending).
+
+    ``n_risk`` is the number with time >= t, ``n_event`` and ``n_censor`` the
+    events and censorings at t: e.g. the counts of a subgroup battery's
+    cells (:class:`survtdm1.cox_cells.CellTable`), without the rows.
+    """
+    if conf_type not in CONF_TYPES:
+        raise ValueError(f"conf_type must be one of {CONF_TYPES}, not {conf_type!r}")
+    uniq = np.asarray(time, dtype=float)
+    n_risk = np.asarray(n_risk)
+    n_event = np.asarray(n_event, dtype=float)
+    n_censor = np.asarray(n_censor, dtype=float)
+    if uniq.size == 0:
+        empty = np.empty(0)
+        return KMCurve(*(empty,) * 8, conf_type=conf_type, conf_level=conf_level)
     surv = np.cumprod(1.0 - n_event / n_risk)
     with np.errstate(divide="ignore", invalid="ignore"):
         increments = np.where(
@@ -100,7 +122,7 @@ def kaplan_meier(time, event, *, conf_type: str = "log-log", conf_level: float =
         time=uniq,
         n_risk=n_risk.astype(float),
         n_event=n_event,
-        n_censor=n_all - n_event,
+        n_censor=n_censor,
         surv=surv,
         std_err=std_err,
         lower=lower,

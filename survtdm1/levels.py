@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .cohort import describe_rows, format_value
+from .cohort import describe_rows, format_codes, format_value
 from .exceptions import InputError, PlanError
 
 _KEYS = {"column", "cutpoints", "quantiles", "levels", "name", "labels", "ordered", "cutpoint"}
@@ -301,8 +301,7 @@ def _cut_labels(cuts: list[str]) -> tuple[str, ...]:
 
 
 def _categorical(spec: SubgroupSpec, values: pd.Series, missing, source: str) -> LevelSplit:
-    text = values.map(lambda v: format_value(v) if pd.notna(v) else None)
-    present = text.dropna().unique().tolist()
+    value_codes, present = format_codes(values, missing)  # once per distinct value
     if spec.levels is not None:
         unknown = sorted(set(present) - set(spec.levels))
         if unknown:
@@ -315,7 +314,8 @@ def _categorical(spec: SubgroupSpec, values: pd.Series, missing, source: str) ->
         check_cardinality(spec, present, source)
         labels = tuple(_natural_order(present))
     lookup = {label: k for k, label in enumerate(labels)}
-    codes = np.array([lookup[t] if t is not None else -1 for t in text], dtype=np.int64)
+    level_of_value = np.array([lookup[t] for t in present] + [-1], dtype=np.int64)
+    codes = level_of_value[value_codes]  # code -1: the -1 at the end
     return LevelSplit(spec, tuple(labels), codes, spec.ordered)
 
 

@@ -25,7 +25,7 @@ from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special
+from scipy import special
 
 from . import _checks
 from .cohort import describe_rows
@@ -86,6 +86,8 @@ def _reml_tau2(y: np.ndarray, v: np.ndarray) -> float:
     upper = max(float(np.var(y)), float(v.max()), 1e-8)
     while score(upper) > 0:
         upper *= 4.0
+    from scipy import optimize  # imported when a REML fit needs it
+
     return float(optimize.brentq(score, 0.0, upper, xtol=1e-15, rtol=4 * np.finfo(float).eps))
 
 

@@ -19,7 +19,10 @@ MAX_ITER_PENALISED = 100  # a penalised fit may need more (coxphf: 50, logistf: 
 STEP_TOL = 1e-9  # a step this small means quadratic convergence: the next is ~1e-18
 SCORE_TOL = 1e-8  # and, for penalised fits, a score this small
 MAX_HALVINGS = 30
-LOGLIK_SLACK = 1e-12  # a log-likelihood lower by less than this is not a fall
+# a log-likelihood lower by less than this (relative to its size, at least 1) is not a
+# fall: a sum over many events carries rounding noise of about 1e-13 of its size, and a
+# step near the maximum must not be halved (and the fit stopped short) for that noise
+LOGLIK_SLACK = 1e-12
 COND_LIMIT = 1e12  # information matrices worse conditioned than this are singular
 MAX_COEF = 10.0  # |log HR| beyond this: a diverging (monotone) likelihood
 
@@ -28,7 +31,7 @@ Evaluate = Callable[[np.ndarray], tuple[float, np.ndarray, np.ndarray]]
 
 
 def _falls(loglik: float, new_loglik: float) -> bool:
-    return not np.isfinite(new_loglik) or new_loglik < loglik - LOGLIK_SLACK
+    return not np.isfinite(new_loglik) or new_loglik < loglik - LOGLIK_SLACK * max(1.0, abs(loglik))
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,10 @@ def invert(info: np.ndarray) -> np.ndarray:
     NaN where the matrix is not finite or worse conditioned than
     ``COND_LIMIT`` (a diverging fit or an aliased column).
     """
+    if info.shape == (1, 1):  # one coefficient: its condition number is 1 unless 0 or not finite
+        value = float(info[0, 0])
+        ok = np.isfinite(value) and value != 0.0
+        return np.array([[1.0 / value if ok else np.nan]])
     if info.ndim == 2:
         return invert(info[None])[0]
     fits = info.shape[0]
@@ -107,6 +114,9 @@ def invert(info: np.ndarray) -> np.ndarray:
 
 def diverged(beta: np.ndarray, var: np.ndarray) -> np.ndarray | bool:
     """A fit (or each fit of a batch) whose estimate or variance is not usable."""
+    if beta.shape == (1,):
+        b, v = float(beta[0]), float(var[0, 0])
+        return abs(b) > MAX_COEF or not np.isfinite(v) or v <= 0
     if beta.ndim == 1:
         return bool(diverged(beta[None], var[None])[0])
     fits = beta.shape[0]

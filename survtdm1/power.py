@@ -27,9 +27,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
-from scipy import stats
-from tqdm import tqdm  # plain bars: tqdm.auto needs ipywidgets in Jupyter
 
 from . import _checks
 from .cox_batch import cell_risk_sets, cox_fit_cells, merge_cells
@@ -55,6 +52,8 @@ TESTS = {
 
 def _analyse(trials: TwoArmTrials) -> dict[str, np.ndarray]:
     """Interaction LRT and treatment Wald tests of every trial in a batch."""
+    from scipy import stats
+
     everyone = np.ones(trials.time.shape, dtype=bool)
     cells = trials.treated + 2 * trials.positive
     four = cell_risk_sets(trials.time, trials.event, cells, everyone, 4)
@@ -154,6 +153,8 @@ class PowerResult:
 
 
 def _table(sims: pd.DataFrame, design: dict, alpha: float) -> pd.DataFrame:
+    from scipy import stats  # imported when used: it costs a second
+
     rows = []
     specs = {
         "interaction": (
@@ -221,6 +222,23 @@ def _design(
         "dropout_time", dropout_time, lambda v: v > 0, "a positive number", WHERE
     )
     return design
+
+
+def _simulate_chunks(generators, sizes, design: dict, n_jobs: int, progress: bool) -> list:
+    """Simulate and analyse the trials chunk by chunk, in parallel threads (joblib)."""
+    from joblib import Parallel, delayed
+    from tqdm import tqdm  # plain bars: tqdm.auto needs ipywidgets in Jupyter
+
+    jobs = (
+        delayed(_simulate_chunk)(rng, size, design)
+        for rng, size in zip(generators, sizes, strict=True)
+    )
+    parts = []
+    with tqdm(total=sum(sizes), disable=not progress, desc="Simulated trials") as bar:
+        for part in Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator")(jobs):
+            parts.append(part)
+            bar.update(part["events"].shape[0])
+    return parts
 
 
 def power_interaction(
@@ -318,15 +336,7 @@ def power_interaction(
     n_jobs = _checks.n_jobs(n_jobs, WHERE)
     sizes = [min(CHUNK, n_simulations - start) for start in range(0, n_simulations, CHUNK)]
     generators = np.random.default_rng(seed).spawn(len(sizes))
-    jobs = (
-        delayed(_simulate_chunk)(rng, size, design)
-        for rng, size in zip(generators, sizes, strict=True)
-    )
-    parts = []
-    with tqdm(total=n_simulations, disable=not progress, desc="Simulated trials") as bar:
-        for part in Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator")(jobs):
-            parts.append(part)
-            bar.update(part["events"].shape[0])
+    parts = _simulate_chunks(generators, sizes, design, n_jobs, progress)
     columns = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
     sims = pd.DataFrame({"simulation": np.arange(1, n_simulations + 1), **columns})
     order = [

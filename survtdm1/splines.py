@@ -14,8 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import linalg
-from scipy.interpolate import BSpline
 
 from .cox import CoxFit, cox_fit, lr_test, wald_test
 
@@ -55,6 +53,9 @@ def natural_spline_basis(
     >>> basis.shape, boundary
     ((5, 3), (1.0, 5.0))
     """
+    from scipy import linalg
+    from scipy.interpolate import BSpline  # imported when used
+
     x = np.asarray(x, dtype=float)
     if boundary_knots is None:
         boundary_knots = (float(x.min()), float(x.max()))

@@ -34,8 +34,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
-from tqdm import tqdm  # plain bars: tqdm.auto needs ipywidgets in Jupyter
 
 from . import _checks, km
 from .biomarker import biomarker_values
@@ -477,6 +475,9 @@ def _permutation_test(
     windows: _Windows, log_hr_all: float, statistic: float, options: _Options, progress: bool
 ) -> tuple[np.ndarray, float]:
     """The permuted statistics and the permutation p-value (NaN without permutations)."""
+    from joblib import Parallel, delayed
+    from tqdm import tqdm  # plain bars: tqdm.auto needs ipywidgets in Jupyter
+
     n_permutations = options.n_permutations
     if not n_permutations:
         return np.empty(0), NAN

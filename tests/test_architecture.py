@@ -34,6 +34,7 @@ FLOORS = {
     "km": 2,
     "cox": 2,
     "cox_batch": 2,
+    "cox_cells": 2,
     "newton": 2,
     "firth": 2,
     "logistic": 2,

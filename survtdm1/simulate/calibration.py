@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import minimize
 
 from survtdm1 import km
 
@@ -166,6 +165,7 @@ def fit_simplex(
     parameter) and is restarted from its result ``restarts`` times.
     Deterministic.
     """
+    from scipy.optimize import minimize  # imported when used
 
     def objective(parameters: np.ndarray) -> float:
         return float(np.sum(np.square(residuals(parameters))))

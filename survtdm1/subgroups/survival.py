@@ -16,8 +16,10 @@ import pandas as pd
 
 from .. import cox, km
 from ..cohort import Cohort
+from ..cox_cells import TimeBlocks
 from ..firth import firth_cox
 from ..levels import SubgroupSpec, split_levels
+from . import fast
 from .common import (
     NAN,
     SubgroupResult,
@@ -110,14 +112,26 @@ def survival_battery(
     model = _model_rows(cohort, settings, strata) if settings.needs_model else None
     rows, curves = [], {}
     subgroups = list(iter_subgroups(cohort, specs, arrange=data.sort_rows))
+    blocks = TimeBlocks.from_sorted(data.time) if _fast_path_applies(settings) else None
     for subgroup in subgroups:
+        counts = None
+        if blocks is not None:  # every fit and curve from arm x level x time counts
+            counts = fast.subgroup_table(
+                blocks, data.event, arms.treated, subgroup.codes, len(subgroup.split.labels)
+            )
         if model is not None and settings.model_options:
             tests = _model_interaction_tests(model, subgroup, settings)
+        elif counts is not None:
+            tests = _test_notes(
+                *fast.interaction_tests(counts, subgroup.split.ordered, settings.ties),
+                subgroup.split.ordered,
+            )
         else:
             tests = _interaction_tests(arms, subgroup.codes, subgroup.split.ordered, settings.ties)
         for k, level in enumerate(subgroup.levels()):
+            pieces = fast.level_pieces(counts, k, settings) if counts is not None else None
             values, curves[(subgroup.spec.column, level.label)], _ = _level_row(
-                arms, level.mask, settings, cohort
+                arms, level.mask, settings, cohort, pieces
             )
             if model is not None:
                 _model_effect(values, model, model.codes(subgroup) == k, settings, cohort)
@@ -198,6 +212,15 @@ class Settings:
         }
 
 
+def _fast_path_applies(settings: Settings) -> bool:
+    """Whether every model of the battery has cell-constant covariates (:mod:`.fast`).
+
+    Options that need general design matrices (e.g. covariate adjustment)
+    make this false and the battery fits the models on the rows.
+    """
+    return True
+
+
 def _fit_treatment(time, event, treated, ties, strata=None):
     data = cox.SortedSurvival.from_arrays(time, event, strata)
     return cox.cox_fit_sorted(data, data.sort_rows(treated)[:, None], ties=ties)
@@ -230,13 +253,23 @@ def _arm_counts(sub, treated, settings: Settings):
     return n, events, curves
 
 
-def _level_row(arms: _Arms, mask: np.ndarray, settings: Settings, cohort: Cohort):
-    """Counts, HR and KM summaries of the rows in ``mask``; also their curves and Cox fit."""
+def _level_rows(arms: _Arms, mask: np.ndarray):
     if mask.all():  # the whole cohort: reuse the sorted rows and their risk sets
-        sub, treated = arms.data, arms.treated
+        return arms.data, arms.treated
+    return arms.data.subset(mask), arms.treated[mask]
+
+
+def _level_row(arms: _Arms, mask: np.ndarray, settings: Settings, cohort: Cohort, pieces=None):
+    """Counts, HR and KM summaries of the rows in ``mask``; also their curves and Cox fit.
+
+    ``pieces`` (:class:`.fast.LevelPieces`): counts, curves and fit computed
+    from cell counts; the rows are then taken only for a Firth fit.
+    """
+    if pieces is None:
+        sub, treated = _level_rows(arms, mask)
+        n, events, curves = _arm_counts(sub, treated, settings)
     else:
-        sub, treated = arms.data.subset(mask), arms.treated[mask]
-    n, events, curves = _arm_counts(sub, treated, settings)
+        n, events, curves = pieces.n, pieces.events, pieces.curves
     row = {
         "n_treatment": n["treatment"],
         "n_control": n["control"],
@@ -251,16 +284,19 @@ def _level_row(arms: _Arms, mask: np.ndarray, settings: Settings, cohort: Cohort
     if kind == "no_patients" or (kind and sum(events.values()) == 0):
         _set_note(row, f"{reason}: HR not estimable", kind)
     elif kind:  # events in one arm only: the ordinary estimate does not exist
-        _firth_or_empty(row, sub, treated, settings, reason)
+        _firth_or_empty(row, *_level_rows(arms, mask), settings, reason)
     else:
-        fit = cox.cox_fit_sorted(sub, treated[:, None], ties=settings.ties)
+        if pieces is None:
+            fit = cox.cox_fit_sorted(sub, treated[:, None], ties=settings.ties)
+        else:
+            fit = pieces.fit
         if not fit.converged:
-            _firth_or_empty(row, sub, treated, settings, "ordinary Cox fit diverged")
+            _firth_or_empty(row, *_level_rows(arms, mask), settings, "ordinary Cox fit diverged")
         else:
             hr, lower, upper = fit.hazard_ratio(0, settings.conf_level)
             row.update(hr=hr, hr_lower=lower, hr_upper=upper, p_value=float(fit.wald_p()[0]))
             if settings.firth == "always":
-                _firth_row(row, sub, treated, settings, "requested for every level")
+                _firth_row(row, *_level_rows(arms, mask), settings, "requested for every level")
             elif sum(events.values()) < MIN_EVENTS:
                 _set_note(row, SMALL_SAMPLE_NOTE, "small_sample")
     for arm in ("treatment", "control"):

@@ -1,0 +1,206 @@
+"""Cox fits from counts by cell and distinct time (covariates constant within cells).
+
+The models of a subgroup battery (the arm within one level; arm x level for
+the interaction tests; arm x rank for the trend test) have covariates that
+take one value per *cell* (arm x level). Their partial likelihood depends on
+the rows only through, at each distinct event time, the number at risk and
+the number of events in each cell. :func:`cell_table` counts rows and events
+per (distinct time, cell) with one ``bincount``, and :func:`survtdm1.cox.fit_cells` runs
+the Newton loop of :func:`survtdm1.cox.cox_fit_sorted` on those counts: the
+same likelihood with Efron's or Breslow's ties, hence the same fit (to
+rounding), at a cost set by the number of distinct times, not of rows.
+
+Equivalent R, for the rows of the cells in ``table`` and ``design[cell]``
+as covariates:
+
+    coxph(Surv(time, status) ~ x, ties = "efron")
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._checks import TIES
+
+
+@dataclass(frozen=True)
+class TimeBlocks:
+    """Rows sorted by time, numbered by distinct time (frozen).
+
+    Attributes
+    ----------
+    time : ndarray
+        Distinct times, ascending.
+    block : ndarray of int
+        Per sorted row, the index of its time in ``time``.
+    """
+
+    time: np.ndarray
+    block: np.ndarray
+
+    @classmethod
+    def from_sorted(cls, sorted_time: np.ndarray) -> TimeBlocks:
+        """Blocks of equal times of rows already sorted by time."""
+        new = np.ones(sorted_time.shape[0], dtype=bool)
+        new[1:] = sorted_time[1:] != sorted_time[:-1]
+        return cls(sorted_time[new], np.cumsum(new) - 1)
+
+
+@dataclass(frozen=True)
+class CellTable:
+    """Rows and events per distinct time and cell (frozen).
+
+    Attributes
+    ----------
+    time : ndarray, shape (B,)
+        Distinct times, ascending.
+    rows, events : ndarray, shape (B, C)
+        Number of rows, and of events, with that time in each cell.
+    """
+
+    time: np.ndarray
+    rows: np.ndarray
+    events: np.ndarray
+
+    def select(self, cells) -> CellTable:
+        """The table of some cells only (the rows of the others left out)."""
+        return CellTable(self.time, self.rows[:, cells], self.events[:, cells])
+
+    def at_risk(self) -> np.ndarray:
+        """Number at risk (time >= t) in each cell at each distinct time."""
+        return np.cumsum(self.rows[::-1], axis=0)[::-1]
+
+
+def cell_table(blocks: TimeBlocks, event: np.ndarray, cell: np.ndarray, n_cells: int) -> CellTable:
+    """Count rows and events by (distinct time, cell); rows with ``cell < 0`` are left out.
+
+    ``event`` and ``cell`` are per sorted row (the order of ``blocks``).
+    """
+    n_blocks = blocks.time.shape[0]
+    keep = cell >= 0
+    index = blocks.block * n_cells + cell
+    if not keep.all():
+        index, event = index[keep], event[keep]
+    size = n_blocks * n_cells
+    rows = np.bincount(index, minlength=size).reshape(n_blocks, n_cells)
+    events = np.bincount(index[event.astype(bool)], minlength=size).reshape(n_blocks, n_cells)
+    return CellTable(blocks.time, rows, events)
+
+
+class CellProblem:
+    """Log partial likelihood, score and information from a :class:`CellTable`.
+
+    The arithmetic of :class:`survtdm1.cox.CoxProblem` with the rows of a
+    cell pooled: per event time ``T = sum_c R_c w_c [1, z_c, z_c z_c']`` and
+    ``F`` the same over the cell's events, then Efron's per-event fractions.
+    """
+
+    def __init__(self, table: CellTable, design: np.ndarray, ties: str):
+        if ties not in TIES:
+            raise ValueError(f"ties must be one of {TIES}, not {ties!r}")
+        design = np.asarray(design, dtype=float)
+        n_cell = table.rows.sum(axis=0)
+        self.n = int(n_cell.sum())
+        self.present = n_cell > 0
+        centre = (n_cell @ design) / max(self.n, 1)
+        self.Z = Z = design - centre
+        self.p = p = design.shape[1]
+        has = table.events.sum(axis=1) > 0
+        self.R = table.at_risk()[has].astype(float)
+        self.D = table.events[has].astype(float)
+        size = table.events[has].sum(axis=1)
+        self.n_events = int(size.sum())
+        self.cell_events = self.D.sum(axis=0)
+        products = (Z[:, :, None] * Z[:, None, :]).reshape(-1, p * p)
+        self.ZZ = np.concatenate([np.ones((Z.shape[0], 1)), Z, products], axis=1)
+        self.size = size.astype(float)
+        self.counts = size.astype(np.int64)
+        first = np.concatenate([[0], np.cumsum(size)[:-1]]).astype(np.int64)
+        self.first = first
+        self.efron = ties == "efron" and bool(np.any(size > 1))
+        # one 0/1 covariate (the arm): a shorter evaluation, uncentred
+        self.arm = design.shape == (2, 1) and design[0, 0] == 0.0 and design[1, 0] == 1.0
+        if self.arm:
+            self.R0, self.R1 = self.R[:, 0].copy(), self.R[:, 1].copy()
+            self.D0, self.D1 = self.D[:, 0].copy(), self.D[:, 1].copy()
+        if self.efron:  # one term per event: the l-th of d tied events removes l/d
+            self.event_group = np.repeat(np.arange(size.shape[0]), size)
+            rank = np.arange(self.n_events) - first[self.event_group]
+            self.frac = rank / size[self.event_group]
+
+    def _group_sums(self, T0, F0):
+        """Per event time: sums over its events of log den, 1/den, f/den, 1/den^2, f/den^2
+        and f^2/den^2, with ``den = T0 - f F0`` for Efron's fraction ``f`` of each event.
+
+        Only ``log den``, ``1/den`` and ``1/den^2`` are summed event by event: as
+        ``f = (T0 - den) / F0``, the sums with ``f`` follow from those three. (Their
+        rounding error, relative to ``d`` times the terms they multiply, is that of
+        the three sums.)
+        """
+        d = self.size
+        if not self.efron:  # every event of a time has the same denominator T0
+            inv = 1.0 / T0
+            zero = np.zeros_like(T0)
+            return d * np.log(T0), d * inv, zero, d * inv * inv, zero, zero
+        den = np.repeat(F0, self.counts)
+        np.multiply(den, self.frac, out=den)
+        np.subtract(np.repeat(T0, self.counts), den, out=den)
+        inv = np.divide(1.0, den)
+        logs = np.add.reduceat(np.log(den, out=den), self.first)
+        a = np.add.reduceat(inv, self.first)
+        c = np.add.reduceat(np.multiply(inv, inv, out=inv), self.first)
+        tied = F0 > 0  # F0 > 0 wherever a time has events (weights exp() > 0)
+        safe = np.where(tied, F0, 1.0)
+        b = np.where(tied, (T0 * a - d) / safe, 0.0)
+        e = np.where(tied, (T0 * c - a) / safe, 0.0)
+        h = np.where(tied, (T0 * T0 * c - 2.0 * T0 * a + d) / (safe * safe), 0.0)
+        return logs, a, b, c, e, h
+
+    def _evaluate_arm(self, beta: np.ndarray):
+        """:meth:`evaluate` for the design ``[[0], [1]]``: covariate values 0 and 1."""
+        b = float(beta[0])
+        shift = max(b, 0.0)
+        w0, w1 = np.exp(-shift), np.exp(b - shift)
+        T1, F1 = self.R1 * w1, self.D1 * w1  # z = z^2 = 1 in the treated cell only
+        T0, F0 = self.R0 * w0 + T1, self.D0 * w0 + F1
+        if not np.all(T0 - F0 * (1.0 - 1.0 / self.size) * self.efron > 0):
+            return -np.inf, np.full(1, np.nan), np.full((1, 1), np.nan)
+        logs, a, b_, c, e, h = self._group_sums(T0, F0)
+        loglik = float(self.cell_events[1] * b - logs.sum() - shift * self.n_events)
+        mean = float(a @ T1 - b_ @ F1)
+        info = mean - float(c @ (T1 * T1) - 2.0 * (e @ (T1 * F1)) + h @ (F1 * F1))
+        return loglik, np.array([self.cell_events[1] - mean]), np.array([[info]])
+
+    def evaluate(self, beta: np.ndarray):
+        """Log-likelihood, score and information at ``beta``."""
+        p = self.p
+        if self.n_events == 0:
+            return 0.0, np.zeros(p), np.zeros((p, p))
+        if self.arm:
+            with np.errstate(all="ignore"):
+                return self._evaluate_arm(beta)
+        with np.errstate(all="ignore"):
+            eta = self.Z @ beta
+            shift = float(eta[self.present].max())
+            weighted = np.exp(eta - shift)[:, None] * self.ZZ
+            T, F = self.R @ weighted, self.D @ weighted
+            T0, F0 = T[:, 0], F[:, 0]
+            if not np.all(T0 - F0 * (1.0 - 1.0 / self.size) * self.efron > 0):
+                return -np.inf, np.full(p, np.nan), np.full((p, p), np.nan)
+            logs, a, b, c, e, h = self._group_sums(T0, F0)
+            loglik = float(self.cell_events @ eta - logs.sum() - shift * self.n_events)
+            T1, F1, T2, F2 = T[:, 1 : 1 + p], F[:, 1 : 1 + p], T[:, 1 + p :], F[:, 1 + p :]
+            score = self.cell_events @ self.Z - (a @ T1 - b @ F1)
+            outer = (
+                (T1 * c[:, None]).T @ T1
+                - (T1 * e[:, None]).T @ F1
+                - (F1 * e[:, None]).T @ T1
+                + (F1 * h[:, None]).T @ F1
+            )
+            info = (a @ T2 - b @ F2).reshape(p, p) - outer
+            return loglik, score, info
+
+    def loglik(self, beta: np.ndarray) -> float:
+        return self.evaluate(beta)[0]

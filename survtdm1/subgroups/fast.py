@@ -1,0 +1,126 @@
+"""The survival battery of one subgroup from arm x level x distinct-time counts.
+
+Every model the battery fits for a subgroup (the arm within each level, the
+interaction models, the trend model) and every KM curve by arm and level
+depends on the rows only through the number of rows and events per distinct
+time in each cell ``arm + 2 * level``. :func:`subgroup_table` counts them
+once (:func:`survtdm1.cox_cells.cell_table`); the fits and curves then cost
+a few operations per distinct time, never an ``n x p`` design matrix. The
+numbers are those of the row-by-row path (the same likelihoods and the same
+Newton loop), which :mod:`survtdm1.subgroups.survival` keeps for the options
+that need general designs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import cox, km
+from ..cox import fit_cells
+from ..cox_cells import CellTable, TimeBlocks, cell_table
+
+NAN = float("nan")
+ARM_DESIGN = np.array([[0.0], [1.0]])  # cells (control, treatment) of one level
+
+
+@dataclass(frozen=True)
+class LevelPieces:
+    """What a level's row needs: counts, KM curves by arm, and the Cox fit if any."""
+
+    n: dict
+    events: dict
+    curves: dict
+    fit: cox.CoxFit | None
+
+
+def subgroup_table(
+    blocks: TimeBlocks, event: np.ndarray, treated: np.ndarray, codes: np.ndarray, n_levels: int
+) -> CellTable:
+    """Rows and events per distinct time in each cell ``arm + 2 * level`` (missing left out)."""
+    cell = np.where(codes >= 0, treated.astype(np.int64) + 2 * codes, -1)
+    return cell_table(blocks, event, cell, 2 * n_levels)
+
+
+def level_pieces(table: CellTable, level: int, settings) -> LevelPieces:
+    """Counts, KM curves by arm and (when both arms have events) the Cox fit of one level."""
+    cells = table.select([2 * level, 2 * level + 1])
+    at_risk = cells.at_risk()
+    n, events, curves = {}, {}, {}
+    for arm, column in (("treatment", 1), ("control", 0)):
+        rows, died = cells.rows[:, column], cells.events[:, column]
+        n[arm], events[arm] = int(rows.sum()), int(died.sum())
+        there = rows > 0
+        curves[arm] = km.kaplan_meier_counts(
+            cells.time[there],
+            at_risk[there, column],
+            died[there],
+            rows[there] - died[there],
+            conf_type=settings.conf_type,
+            conf_level=settings.conf_level,
+        )
+    fit = None
+    if min(n.values()) > 0 and min(events.values()) > 0:
+        fit = fit_cells(cells, ARM_DESIGN, ties=settings.ties)
+    return LevelPieces(n, events, curves, fit)
+
+
+def _estimable(base: np.ndarray, extra: np.ndarray, weight: np.ndarray, tol: float = 1e-9):
+    """:func:`survtdm1.subgroups.common.estimable_columns` on cells standing for rows.
+
+    A cell of ``w`` rows is one row scaled by ``sqrt(w)``: least squares and
+    residual norms are then those of the rows.
+    """
+    root = np.sqrt(weight)[:, None]
+    kept = np.column_stack([np.ones(base.shape[0]), base]) * root
+    keep = []
+    for j in range(extra.shape[1]):
+        column = extra[:, j] * root[:, 0]
+        fitted = kept @ np.linalg.lstsq(kept, column, rcond=None)[0]
+        if np.linalg.norm(column - fitted) > tol * max(1.0, np.linalg.norm(column)):
+            keep.append(j)
+            kept = np.column_stack([kept, column])
+    return np.array(keep, dtype=int)
+
+
+def interaction_tests(table: CellTable, ordered: bool, ties: str) -> tuple[dict, int, float]:
+    """LRT and Wald tests of arm x subgroup, trend test for ordered levels (from counts).
+
+    The models of :func:`survtdm1.subgroups.common.interaction_design`: arm
+    and a dummy per present level but the first; arm x dummy where estimable.
+    Returns the test columns, the number of interaction terms and the events.
+    """
+    out = {"p_interaction": NAN, "p_interaction_wald": NAN, "p_trend": NAN}
+    events = float(table.events.sum())
+    n_cells = table.rows.shape[1]
+    arm = np.arange(n_cells) % 2
+    level = np.arange(n_cells) // 2
+    rows = table.rows.sum(axis=0)
+    present_levels = np.unique(level[rows > 0])
+    dummies = (level[:, None] == present_levels[None, 1:]).astype(float)
+    main = np.column_stack([arm, dummies])
+    interactions = arm[:, None] * dummies
+    there = rows > 0
+    keep = _estimable(main[there], interactions[there], rows[there])
+    interactions = interactions[:, keep]
+    df = interactions.shape[1]
+    if df == 0 or events == 0:
+        return out, df, events
+    reduced = fit_cells(table, main, ties=ties)
+    full = fit_cells(
+        table,
+        np.column_stack([main, interactions]),
+        ties=ties,
+        init=np.append(reduced.coef, np.zeros(df)) if reduced.converged else None,
+    )
+    out["p_interaction"] = cox.lr_test(reduced, full, df)[1]
+    if full.converged:
+        terms = np.arange(main.shape[1], main.shape[1] + df)
+        out["p_interaction_wald"] = cox.wald_test(full, terms)[1]
+    if ordered:
+        rank = level + 1.0
+        trend = fit_cells(table, np.column_stack([arm, rank, arm * rank]), ties=ties)
+        if trend.converged:
+            out["p_trend"] = float(trend.wald_p()[2])
+    return out, df, events

@@ -1,0 +1,141 @@
+"""The battery from counts (cox_cells, subgroups/fast) against the row-by-row fits.
+
+The R reference values of the battery are checked in test_battery_reference.py
+(the battery now runs on counts); here the two engines must agree with each
+other far below those tolerances, with and without tied times, for Efron and
+Breslow, including levels where estimates do not exist.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import survtdm1 as st
+from survtdm1 import cox, km
+from survtdm1.cohort import format_codes, format_value
+from survtdm1.cox_cells import TimeBlocks, cell_table
+from survtdm1.subgroups import survival
+
+SUBGROUPS = [
+    {"column": "marker"},
+    {"column": "grade"},
+    {"column": "age", "cutpoints": [50, 65]},
+    {"column": "score", "quantiles": [0.25, 0.5, 0.75]},
+]
+
+
+def _cohort(n: int, seed: int, decimals: int):
+    rng = np.random.default_rng(seed)
+    treated = rng.integers(0, 2, n)
+    marker = rng.choice(["pos", "neg"], n, p=[0.3, 0.7]).astype(object)
+    marker[rng.random(n) < 0.1] = None
+    hazard = 0.02 * np.exp(-0.4 * treated + 0.3 * (marker == "pos"))
+    event_time = rng.exponential(1.0 / hazard)
+    censor = rng.uniform(20.0, 60.0, n)
+    frame = pd.DataFrame(
+        {
+            "arm": np.where(treated == 1, "A", "B"),
+            "time": np.maximum(np.round(np.minimum(event_time, censor), decimals), 0.1),
+            "event": (event_time <= censor).astype(int),
+            "marker": marker,
+            "grade": rng.choice([1, 2, 3], n),
+            "age": rng.integers(25, 85, n),
+            "score": rng.normal(size=n),
+        }
+    )
+    return st.load_cohort(frame, arm="arm", treatment="A", control="B", time="time", event="event")
+
+
+def _battery(cohort, ties, fast, monkeypatch):
+    monkeypatch.setattr(survival, "_fast_path_applies", lambda settings: fast)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return st.subgroup_analysis(cohort, SUBGROUPS, landmark=24, rmst_tau=24, ties=ties)
+
+
+@pytest.mark.parametrize("ties", ["efron", "breslow"])
+@pytest.mark.parametrize(("n", "seed", "decimals"), [(600, 1, 0), (400, 2, 3), (60, 3, 0)])
+def test_battery_from_counts_matches_the_row_fits(n, seed, decimals, ties, monkeypatch):
+    cohort = _cohort(n, seed, decimals)
+    fast = _battery(cohort, ties, True, monkeypatch)
+    rows = _battery(cohort, ties, False, monkeypatch)
+    numeric = [c for c in rows.table.columns if rows.table[c].dtype.kind == "f"]
+    a = fast.table[numeric].to_numpy(float)
+    b = rows.table[numeric].to_numpy(float)
+    np.testing.assert_array_equal(np.isnan(a), np.isnan(b))
+    # the same likelihoods and Newton loop: agreement to rounding (1e-8 relative)
+    np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-12)
+    assert list(fast.table["note"]) == list(rows.table["note"])
+    for key, curves in rows.level_curves.items():
+        for arm, curve in curves.items():
+            other = fast.level_curves[key][arm]
+            for name in ("time", "n_risk", "n_event", "n_censor", "surv", "std_err"):
+                np.testing.assert_array_equal(getattr(other, name), getattr(curve, name))
+
+
+@pytest.mark.parametrize("ties", ["efron", "breslow"])
+def test_fit_from_counts_matches_the_row_fit(ties):
+    rng = np.random.default_rng(7)
+    n = 500
+    time = np.round(rng.exponential(10.0, n))
+    event = rng.random(n) < 0.7
+    level = rng.integers(0, 3, n)
+    treated = rng.integers(0, 2, n)
+    cells = treated + 2 * level
+    design = np.column_stack([np.arange(6) % 2, np.arange(6) // 2 == 1, np.arange(6) // 2 == 2])
+    design = np.column_stack([design, design[:, 0] * design[:, 1]]).astype(float)
+    data = cox.SortedSurvival.from_arrays(time, event)
+    rows = cox.cox_fit_sorted(data, data.sort_rows(design[cells]), ties=ties)
+    table = cell_table(TimeBlocks.from_sorted(data.time), data.event, data.sort_rows(cells), 6)
+    counts = cox.fit_cells(table, design, ties=ties)
+    np.testing.assert_allclose(counts.coef, rows.coef, rtol=1e-10)
+    np.testing.assert_allclose(counts.var, rows.var, rtol=1e-9)
+    assert counts.loglik == pytest.approx(rows.loglik, rel=1e-12)
+    assert (counts.n, counts.n_events, counts.converged) == (rows.n, rows.n_events, True)
+
+
+def test_cox_fit_of_a_binary_covariate_uses_counts_with_the_same_result():
+    rng = np.random.default_rng(3)
+    time = np.round(rng.exponential(10.0, 2000), 1)
+    event = rng.random(2000) < 0.6
+    arm = rng.integers(0, 2, 2000)
+    fit = cox.cox_fit(time, event, arm)
+    data = cox.SortedSurvival.from_arrays(time, event)
+    rows = cox.cox_fit_sorted(data, data.sort_rows(arm.astype(float)))
+    np.testing.assert_allclose(fit.coef, rows.coef, rtol=1e-10)
+    np.testing.assert_allclose(fit.var, rows.var, rtol=1e-9)
+    assert fit.loglik_null == pytest.approx(rows.loglik_null, rel=1e-12)
+
+
+def test_kaplan_meier_from_counts_equals_the_row_estimate():
+    time = np.array([1.0, 2, 2, 3, 4, 4, 4, 6])
+    event = np.array([1, 1, 0, 1, 0, 1, 1, 0])
+    curve = km.kaplan_meier(time, event)
+    counts = km.kaplan_meier_counts(
+        curve.time, curve.n_risk, curve.n_event, curve.n_censor, conf_type="log-log"
+    )
+    for name in ("surv", "std_err", "lower", "upper"):
+        np.testing.assert_array_equal(getattr(counts, name), getattr(curve, name))
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [2.0, None, 1.5, 2],
+        ["a", None, "b", "a", np.nan],
+        [1, True, 1.0, "x", None, 0, False],
+        [3, 1, 2],
+        [True, False, None],
+        [None, None],
+    ],
+)
+def test_format_codes_equals_format_value_row_by_row(values):
+    series = pd.Series(values, dtype=object if any(v is None for v in values) else None)
+    codes, labels = format_codes(series)
+    expected = [format_value(v) if pd.notna(v) else None for v in series]
+    assert [labels[k] if k >= 0 else None for k in codes] == expected
+    assert labels == list(dict.fromkeys(e for e in expected if e is not None))

@@ -1,0 +1,65 @@
+"""``import survtdm1`` loads only what every command needs.
+
+Plotting (matplotlib), statsmodels, scipy.stats and scipy.optimize, joblib and
+tqdm are imported by the functions that use them. Checked in a fresh
+interpreter through ``sys.modules`` (not by timing, which depends on the
+machine).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+LAZY = (
+    "matplotlib",
+    "statsmodels",
+    "scipy.stats",
+    "scipy.optimize",
+    "scipy.interpolate",
+    "joblib",
+    "tqdm",
+    "lifelines",
+)
+
+
+def _modules_after(code: str) -> set[str]:
+    probe = f"{code}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT), "PATH": ""},
+    )
+    return set(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def _loaded(modules: set[str], name: str) -> bool:
+    return name in modules or any(m.startswith(name + ".") for m in modules)
+
+
+def test_import_survtdm1_leaves_heavy_modules_unloaded():
+    modules = _modules_after("import survtdm1")
+    assert "survtdm1.subgroups" in modules  # the probe imported the package under test
+    loaded = [name for name in LAZY if _loaded(modules, name)]
+    assert loaded == [], f"import survtdm1 loads {loaded}"
+
+
+def test_a_subgroup_analysis_needs_no_plotting_or_optimiser():
+    code = (
+        "import warnings, survtdm1 as st\n"
+        "warnings.simplefilter('ignore')\n"
+        "c = st.load_cohort(st.datasets.katherine(), arm='arm', treatment='T-DM1',\n"
+        "    control='Trastuzumab', time='idfs_months', event='idfs_event')\n"
+        "st.subgroup_analysis(c, [{'column': 'pik3ca'}, {'column': 'age', 'cutpoints': [50]}],\n"
+        "    landmark=36, rmst_tau=36)"
+    )
+    modules = _modules_after(code)
+    heavy = ("matplotlib", "statsmodels", "scipy.stats")
+    loaded = [name for name in heavy if _loaded(modules, name)]
+    assert loaded == [], f"subgroup_analysis loads {loaded}"
