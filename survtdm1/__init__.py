@@ -15,8 +15,10 @@ from .cutpoint import CutpointResult
 from .cutpoints import cutpoint
 from .effect_curve import EffectCurveResult, effect_curve
 from .exceptions import (
+    ArmValueWarning,
     ConvergenceWarning,
     InputError,
+    OutputError,
     PlanError,
     SeparationWarning,
     SmallSampleWarning,
@@ -31,12 +33,14 @@ from .subgroups import MultiArmResult, SubgroupResult, compare_arms, subgroup_an
 
 __all__ = [
     "AnalysisResult",
+    "ArmValueWarning",
     "Cohort",
     "ConvergenceWarning",
     "CutpointResult",
     "EffectCurveResult",
     "InputError",
     "MultiArmResult",
+    "OutputError",
     "PlanError",
     "PowerResult",
     "SeparationWarning",

@@ -18,6 +18,7 @@ import numpy as np
 
 from ._version import __version__
 from .cohort import Cohort, load_cohort
+from .outputs import publish, write_csv
 from .plan import Plan, read_plan
 from .subgroups import MultiArmResult, SubgroupResult, compare_arms, subgroup_analysis
 
@@ -92,25 +93,37 @@ class AnalysisResult:
         return out
 
     def write(self, out_dir, *, figures: bool = True, progress=None) -> list[Path]:
-        """Write the contract's files into ``out_dir``; returns their paths."""
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
+        """Write the contract's files into ``out_dir``; returns their paths.
+
+        The files are written into a staging folder beside ``out_dir`` and
+        moved into place once complete, with ``manifest.json`` last; a second
+        run on the same folder is refused. The rules (stale files, symlinks,
+        the lock) are those of :func:`survtdm1.outputs.publish`. Every CSV
+        has its text cells neutralised for spreadsheets
+        (:func:`survtdm1.outputs.neutralise_cell`); summary.json keeps the
+        raw values.
+        """
         say = progress or (lambda message: None)
         shared = self.shared_result()
-        say("writing tables")
-        paths = {name: out / name for name in OUTPUT_TABLES}
-        shared.table.to_csv(paths["subgroups.csv"], index=False)
-        summary = json.dumps(self.summary_json(), indent=2, allow_nan=False)
-        paths["summary.json"].write_text(summary + "\n")
-        shared.at_risk.to_csv(paths["at_risk.csv"], index=False)
-        shared.exclusions.to_csv(paths["exclusions.csv"], index=False)
-        written = list(paths.values())
-        if figures:
-            from .figures import write_figures
 
-            say("drawing figures")
-            written += write_figures(shared, self.plan, self.provenance, out)
-        return written
+        def produce(folder: Path) -> list[Path]:
+            say("writing tables")
+            written = [
+                write_csv(shared.table, folder / "subgroups.csv"),
+                folder / "summary.json",
+                write_csv(shared.at_risk, folder / "at_risk.csv"),
+                write_csv(shared.exclusions, folder / "exclusions.csv"),
+            ]
+            summary = json.dumps(self.summary_json(), indent=2, allow_nan=False)
+            written[1].write_text(summary + "\n", encoding="utf-8")
+            if figures:
+                from .figures import write_figures
+
+                say("drawing figures")
+                written += write_figures(shared, self.plan, self.provenance, folder)
+            return written
+
+        return publish(out_dir, produce, about={"survtdm1_version": __version__})
 
     def shared_result(self) -> SubgroupResult | MultiArmResult:
         """The result as written to files: small cells suppressed if the plan asks.

@@ -28,7 +28,9 @@ def _say(message: str) -> None:
 
 def _analyze(plan, out: Path, quiet: bool) -> list[Path]:
     from .analysis import analyze
+    from .outputs import check_output_folder
 
+    check_output_folder(out)  # a symlink or a folder locked by another run: fail before the work
     # progress goes to an interactive terminal only, so that a failing run
     # leaves exactly one line on a captured stderr
     say = _say if not quiet and sys.stderr.isatty() else (lambda m: None)

@@ -365,10 +365,25 @@ def load_cohort(
     >>> os_.events.tolist()
     [1.0, 0.0]
     """
+    _check_arguments(
+        source,
+        dict(
+            arm=arm,
+            time=time,
+            event=event,
+            response=response,
+            id=id,
+            censor=censor,
+            population=population,
+        ),
+        dict(treatment=treatment, control=control),
+        time_unit,
+    )
     _check_unit(time_unit)
     _check_endpoint(time, event, censor, response, response_values, responders)
     endpoint = {"time": time, "event": event, "censor": censor, "response": response}
     sponsor = {"paramcd": paramcd, "adsl": adsl, "population": population}
+    sponsor["time_unit"] = time_unit
     frame, read = _read_rows(source, arm, endpoint, response_values, responders, id, sponsor)
     frame, arms, arm_excluded = _select_arms(frame, arm, treatment, control, read.pop("where"))
     read["excluded"] = tuple(read["excluded"] + arm_excluded)
@@ -382,8 +397,11 @@ def _read_rows(source, arm, endpoint, response_values, responders, id, sponsor):
     Returns the rows and the Cohort fields that describe where they come from
     (with "where": the file name for messages, and "excluded" as a list).
     """
+    sponsor = dict(sponsor)
+    time_unit = sponsor.pop("time_unit")
     table = read_table(source, keep_as_written=(arm,))
-    frame, name = table.frame, table.name
+    name = table.name
+    frame = _check_loaded(table.frame, name, endpoint["time"], time_unit)
     if frame.shape[0] == 0:
         raise InputError(f"{name}: no data rows")
     _check_not_cnsr(endpoint["event"], name)
@@ -435,6 +453,7 @@ def _select_arms(frame: pd.DataFrame, arm: str, treatment, control, where: str):
             f"{where}: the treatment list names arm {repeated[0]!r} twice (column {arm!r}); "
             "list each arm once"
         )
+    _warn_near_arms(labels_arm, (*treatments, control_label), arm, where)
     frame = frame.assign(_arm_label=labels_arm)
     keep = labels_arm.isin([*treatments, control_label]).to_numpy()
     excluded = []
@@ -461,11 +480,123 @@ def _check_ids(frame: pd.DataFrame, column: str, source: str) -> None:
         )
     dup = ids.duplicated(keep=False).to_numpy()
     if dup.any():
-        shown = ", ".join(map(str, ids[dup].unique()[:_MAX_EXAMPLES]))
+        # rows by position only: an id value is never printed
         raise InputError(
-            f"{source}: column {column!r} has duplicated ids ({shown}) at "
-            f"{describe_rows(frame.index[dup])}"
+            f"{source}: column {column!r} has duplicated ids at {describe_rows(frame.index[dup])}"
         )
+
+
+# --- hostile input: argument types, time column kinds, near-miss arm values ----------------
+
+
+def _check_arguments(source, columns: dict[str, Any], arms: dict[str, Any], time_unit) -> None:
+    """Types of load_cohort's arguments, so that a wrong one is an InputError, not a TypeError."""
+    if not isinstance(source, str | os.PathLike | pd.DataFrame):
+        raise InputError(
+            f"source must be a file path or a pandas DataFrame, not {type(source).__name__}"
+        )
+    if "arm" in columns and columns["arm"] is None:
+        raise InputError("arm must be a column name (a string), not None")
+    for role, column in columns.items():
+        if column is not None and (isinstance(column, bool) or not isinstance(column, str | int)):
+            raise InputError(f"{role} must be a column name (a string), not {column!r}")
+    for role, value in arms.items():
+        if role == "treatment" and isinstance(value, list | tuple):  # [] is checked later
+            for item in value:
+                _check_arguments(source, {}, {"treatment arm": item}, time_unit)
+            continue
+        if isinstance(value, bool) or not isinstance(value, str | int | float | np.number):
+            raise InputError(f"{role} must be an arm value (a string or a number), not {value!r}")
+        if isinstance(value, float | np.floating) and not np.isfinite(value):
+            raise InputError(f"{role} must be a finite number or a string, not {value!r}")
+    if not isinstance(time_unit, str):
+        raise InputError(f"time_unit must be a string, not {time_unit!r}")
+
+
+def _check_loaded(frame: pd.DataFrame, name: str, time: str | None, time_unit: str) -> pd.DataFrame:
+    """Checks of the table as read, whatever its source; returns it with a time column
+    of durations converted to ``time_unit``."""
+    duplicated = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
+    if duplicated:
+        raise InputError(f"{name}: duplicated column names {duplicated}")
+    _check_no_nul(frame, name)
+    if time is None or time not in frame.columns:
+        return frame
+    values = frame[time]
+    kind = _time_kind(values)
+    if kind == "dates":
+        raise InputError(
+            f"{name}: column {time!r} holds dates or date-times, not follow-up times; "
+            f"give the time from randomisation as a number ({time_unit})"
+        )
+    if kind == "booleans":
+        raise InputError(f"{name}: column {time!r} holds True/False values, not follow-up times")
+    if kind == "durations":
+        days = pd.to_timedelta(values).dt.total_seconds() / 86400.0
+        return frame.assign(**{time: days / TIME_UNITS[time_unit]})
+    return frame
+
+
+def _check_no_nul(frame: pd.DataFrame, name: str) -> None:
+    """A NUL character in a text cell (of a DataFrame or Parquet file) is an error, as in a CSV:
+    most readers of our CSV outputs would cut the value there."""
+    for column in frame.columns:
+        values = frame[column]
+        if not (pd.api.types.is_object_dtype(values.dtype) or pd.api.types.is_string_dtype(values)):
+            continue
+        bad = values.astype(object).map(lambda v: isinstance(v, str) and "\x00" in v)
+        if bad.any():
+            raise InputError(
+                f"{name}: column {column!r} holds a NUL character (\\x00) at "
+                f"{describe_rows(np.flatnonzero(bad.to_numpy(dtype=bool)))}"
+            )
+
+
+def _time_kind(values: pd.Series) -> str:
+    """'dates', 'durations', 'booleans' or 'numbers' (anything else) for a time column."""
+    import datetime
+
+    dtype = values.dtype
+    if pd.api.types.is_datetime64_any_dtype(dtype) or isinstance(dtype, pd.PeriodDtype):
+        return "dates"
+    if pd.api.types.is_timedelta64_dtype(dtype):
+        return "durations"
+    if pd.api.types.is_bool_dtype(dtype):
+        return "booleans"
+    if pd.api.types.is_object_dtype(dtype):
+        known = values.dropna()
+        if any(isinstance(v, bool | np.bool_) for v in known):
+            return "booleans"
+        if any(isinstance(v, datetime.date | np.datetime64 | pd.Period) for v in known):
+            return "dates"
+        deltas = [isinstance(v, datetime.timedelta | np.timedelta64) for v in known]
+        if deltas and all(deltas):
+            return "durations"
+        if any(deltas):
+            return "dates"  # durations mixed with numbers: no single unit
+    return "numbers"
+
+
+def _warn_near_arms(labels: pd.Series, chosen: tuple[str, ...], arm: str, source: str) -> None:
+    """Warn about arm values equal to the treatment or control value up to case and spaces."""
+    import warnings
+
+    from .exceptions import ArmValueWarning
+
+    def fold(text: str) -> str:
+        return " ".join(str(text).split()).casefold()
+
+    wanted = {fold(label): label for label in chosen}
+    present = labels.dropna()
+    for value, count in present[~present.isin(chosen)].value_counts(sort=False).items():
+        if fold(value) in wanted:
+            warnings.warn(
+                f"{source}: {count} row(s) of column {arm!r} hold {value!r}, which differs from "
+                f"the arm {wanted[fold(value)]!r} only by case or spaces; they are excluded as "
+                "another arm (correct the file or the plan if they belong to it)",
+                ArmValueWarning,
+                stacklevel=4,  # user -> load_cohort -> _select_arms -> here
+            )
 
 
 # --------------------------------------------------------------------------------------

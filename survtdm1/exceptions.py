@@ -38,3 +38,11 @@ class SmallSampleWarning(SurvTDM1Warning):
 
 class SeparationWarning(SurvTDM1Warning):
     """Monotone likelihood: an arm of a level has no events (or no responders)."""
+
+
+class OutputError(SurvTDM1Error):
+    """The output folder cannot be written safely (a symlink, locked by another run...)."""
+
+
+class ArmValueWarning(SurvTDM1Warning):
+    """Arm values that differ from the treatment or control value only by case or spaces."""

@@ -8,6 +8,7 @@ Unknown keys are errors, so that a typo never silently changes an analysis.
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,6 +103,8 @@ def read_plan(plan) -> Plan:
     >>> plan.analysis
     {}
     """
+    if isinstance(plan, bytes | bytearray) or not isinstance(plan, str | os.PathLike | dict):
+        raise PlanError(f"a plan is the path of a TOML file or a dict, not {type(plan).__name__}")
     if isinstance(plan, dict):
         return _check(plan, base=Path.cwd(), source="<dict>", text="")
     path = Path(plan)
@@ -120,10 +123,12 @@ def read_plan(plan) -> Plan:
 
 
 def _check(raw: dict, base: Path, source: str, text: str) -> Plan:
+    _check_no_nul(raw, source)
     unknown = set(raw) - TOP_KEYS
     if unknown:
         raise PlanError(
-            f"{source}: unknown plan key(s) {sorted(unknown)} (allowed: {sorted(TOP_KEYS)})"
+            f"{source}: unknown plan key(s) {sorted(map(str, unknown))} "
+            f"(allowed: {sorted(TOP_KEYS)})"
         )
     cohort = raw.get("cohort")
     if not isinstance(cohort, dict):
@@ -257,5 +262,20 @@ def _known(table: dict, allowed: set, name: str, source: str) -> None:
     unknown = set(table) - allowed
     if unknown:
         raise PlanError(
-            f"{source}: unknown key(s) {sorted(unknown)} in {name} (allowed: {sorted(allowed)})"
+            f"{source}: unknown key(s) {sorted(map(str, unknown))} in {name} "
+            f"(allowed: {sorted(allowed)})"
         )
+
+
+def _check_no_nul(value, source: str, where: str = "the plan") -> None:
+    """A NUL character in any key or string of a plan is an error (readers of the CSV
+    outputs would cut the text there)."""
+    if isinstance(value, str) and "\x00" in value:
+        raise PlanError(f"{source}: {where} holds a NUL character (\\u0000)")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_no_nul(key, source, where)
+            _check_no_nul(item, source, f"{key!r}" if isinstance(key, str) else where)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _check_no_nul(item, source, where)

@@ -15,17 +15,17 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .csvread import csv_text, is_csv_name, read_csv_text
 from .exceptions import InputError
 
-CSV_SUFFIXES = (".csv", ".txt", ".gz")
 SAS_SUFFIXES = (".xpt", ".sas7bdat")
-SUFFIXES = CSV_SUFFIXES + (".parquet",) + SAS_SUFFIXES
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,8 @@ def read_table(source, keep_as_written: tuple[str, ...] = ()) -> Table:
     Parameters
     ----------
     source : str, Path or DataFrame
-        ``.csv`` (also ``.txt``, ``.gz``), ``.parquet``, ``.xpt`` (SAS transport,
+        ``.csv`` (also compressed: ``.csv.gz``, ``.csv.bz2``, ``.csv.xz``,
+        ``.csv.zip``; see :mod:`survtdm1.csvread`), ``.parquet``, ``.xpt`` (SAS transport,
         version 5 or 8) or ``.sas7bdat``.
     keep_as_written : tuple of str
         CSV columns read as text exactly as written (the arm column, so that
@@ -88,7 +89,7 @@ def read_table(source, keep_as_written: tuple[str, ...] = ()) -> Table:
     try:
         if suffix == ".parquet":
             frame = pd.read_parquet(path)
-        elif suffix in CSV_SUFFIXES:
+        elif is_csv_name(path):
             frame = read_csv(path, keep_as_written)
         elif suffix in SAS_SUFFIXES:
             frame, labels = read_sas(path)
@@ -109,25 +110,27 @@ def read_table(source, keep_as_written: tuple[str, ...] = ()) -> Table:
 
 
 def read_csv(path: Path, keep_as_written: tuple[str, ...] = ()) -> pd.DataFrame:
-    """A CSV file; repeated header names are an error (pandas would rename them)."""
-    with open(path, encoding="utf-8", newline="") as handle:
-        names = next(csv.reader(handle), [])
+    """A CSV file; repeated header names are an error (pandas would rename them).
+
+    The text checks (compression, NUL bytes, UTF-8, R's missing values) are
+    those of :mod:`survtdm1.csvread`.
+    """
+    text = csv_text(path)
+    names = next(csv.reader(io.StringIO(text, newline="")), [])
     if not names:
         raise InputError(f"{path}: empty file (no header line)")
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
         # pandas would silently rename them "x.1", "x.2"
         raise InputError(f"{path}: duplicated column names in the header: {repeated}")
-    frame = pd.read_csv(path, encoding="utf-8")
+    frame = read_csv_text(text)
     written = [c for c in dict.fromkeys(keep_as_written) if c in names]
     if written:
         # such columns (the arm) are kept as written, so that "01", "2.0" or "NA" (an
         # arm coded like that) stay what they are; only an empty cell is missing
-        text = pd.read_csv(
-            path, usecols=written, dtype=str, keep_default_na=False, encoding="utf-8"
-        )
+        as_text = pd.read_csv(io.StringIO(text), usecols=written, dtype=str, keep_default_na=False)
         for column in written:
-            frame[column] = text[column].where(text[column].str.strip() != "", np.nan)
+            frame[column] = as_text[column].where(as_text[column].str.strip() != "", np.nan)
     return frame
 
 

@@ -29,6 +29,7 @@ FLOORS = {
     "plan": 1,
     "datasets": 1,
     "readers": 1,
+    "csvread": 1,
     # 2: estimators on arrays
     "km": 2,
     "cox": 2,

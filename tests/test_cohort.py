@@ -72,7 +72,7 @@ def test_missing_file(tmp_path):
 
 def test_duplicated_ids_are_an_error(tmp_path):
     path = _write(tmp_path, "pid,months,event,arm\n1,1,1,A\n2,2,0,B\n1,3,1,B\n")
-    with pytest.raises(InputError, match=r"duplicated ids \(1\) at rows 1, 3"):
+    with pytest.raises(InputError, match=r"duplicated ids at rows 1, 3$"):
         st.load_cohort(path, **ARGS, id="pid")
 
 
