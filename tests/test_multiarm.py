@@ -322,6 +322,9 @@ def test_analyze_result_surface(adam_dir):
     assert result.result.treatment_label == ARMS[0]
     assert result.multiarm.result(ARMS[1]).treatment_label == ARMS[1]
     assert list(result.exclusions.columns) == ["reason", "n", "comparison"]
+    assert result.summary()["comparison"].drop_duplicates().tolist() == ARMS
+    page = result._repr_html_()
+    assert "Xanomeline Low Dose vs Placebo" in page and "Xanomeline High Dose vs Placebo" in page
 
 
 def _frame(n_per_arm: int = 30, seed: int = 7) -> pd.DataFrame:
@@ -458,3 +461,29 @@ def test_binary_plan_writes_files_per_comparison(tmp_path):
     assert exclusions.to_dict("records") == [
         {"reason": "other arm (not B, A or D)", "n": 40, "comparison": ""}
     ]
+
+
+def test_rerun_removes_the_previous_comparisons_figures(tmp_path):
+    """Numbered figures of an earlier several-arm run are survtdm1's (manifest): removed."""
+    _frame(40).to_csv(tmp_path / "three.csv", index=False)
+    plan = tmp_path / "plan.toml"
+    head = '[cohort]\npath = "three.csv"\nresponse = "resp"\narm = "arm"\ncontrol = "D"\n'
+    out = tmp_path / "out"
+    plan.write_text(head + 'treatment = ["B", "A"]\n')
+    assert cli.main(["analyze", str(plan), "--out", str(out), "--quiet"]) == 0
+    assert (out / "forest-2-a.png").is_file()
+    plan.write_text(head + 'treatment = "B"\n')
+    assert cli.main(["analyze", str(plan), "--out", str(out), "--quiet"]) == 0
+    names = {path.name for path in out.iterdir()}
+    assert not any(name.startswith(("forest-", "response-")) for name in names), names
+    assert "comparison" not in pd.read_csv(out / "subgroups.csv").columns
+
+
+def test_near_miss_arm_value_warns_for_every_listed_arm():
+    frame = _frame()
+    frame.loc[frame.index[:2], "arm"] = "b "  # "B" with another case and a space
+    with pytest.warns(st.ArmValueWarning, match="'b '.*'B'"):
+        cohort = st.load_cohort(
+            frame, arm="arm", treatment=["A", "B"], control="C", time="t", event="e"
+        )
+    assert dict(cohort.excluded) == {"other arm (not A, B or C)": 32}
