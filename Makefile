@@ -39,6 +39,8 @@ reference:
 	Rscript tests/reference/make_adam_reference.R
 	Rscript tests/reference/make_multiarm_reference.R
 	Rscript tests/reference/make_cutpoint_reference.R
+	Rscript tests/reference/make_meta_reference.R
+	Rscript tests/reference/make_reconstruct_reference.R
 
 clean:
 	rm -rf $(VENV) build *.egg-info survtdm1-demo

@@ -26,7 +26,9 @@ from .exceptions import (
     SurvTDM1Warning,
 )
 from .levels import SubgroupSpec
+from .meta import InteractionMetaResult, interaction_meta
 from .power import PowerResult, power_interaction
+from .reconstruct import reconstruct_ipd
 from .simulate import simulate_trial
 from .stepp import SteppResult, stepp
 from .subgroups import MultiArmResult, SubgroupResult, compare_arms, subgroup_analysis
@@ -41,6 +43,7 @@ __all__ = [
     "InputError",
     "MultiArmResult",
     "OutputError",
+    "InteractionMetaResult",
     "PlanError",
     "PowerResult",
     "SeparationWarning",
@@ -56,8 +59,10 @@ __all__ = [
     "cutpoint",
     "datasets",
     "effect_curve",
+    "interaction_meta",
     "load_cohort",
     "power_interaction",
+    "reconstruct_ipd",
     "simulate_trial",
     "stepp",
     "subgroup_analysis",

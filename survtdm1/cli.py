@@ -1,4 +1,4 @@
-"""Command line: ``survtdm1 analyze | demo | simulate``.
+"""Command line: ``survtdm1 analyze | demo | simulate | reconstruct | meta``.
 
 Only argument handling lives here; the work is done by public functions.
 Invalid input ends with exit status 2 and one line on stderr, never a
@@ -8,6 +8,7 @@ traceback.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import warnings
 from pathlib import Path
@@ -78,6 +79,72 @@ def cmd_simulate(args) -> int:
     return 0
 
 
+def cmd_reconstruct(args) -> int:
+    from .reconstruct import reconstruct_ipd
+
+    ipd = reconstruct_ipd(args.curve, args.at_risk, total_events=args.events, n=args.n)
+    if args.arm is not None:
+        ipd["arm"] = args.arm
+    from .outputs import write_csv
+
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_csv(ipd, out)
+    if not args.quiet:
+        _say(f"wrote {len(ipd)} patients ({int(ipd['event'].sum())} events) to {out}")
+    return 0
+
+
+def cmd_meta(args) -> int:
+    from .meta import interaction_meta, read_analysis_outputs, read_published_table
+    from .outputs import publish, write_csv
+    from .plots.save import save_figure
+
+    if (args.table is None) == (not args.trial):
+        raise _usage("meta: give either --table or one --trial NAME=PATH per trial")
+    if args.table:
+        trials = read_published_table(args.table)
+    else:
+        named = [spec.partition("=") for spec in args.trial]
+        bad = [
+            spec
+            for spec, (name, eq, path) in zip(args.trial, named, strict=True)
+            if not (name and eq and path)
+        ]
+        if bad:
+            raise _usage(f"meta: --trial must be NAME=PATH, not {bad[0]!r}")
+        trials = read_analysis_outputs({name: path for name, _, path in named})
+    result = interaction_meta(trials, args.subgroup, method=args.method)
+
+    def produce(folder: Path) -> list[Path]:
+        summary = json.dumps(result.to_dict(), indent=2, allow_nan=False)
+        (folder / "meta.json").write_text(summary + "\n")
+        files = [write_csv(result.table, folder / "meta.csv"), folder / "meta.json"]
+        return files + save_figure(result.plot(), folder / "meta")
+
+    written = publish(args.out, produce)
+    if not args.quiet:
+        for path in written:
+            print(path)
+    return 0
+
+
+def _usage(message: str):
+    from .exceptions import PlanError
+
+    return PlanError(message)
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer, not {value}")
+    return value
+
+
 def _seed(text: str) -> int:
     try:
         seed = int(text)
@@ -126,6 +193,35 @@ def build_parser() -> argparse.ArgumentParser:
     )
     simulate.add_argument("--quiet", action="store_true")
     simulate.set_defaults(run=cmd_simulate)
+
+    reconstruct = commands.add_parser(
+        "reconstruct", help="patient data of one arm from a digitised KM curve (Guyot 2012)"
+    )
+    reconstruct.add_argument("--curve", required=True, help="CSV of digitised points")
+    reconstruct.add_argument("--at-risk", help="CSV of the risk table: time, n_at_risk")
+    reconstruct.add_argument("--events", type=_count, help="reported number of events")
+    reconstruct.add_argument("--n", type=_count, help="arm size (without a risk table)")
+    reconstruct.add_argument("--arm", help="add an arm column holding this label")
+    reconstruct.add_argument("--out", required=True, help="CSV file to write (time, event)")
+    reconstruct.add_argument("--quiet", action="store_true")
+    reconstruct.set_defaults(run=cmd_reconstruct)
+
+    meta = commands.add_parser(
+        "meta", help="pool a subgroup's within-trial interactions across trials"
+    )
+    meta.add_argument("--table", help="CSV of published HRs: trial, level, hr, hr_lower, hr_upper")
+    meta.add_argument(
+        "--trial",
+        action="append",
+        default=[],
+        metavar="NAME=PATH",
+        help="a trial's `analyze` output folder or its subgroups.csv (repeat per trial)",
+    )
+    meta.add_argument("--subgroup", required=True, help="the two-level subgroup to pool")
+    meta.add_argument("--method", default="REML", choices=["REML", "DL"])
+    meta.add_argument("--out", required=True, help="output folder")
+    meta.add_argument("--quiet", action="store_true")
+    meta.set_defaults(run=cmd_meta)
     return parser
 
 

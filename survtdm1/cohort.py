@@ -383,22 +383,21 @@ def load_cohort(
     _check_endpoint(time, event, censor, response, response_values, responders)
     endpoint = {"time": time, "event": event, "censor": censor, "response": response}
     sponsor = {"paramcd": paramcd, "adsl": adsl, "population": population}
-    sponsor["time_unit"] = time_unit
-    frame, read = _read_rows(source, arm, endpoint, response_values, responders, id, sponsor)
+    frame, read = _read_rows(
+        source, arm, endpoint, response_values, responders, id, sponsor, time_unit
+    )
     frame, arms, arm_excluded = _select_arms(frame, arm, treatment, control, read.pop("where"))
     read["excluded"] = tuple(read["excluded"] + arm_excluded)
     read["labels"] = {c: text for c, text in read["labels"].items() if c in frame.columns}
     return Cohort(data=frame, arm=arm, **arms, **endpoint, time_unit=time_unit, id=id, **read)
 
 
-def _read_rows(source, arm, endpoint, response_values, responders, id, sponsor):
+def _read_rows(source, arm, endpoint, response_values, responders, id, sponsor, time_unit):
     """The source read, one parameter, joined with ADSL, in the population, with the endpoint.
 
     Returns the rows and the Cohort fields that describe where they come from
     (with "where": the file name for messages, and "excluded" as a list).
     """
-    sponsor = dict(sponsor)
-    time_unit = sponsor.pop("time_unit")
     table = read_table(source, keep_as_written=(arm,))
     name = table.name
     frame = _check_loaded(table.frame, name, endpoint["time"], time_unit)
@@ -501,7 +500,7 @@ def _check_arguments(source, columns: dict[str, Any], arms: dict[str, Any], time
         if column is not None and (isinstance(column, bool) or not isinstance(column, str | int)):
             raise InputError(f"{role} must be a column name (a string), not {column!r}")
     for role, value in arms.items():
-        if role == "treatment" and isinstance(value, list | tuple):  # [] is checked later
+        if role == "treatment" and isinstance(value, list | tuple):  # several arms
             for item in value:
                 _check_arguments(source, {}, {"treatment arm": item}, time_unit)
             continue

@@ -98,3 +98,30 @@ def _where_nul(text: str) -> str:
 def read_csv_text(text: str) -> pd.DataFrame:
     """pandas.read_csv on checked text, missing values as R's read.csv (see MISSING_TOKENS)."""
     return pd.read_csv(io.StringIO(text), keep_default_na=False, na_values=MISSING_TOKENS)
+
+
+# --- CSV files that survtdm1 wrote (text cells neutralised for spreadsheets) ---------------
+
+
+def restore_cell(value):
+    """The raw value of a cell written by :func:`survtdm1.outputs.write_csv` (the inverse of
+    :func:`survtdm1.outputs.neutralise_cell`).
+
+    >>> restore_cell("'=HYPERLINK(1)"), restore_cell("''x"), restore_cell("-0.5")
+    ('=HYPERLINK(1)', "'x", '-0.5')
+    """
+    if isinstance(value, str) and value.startswith("'"):
+        return value[1:]
+    return value
+
+
+def read_written_csv(path, **options) -> pd.DataFrame:
+    """Read a CSV written by :func:`survtdm1.outputs.write_csv`, with the raw text
+    values and column names (``options`` go to :func:`pandas.read_csv`)."""
+    frame = pd.read_csv(path, **options)
+    for position in range(frame.shape[1]):
+        column = frame.iloc[:, position]
+        if pd.api.types.is_object_dtype(column.dtype):
+            frame.isetitem(position, column.map(restore_cell))
+    frame.columns = [restore_cell(name) for name in frame.columns]
+    return frame

@@ -52,6 +52,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .csvread import restore_cell  # noqa: F401  (re-exported)
 from .exceptions import OutputError
 
 MANIFEST = "manifest.json"
@@ -115,30 +116,6 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
         out.isetitem(position, column.astype(object).map(neutralise_cell))
     out.columns = [neutralise_cell(str(name)) for name in out.columns]
     return out
-
-
-def restore_cell(value):
-    """The raw value of a cell written by :func:`write_csv` (the inverse of
-    :func:`neutralise_cell`).
-
-    >>> restore_cell("'=HYPERLINK(1)"), restore_cell("''x"), restore_cell("-0.5")
-    ('=HYPERLINK(1)', "'x", '-0.5')
-    """
-    if isinstance(value, str) and value.startswith("'"):
-        return value[1:]
-    return value
-
-
-def read_csv(path: str | os.PathLike, **options) -> pd.DataFrame:
-    """Read a CSV written by :func:`write_csv`, with the raw text values and column names
-    (``options`` go to :func:`pandas.read_csv`)."""
-    frame = pd.read_csv(path, **options)
-    for position in range(frame.shape[1]):
-        column = frame.iloc[:, position]
-        if pd.api.types.is_object_dtype(column.dtype):
-            frame.isetitem(position, column.map(restore_cell))
-    frame.columns = [restore_cell(name) for name in frame.columns]
-    return frame
 
 
 def write_csv(frame: pd.DataFrame, path: str | os.PathLike) -> Path:

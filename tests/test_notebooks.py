@@ -26,6 +26,7 @@ def test_notebooks_exist():
         "02_emilia_her2_pik3ca.ipynb",
         "03_kristine_pcr.ipynb",
         "04_your_own_cohort.ipynb",
+        "05_across_tdm1_trials.ipynb",
     } <= names
 
 
