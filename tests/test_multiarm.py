@@ -487,3 +487,24 @@ def test_near_miss_arm_value_warns_for_every_listed_arm():
             frame, arm="arm", treatment=["A", "B"], control="C", time="t", event="e"
         )
     assert dict(cohort.excluded) == {"other arm (not A, B or C)": 32}
+
+
+@pytest.mark.parametrize("module", ["survtdm1.subgroups.arms", "survtdm1.figures"])
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    failures, tried = doctest.testmod(importlib.import_module(module))
+    assert tried > 0 and failures == 0
+
+
+def test_comparison_docstring_example_runs():
+    import doctest
+
+    from survtdm1 import cohort
+
+    finder = doctest.DocTestFinder()
+    runner = doctest.DocTestRunner()
+    for test in finder.find(cohort.Cohort.comparison, "comparison", globs=vars(cohort)):
+        runner.run(test)
+    assert runner.tries > 0 and runner.failures == 0
