@@ -508,3 +508,25 @@ def test_comparison_docstring_example_runs():
     for test in finder.find(cohort.Cohort.comparison, "comparison", globs=vars(cohort)):
         runner.run(test)
     assert runner.tries > 0 and runner.failures == 0
+
+
+def test_display_labels_per_comparison(adam_dir, tmp_path):
+    """[display] treatment_label as a list names each comparison's arm in figures and report."""
+    from types import SimpleNamespace
+
+    from survtdm1.figures import write_comparison_figures
+
+    result = st.analyze(adam_dir / "plan.toml")
+    plan = SimpleNamespace(
+        title="Doses",
+        text="",
+        display={"treatment_label": ["Low <dose>", "High dose"], "control_label": "Pbo"},
+    )
+    written = write_comparison_figures(result.multiarm, plan, {}, tmp_path)
+    report = (tmp_path / "report.html").read_text()
+    assert "Comparison 1: Low &lt;dose&gt; vs Pbo" in report
+    assert "Comparison 2: High dose vs Pbo" in report
+    assert "<dose>" not in report
+    assert {path.name for path in written} >= {"forest-2-xanomeline-high-dose.svg", "km.png"}
+    svg = (tmp_path / "forest-2-xanomeline-high-dose.svg").read_text()
+    assert "High dose" in svg and "Pbo" in svg
