@@ -41,6 +41,7 @@ reference:
 	Rscript tests/reference/make_cutpoint_reference.R
 	Rscript tests/reference/make_meta_reference.R
 	Rscript tests/reference/make_reconstruct_reference.R
+	Rscript tests/reference/make_options_reference.R
 
 clean:
 	rm -rf $(VENV) build *.egg-info survtdm1-demo

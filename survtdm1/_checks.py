@@ -23,6 +23,13 @@ TIES = ("efron", "breslow")
 CONF_TYPES = ("log-log", "log", "plain")
 FIRTH_MODES = ("auto", "always", "never")
 MULTIPLICITY = ("holm", "fdr_bh", "bonferroni")
+P_METHODS = ("wald", "logrank", "lrt")
+# bundles of defaults; keys given explicitly win over a convention
+CONVENTIONS = {
+    "r": {"ties": "efron", "conf_type": "log", "p_method": "wald"},
+    "tern": {"ties": "efron", "conf_type": "plain", "p_method": "logrank"},
+    "sas": {"ties": "breslow", "conf_type": "log-log", "p_method": "wald"},
+}
 
 
 def fail(name: str, value, requirement: str, where: str | None = None) -> PlanError:
@@ -54,6 +61,13 @@ def choice(name: str, value, choices: Sequence[str], where: str | None = None) -
     if not isinstance(value, str) or value not in choices:
         raise fail(name, value, f"one of {', '.join(choices)}", where)
     return value
+
+
+def boolean(name: str, value, where: str | None = None) -> bool:
+    """``value`` if it is True or False (a TOML ``true``/``false``)."""
+    if not _is_bool(value):
+        raise fail(name, value, "true or false", where)
+    return bool(value)
 
 
 def integer(

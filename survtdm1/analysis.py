@@ -73,6 +73,7 @@ class AnalysisResult:
             "plan_text": self.plan.text,
             "input": self.cohort.source,
             "input_sha256": self.cohort.input_sha256,
+            "settings": _jsonable(self.result.settings),
         }
 
     def summary(self):
@@ -187,6 +188,8 @@ def analyze(plan: str | os.PathLike | dict) -> AnalysisResult:
     """
     plan = read_plan(plan)
     c = plan.cohort
+    # rows sharing a cluster value are not duplicated ids when `cluster` names the id
+    clustered_by_id = c.get("id") is not None and plan.analysis.get("cluster") == c.get("id")
     cohort = load_cohort(
         c["path"],
         arm=c["arm"],
@@ -197,6 +200,7 @@ def analyze(plan: str | os.PathLike | dict) -> AnalysisResult:
         response=c.get("response"),
         time_unit=c.get("time_unit", "months"),
         id=c.get("id"),
+        repeated_ids=clustered_by_id,
         **{key: c[key] for key in SPONSOR_KEYS if key in c},
     )
     options = {"endpoint_name": c.get("endpoint_name"), **plan.analysis}

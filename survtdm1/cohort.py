@@ -292,6 +292,7 @@ def load_cohort(
     population: str | None = None,
     response_values: Mapping[Any, int] | None = None,
     responders: Sequence[Any] | None = None,
+    repeated_ids: bool = False,
 ) -> Cohort:
     """Load and validate a two-arm trial cohort.
 
@@ -336,6 +337,9 @@ def load_cohort(
     responders : sequence, optional
         Alternatively, the values that count as response; every other
         non-missing value is a non-responder.
+    repeated_ids : bool
+        Allow an id on several rows (two eyes or lesions of one patient,
+        analysed with ``cluster`` = the id column); missing ids stay invalid.
 
     Returns
     -------
@@ -383,6 +387,7 @@ def load_cohort(
     _check_endpoint(time, event, censor, response, response_values, responders)
     endpoint = {"time": time, "event": event, "censor": censor, "response": response}
     sponsor = {"paramcd": paramcd, "adsl": adsl, "population": population}
+    sponsor["repeated_ids"] = bool(repeated_ids)
     frame, read = _read_rows(
         source, arm, endpoint, response_values, responders, id, sponsor, time_unit
     )
@@ -470,7 +475,7 @@ def _select_arms(frame: pd.DataFrame, arm: str, treatment, control, where: str):
     return frame.loc[keep], arms, excluded
 
 
-def _check_ids(frame: pd.DataFrame, column: str, source: str) -> None:
+def _check_ids(frame: pd.DataFrame, column: str, source: str, repeated: bool = False) -> None:
     ids = frame[column]
     if ids.isna().any():
         raise InputError(
@@ -478,7 +483,7 @@ def _check_ids(frame: pd.DataFrame, column: str, source: str) -> None:
             f"{describe_rows(frame.index[ids.isna().to_numpy()])}"
         )
     dup = ids.duplicated(keep=False).to_numpy()
-    if dup.any():
+    if dup.any() and not repeated:
         # rows by position only: an id value is never printed
         raise InputError(
             f"{source}: column {column!r} has duplicated ids at {describe_rows(frame.index[dup])}"
@@ -603,7 +608,7 @@ def _warn_near_arms(labels: pd.Series, chosen: tuple[str, ...], arm: str, source
 # --------------------------------------------------------------------------------------
 
 
-def _sponsor_rows(frame, labels, name, *, id, arm, paramcd, adsl, population):
+def _sponsor_rows(frame, labels, name, *, id, arm, paramcd, adsl, population, repeated_ids):
     """The rows of one parameter, joined with ADSL, in the population; and the ledger.
 
     Returns the rows, the column labels (cohort file first, then ADSL), the
@@ -615,7 +620,7 @@ def _sponsor_rows(frame, labels, name, *, id, arm, paramcd, adsl, population):
     adsl_table = adsl_name = None
     if id is not None:
         _require_columns(frame, {"id": id}, name)
-        _check_ids(frame, id, name)
+        _check_ids(frame, id, name, repeated=repeated_ids)
     if adsl is not None:
         frame, adsl_table, n_out = _join_adsl(frame, adsl, id, arm, name)
         adsl_name = adsl_table.name

@@ -15,6 +15,8 @@ The numbers match R survival 3.x:
     coxph(Surv(time, status) ~ x + strata(s), ties = "efron")   # cox_fit
     cox.zph(fit, transform = "km")                              # cox_zph
     anova(fit0, fit1)                                           # lr_test
+    residuals(fit, "score"), coxph(..., cluster = id)$var       # score_residuals,
+                                                                #   robust_variance
 """
 
 from __future__ import annotations
@@ -394,6 +396,86 @@ def wald_test(fit: CoxFit, index) -> tuple[float, float]:
     except np.linalg.LinAlgError:
         return float("nan"), float("nan")
     return chisq, float(special.chdtrc(index.size, chisq))
+
+
+def score_residuals(
+    data: SortedSurvival, X: np.ndarray, beta: np.ndarray, *, ties: str = "efron"
+) -> np.ndarray:
+    """Score residuals per sorted row, as R ``residuals(fit, type = "score")``.
+
+    Row ``i``'s residual is ``delta_i (x_i - xbar_i) - sum_e w_ie (x_i - xbar_e) / den_e``
+    over the event terms ``e`` whose risk set holds ``i``: ``xbar_e`` and ``den_e`` are the
+    event's risk-set mean and sum of risk weights, ``w_ie`` the row's risk weight (Efron:
+    times ``1 - l/d`` for the ``l``-th of ``d`` tied events when ``i`` is one of them) and
+    ``xbar_i`` the average of ``xbar_e`` over the row's tied group. The residuals sum to the
+    score. ``X`` is in sorted order; returns an ``(n, p)`` array in sorted order.
+    """
+    X = np.asarray(X, dtype=float)
+    if X.ndim == 1:
+        X = X[:, None]
+    problem = CoxProblem(data, X, ties)
+    sets, p, x = problem.sets, problem.p, problem.X
+    n = x.shape[0]
+    out = np.zeros((n, p))
+    if problem.n_events == 0:
+        return out
+    beta = np.asarray(beta, dtype=float)
+    eta, shift, T, F = problem._risk_sums(beta)
+    group, frac = sets.event_group, problem.frac
+    den = T[group, 0] - frac * F[group, 0]
+    xbar = (T[group, 1 : 1 + p] - frac[:, None] * F[group, 1 : 1 + p]) / den[:, None]
+    inv = 1.0 / den
+    first = sets.group_first
+    size = np.diff(np.append(first, sets.events.shape[0]))
+    sums = _segment_sums(
+        np.column_stack([inv, xbar * inv[:, None], frac * inv, xbar * (frac * inv)[:, None], xbar]),
+        first,
+    )
+    hazard, hazard_x = sums[:, :1], sums[:, 1 : 1 + p]
+    own, own_x = sums[:, 1 + p : 2 + p], sums[:, 2 + p : 2 + 2 * p]
+    group_mean = sums[:, 2 + 2 * p :] / size[:, None]
+    # cumulative hazard terms per block of tied times, forward in time within a stratum
+    n_blocks = sets.block_first.shape[0]
+    per_block = np.zeros((n_blocks, 1 + p))
+    per_block[sets.group_block] = np.column_stack([hazard, hazard_x])
+    cumulative = np.empty_like(per_block)
+    for start, stop in sets.strata_blocks:
+        cumulative[start:stop] = np.cumsum(per_block[start:stop], axis=0)
+    block_of_row = np.repeat(np.arange(n_blocks), np.diff(np.append(sets.block_first, n)))
+    risk = np.exp(eta - shift)[:, None]
+    at_row = cumulative[block_of_row]
+    out -= risk * (x * at_row[:, :1] - at_row[:, 1:])
+    # an event row: its own (x - tied-group mean), and Efron's reduced weight in its group
+    events = sets.events
+    g = sets.event_group
+    out[events] += x[events] - group_mean[g]
+    out[events] += risk[events] * (x[events] * own[g] - own_x[g])
+    return out
+
+
+def robust_variance(
+    data: SortedSurvival, X: np.ndarray, fit: CoxFit, cluster, *, ties: str = "efron"
+) -> np.ndarray:
+    """Robust (sandwich) variance, as R ``coxph(..., cluster = id)$var``.
+
+    ``D`` holds the dfbeta residuals (score residuals times the model-based
+    variance, R ``residuals(fit, "dfbeta")``) summed within each cluster;
+    the variance is ``D' D``. ``X`` and ``cluster`` (any labels) are in sorted order.
+
+    Examples
+    --------
+    >>> data = SortedSurvival.from_arrays([1, 2, 3, 4, 5, 6], [1, 1, 0, 1, 1, 0])
+    >>> X = data.sort_rows(np.array([0, 1, 0, 1, 0, 1.0]))[:, None]
+    >>> fit = cox_fit_sorted(data, X)
+    >>> robust_variance(data, X, fit, np.arange(6)).shape
+    (1, 1)
+    """
+    residuals = score_residuals(data, X, fit.coef, ties=ties)
+    dfbeta = residuals @ fit.var
+    _, codes = np.unique(np.asarray(cluster), return_inverse=True)
+    collapsed = np.zeros((codes.max(initial=-1) + 1, dfbeta.shape[1]))
+    np.add.at(collapsed, codes, dfbeta)
+    return collapsed.T @ collapsed
 
 
 def cox_zph(data: SortedSurvival, X: np.ndarray, fit: CoxFit, *, ties: str = "efron") -> float:

@@ -52,6 +52,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .csvread import read_written_csv as read_csv  # noqa: F401  (re-exported)
 from .csvread import restore_cell  # noqa: F401  (re-exported)
 from .exceptions import OutputError
 

@@ -45,6 +45,12 @@ ANALYSIS_KEYS = {
     "risk_times",
     "multiplicity",
     "firth",
+    "level_strata",
+    "adjust",
+    "cluster",
+    "p_method",
+    "convention",
+    "time_unit",
 }
 STRING_KEYS = (
     "path",
@@ -166,6 +172,14 @@ def _check(raw: dict, base: Path, source: str, text: str) -> Plan:
         not isinstance(strata, list) or not all(isinstance(s, str) for s in strata) or not strata
     ):
         raise PlanError(f"{source}: [analysis] strata must be a list of column names")
+    adjust = analysis.get("adjust")
+    if adjust is not None and (
+        not isinstance(adjust, list) or not all(isinstance(a, str) for a in adjust) or not adjust
+    ):
+        raise PlanError(f"{source}: [analysis] adjust must be a list of column names")
+    cluster = analysis.get("cluster")
+    if cluster is not None and (not isinstance(cluster, str) or not cluster):
+        raise PlanError(f"{source}: [analysis] cluster must be a column name, not {cluster!r}")
 
     subgroups = raw.get("subgroup", [])
     if not isinstance(subgroups, list):

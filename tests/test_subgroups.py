@@ -88,14 +88,18 @@ def test_degenerate_levels_give_rows_with_notes():
         )
     table = result.table.set_index(["subgroup", "level"])
     x = table.loc[("group", "x")]
-    assert np.isnan(x["hr"]) and x["note"] == "no events in the B arm: HR not estimable"
+    assert np.isnan(x["hr"]) and x["note"].startswith("no events in the B arm: HR not estimable;")
+    # level z's interaction term is infinite: every row of `group` says why the Wald p is empty
+    assert np.isnan(x["p_interaction_wald"]) and np.isfinite(x["p_interaction"])
+    assert table.loc["group", "note"].str.contains("Wald interaction test not computed").all()
     assert np.isfinite(table.loc[("group", "y"), "hr"])
     z = table.loc[("group", "z")]  # A at 11 then B at 12: the HR runs off to infinity
     assert np.isnan(z["hr"]) and "did not converge" in z["note"]
     q = table.loc[("only_a", "q")]
     assert np.isnan(q["hr"]) and q["note"].startswith("no patients in the A arm")
     y = table.loc[("group", "y")]  # estimable, but few events: kept, with a note
-    assert y["note"] == "fewer than 10 events: the estimate is imprecise"
+    assert y["note"].startswith("fewer than 10 events: the estimate is imprecise;")
+    assert y["note_kind"] == "small_sample"  # a row keeps its own kind
     categories = sorted(w.category.__name__ for w in caught)
     assert categories == ["SeparationWarning"] * 3 + ["SmallSampleWarning"] * 2
     assert "group = x" in result.warnings[0]
@@ -106,14 +110,18 @@ def test_firth_fallback_only_where_an_arm_has_no_events(cohort):
     # level "wild-type": remove every event of arm B
     frame.loc[(frame["status"] == "wild-type") & (frame["arm"] == "B"), "event"] = 0
     sparse = st.load_cohort(frame, **ARGS)
-    with pytest.warns(SeparationWarning, match="wild-type: Firth-penalised HR"):
+    with pytest.warns(SeparationWarning) as caught:
         result = st.subgroup_analysis(sparse, ["status"])
+    assert any("wild-type: Firth-penalised HR" in str(w.message) for w in caught)
     table = result.table.set_index("level")
     firth_row, ordinary = table.loc["wild-type"], table.loc["mutated"]
     assert firth_row["note"].startswith("Firth-penalised HR (no events in the B arm)")
     assert firth_row["hr_lower"] < firth_row["hr"] < firth_row["hr_upper"]
     assert firth_row["hr"] > 1  # A has events, B none: the HR of A vs B is large
-    assert ordinary["note"] == ""  # events in both arms: the ordinary estimate stays
+    # events in both arms: the ordinary estimate stays; the note says why the Wald
+    # interaction p of the subgroup is empty
+    assert ordinary["note_kind"] == "wald_infinite"
+    assert ordinary["note"].startswith("Wald interaction test not computed: infinite estimate")
     with pytest.warns(SeparationWarning):
         plain = st.subgroup_analysis(sparse, ["status"], firth="never")
     assert plain.table.set_index("level").loc["mutated", "hr"] == ordinary["hr"]

@@ -19,6 +19,7 @@ from ..logistic import chi2_sf, exact_interval, logistic_fit, separated, two_by_
 from .common import (
     NAN,
     SubgroupResult,
+    add_note,
     assemble_table,
     interaction_design,
     iter_subgroups,
@@ -52,6 +53,7 @@ BINARY_COLUMNS = [
     "p_interaction_wald",
     "p_trend",
     "p_interaction_adj",
+    "df_interaction",
     "note",
     "note_kind",
     "subgroup_label",
@@ -136,11 +138,17 @@ def _interaction_tests(response, treated, codes, ordered: bool) -> dict:
     y, t, level = response[known], treated[known], codes[known]
     main, interactions = interaction_design(t, level)
     df = interactions.shape[1]
+    out["df_interaction"] = int(df)
+    out["subgroup_note"], out["subgroup_note_kind"] = "", ""
     if df == 0:
+        out["subgroup_note"] = "interaction not testable: one level, or every level holds one arm"
+        out["subgroup_note_kind"] = "not_testable"
         return out
     reduced = logistic_fit(y, main)
     full = logistic_fit(y, np.column_stack([main, interactions]))
     if reduced is None or full is None:
+        out["subgroup_note"] = "interaction tests not computed: a logistic fit failed"
+        out["subgroup_note_kind"] = "not_testable"
         return out
     chisq = max(2 * (full.llf - reduced.llf), 0.0)
     out["p_interaction"] = float(chi2_sf(chisq, df))
@@ -150,6 +158,12 @@ def _interaction_tests(response, treated, codes, ordered: bool) -> dict:
         coef = full.params[idx]
         var = full.cov_params()[np.ix_(idx, idx)]
         out["p_interaction_wald"] = float(chi2_sf(coef @ np.linalg.solve(var, coef), df))
+    else:
+        out["subgroup_note"] = (
+            "Wald interaction test not computed: infinite estimate (an arm of a level has no "
+            "or only responders); see the likelihood-ratio p"
+        )
+        out["subgroup_note_kind"] = "wald_infinite"
     if ordered:
         rank = level + 1.0
         trend = logistic_fit(y, np.column_stack([t, rank, t * rank]))
@@ -178,6 +192,7 @@ def binary_battery(
             mask = level.mask
             values = level_row(response[mask], treated[mask], conf_level, cohort, firth)
             rows.append(subgroup.row(level, values, tests))
+            add_note(rows[-1], tests["subgroup_note"], tests["subgroup_note_kind"])
     table = assemble_table(rows, BINARY_COLUMNS, multiplicity)
     warn_notes(table, stacklevel=4)
     overall = level_row(response, treated, conf_level, cohort, firth)
@@ -197,4 +212,13 @@ def binary_battery(
         conf_level=conf_level,
         warnings=table_notes(table),
         endpoint_name=endpoint_name or cohort.response,
+        settings={
+            "ties": None,
+            "conf_type": None,
+            "p_method": "wald",
+            "level_strata": False,
+            "adjust": [],
+            "cluster": None,
+            "time_unit": cohort.time_unit,
+        },
     )

@@ -39,6 +39,14 @@ NOTE_KINDS = {
     "no_patients": SeparationWarning,  # an arm without patients
     # the ordinary fit diverged (a monotone likelihood) and no Firth fit was asked for
     "not_converged": SeparationWarning,
+    # the subgroup's Wald interaction (or trend) test is empty: an interaction estimate is
+    # infinite (an arm of a level has no events); the likelihood-ratio p stands
+    "wald_infinite": SeparationWarning,
+    # the subgroup's interaction test is empty by construction (one level, no events, or
+    # every level holding one arm)
+    "not_testable": None,
+    # the landmark lies after an arm's last follow-up time: no landmark survival (as R)
+    "beyond_follow_up": None,
 }
 
 
@@ -54,7 +62,7 @@ class SubgroupResult:
         events_control, hr, hr_lower, hr_upper, p_value, p_interaction,
         n_missing, median_treatment, median_control, landmark_treatment,
         landmark_control, p_interaction_wald, p_trend, p_interaction_adj,
-        note, note_kind, subgroup_label, level_label, level_lower,
+        df_interaction, note, note_kind, subgroup_label, level_label, level_lower,
         level_upper (the numeric bounds of a cut-point, quantile or maxstat
         level; NaN for categorical levels and an open end).
     overall : Mapping
@@ -79,6 +87,9 @@ class SubgroupResult:
     cutpoints : Mapping
         ``{column: CutpointResult}`` for every ``cutpoint = "maxstat"``
         subgroup (read-only; empty otherwise).
+    settings : Mapping
+        The options actually used (ties, conf_type, p_method, level_strata,
+        adjust, cluster, time_unit), as summary.json's ``provenance.settings``.
     """
 
     table: pd.DataFrame
@@ -98,11 +109,13 @@ class SubgroupResult:
     landmark: float | None = None
     rmst_tau: float | None = None
     cutpoints: Mapping[str, CutpointResult] = field(default_factory=dict)
+    settings: Mapping = field(default_factory=dict)
 
     def __post_init__(self):
         # a frozen result: the overall summary is a read-only mapping
         object.__setattr__(self, "overall", read_only(self.overall))
         object.__setattr__(self, "cutpoints", MappingProxyType(dict(self.cutpoints)))
+        object.__setattr__(self, "settings", read_only(self.settings))
 
     def cutpoints_summary(self) -> dict:
         """``summary.json`` ``cutpoints``: ``{column: {cutpoint, statistic, p_value, method}}``."""
@@ -202,6 +215,15 @@ class Subgroup:
             "level_lower": level.lower,
             "level_upper": level.upper,
         }
+
+
+def add_note(row: dict, note: str, kind: str) -> None:
+    """Append ``note`` to a row's note; the row keeps its kind if it has one."""
+    if not note:
+        return
+    row["note"] = f"{row['note']}; {note}" if row.get("note") else note
+    if not row.get("note_kind"):
+        row["note_kind"] = kind
 
 
 def iter_subgroups(

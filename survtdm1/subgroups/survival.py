@@ -9,7 +9,7 @@ calls this module or :mod:`survtdm1.subgroups.binary`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -17,10 +17,13 @@ import pandas as pd
 from .. import cox, km
 from ..cohort import Cohort
 from ..firth import firth_cox
+from ..levels import SubgroupSpec, split_levels
 from .common import (
     NAN,
     SubgroupResult,
+    add_note,
     assemble_table,
+    estimable_columns,
     guess_endpoint_name,
     interaction_design,
     iter_subgroups,
@@ -50,6 +53,7 @@ SURVIVAL_COLUMNS = [
     "p_interaction_wald",
     "p_trend",
     "p_interaction_adj",
+    "df_interaction",
     "note",
     "note_kind",
     "subgroup_label",
@@ -103,20 +107,31 @@ def survival_battery(
     """The subgroup battery of a survival endpoint; see :func:`survtdm1.subgroup_analysis`."""
     data = cox.SortedSurvival.from_arrays(cohort.times, cohort.events)
     arms = _Arms(data, data.sort_rows(cohort.treated))
+    model = _model_rows(cohort, settings, strata) if settings.needs_model else None
     rows, curves = [], {}
     subgroups = list(iter_subgroups(cohort, specs, arrange=data.sort_rows))
     for subgroup in subgroups:
-        tests = _interaction_tests(arms, subgroup.codes, subgroup.split.ordered, settings.ties)
-        for level in subgroup.levels():
+        if model is not None and settings.model_options:
+            tests = _model_interaction_tests(model, subgroup, settings)
+        else:
+            tests = _interaction_tests(arms, subgroup.codes, subgroup.split.ordered, settings.ties)
+        for k, level in enumerate(subgroup.levels()):
             values, curves[(subgroup.spec.column, level.label)], _ = _level_row(
                 arms, level.mask, settings, cohort
             )
+            if model is not None:
+                _model_effect(values, model, model.codes(subgroup) == k, settings, cohort)
+            _landmark_note(values, settings, cohort)
             rows.append(subgroup.row(level, values, tests))
+            add_note(rows[-1], tests["subgroup_note"], tests["subgroup_note_kind"])
     table = assemble_table(rows, SURVIVAL_COLUMNS, multiplicity)
     warn_notes(table, stacklevel=4)
     exclusions = list(cohort.excluded) + missing_ledger(subgroups)
 
     overall, overall_curves = _overall(arms, settings, cohort)
+    if model is not None:
+        _model_effect(overall, model, np.ones(model.treated.shape[0], bool), settings, cohort)
+        exclusions += model.missing
     overall["stratified"] = None
     if strata:
         overall["stratified"], missing = _stratified(arms, cohort, strata, settings)
@@ -140,6 +155,7 @@ def survival_battery(
         landmark=settings.landmark,
         rmst_tau=settings.rmst_tau,
         cutpoints=subgroup_cuts(subgroups),
+        settings=settings.provenance(cohort.time_unit),
     )
 
 
@@ -153,6 +169,33 @@ class Settings:
     landmark: float | None
     rmst_tau: float | None
     firth: str = "auto"
+    p_method: str = "wald"
+    level_strata: bool = False
+    adjust: tuple[str, ...] = ()
+    cluster: str | None = None
+    time_unit: str | None = None
+
+    @property
+    def model_options(self) -> bool:
+        """Stratified, adjusted or clustered models asked for."""
+        return self.level_strata or bool(self.adjust) or self.cluster is not None
+
+    @property
+    def needs_model(self) -> bool:
+        """Per-level effects other than the default unstratified Wald ones."""
+        return self.model_options or self.p_method != "wald"
+
+    def provenance(self, time_unit: str) -> dict:
+        """The resolved options, as summary.json's ``provenance.settings``."""
+        return {
+            "ties": self.ties,
+            "conf_type": self.conf_type,
+            "p_method": self.p_method,
+            "level_strata": self.level_strata,
+            "adjust": list(self.adjust),
+            "cluster": self.cluster,
+            "time_unit": time_unit,
+        }
 
 
 def _fit_treatment(time, event, treated, ties, strata=None):
@@ -267,12 +310,10 @@ def _interaction_tests(arms: _Arms, codes: np.ndarray, ordered: bool, ties: str)
     sub = arms.data.subset(known)
     treated = arms.treated[known]
     level = codes[known]
-    if sub.event.sum() == 0:
-        return out
     main, interactions = interaction_design(treated, level)
     df = interactions.shape[1]
-    if df == 0:
-        return out
+    if sub.event.sum() == 0 or df == 0:
+        return _test_notes(out, df, sub.event.sum(), ordered)
     # the three fits share ``sub`` and so its risk sets; the full model starts
     # from the reduced one (its interaction terms at zero)
     reduced_fit = cox.cox_fit_sorted(sub, main, ties=ties)
@@ -293,6 +334,50 @@ def _interaction_tests(arms: _Arms, codes: np.ndarray, ordered: bool, ties: str)
         )
         if trend_fit.converged:
             out["p_trend"] = float(trend_fit.wald_p()[2])
+    return _test_notes(out, df, sub.event.sum(), ordered)
+
+
+def _landmark_note(row: dict, settings: Settings, cohort: Cohort) -> None:
+    """Why a landmark cell of an arm with patients is empty: after its last follow-up."""
+    if settings.landmark is None:
+        return
+    names = {"treatment": cohort.treatment_label, "control": cohort.control_label}
+    for arm in ("treatment", "control"):
+        if row[f"n_{arm}"] and np.isnan(row[f"landmark_{arm}"]):
+            note = (
+                f"landmark {settings.landmark:g} after the last follow-up in the {names[arm]} "
+                "arm: no landmark survival"
+            )
+            add_note(row, note, "beyond_follow_up")
+
+
+def _test_notes(out: dict, df: int, events: float, ordered: bool) -> dict:
+    """``df_interaction`` and why a test cell of the subgroup is empty (note, kind)."""
+    out["df_interaction"] = int(df)
+    note, kind = "", ""
+    if df == 0:
+        note, kind = (
+            "interaction not testable: one level, or every level holds one arm",
+            "not_testable",
+        )
+    elif events == 0:
+        note, kind = "interaction not testable: no events", "not_testable"
+    else:
+        empty = [name for name in ("p_interaction_wald", "p_trend") if np.isnan(out[name])]
+        if not ordered and "p_trend" in empty:
+            empty.remove("p_trend")  # categorical levels have no trend test by definition
+        if np.isnan(out["p_interaction"]):
+            note, kind = "interaction likelihood-ratio test not computed", "not_testable"
+        elif empty:
+            tests = " and ".join(
+                {"p_interaction_wald": "Wald interaction", "p_trend": "trend"}[n] for n in empty
+            )
+            note = (
+                f"{tests} test not computed: infinite estimate (an arm of a level has no "
+                "events); see the likelihood-ratio p"
+            )
+            kind = "wald_infinite"
+    out["subgroup_note"], out["subgroup_note_kind"] = note, kind
     return out
 
 
@@ -356,11 +441,25 @@ def _stratified(arms: _Arms, cohort: Cohort, strata: list[str], settings: Settin
     time, event, treated = cohort.times[known], cohort.events[known], cohort.treated[known]
     out = {"strata": strata, "hr": NAN, "hr_lower": NAN, "hr_upper": NAN, "p_value": NAN}
     fit = _fit_treatment(time, event, treated, settings.ties, keys[known])
+    if fit.converged and settings.cluster is not None:
+        fit = _robust_stratified(fit, cohort, known, keys, settings)
     if fit.converged:
         hr, lower, upper = fit.hazard_ratio(0, settings.conf_level)
         out.update(hr=hr, hr_lower=lower, hr_upper=upper, p_value=float(fit.wald_p()[0]))
     out["p_logrank"] = km.logrank_test(time, event, treated, keys[known]).p_value
     return out, missing
+
+
+def _robust_stratified(fit, cohort: Cohort, known, keys, settings: Settings) -> cox.CoxFit:
+    """The overall stratified fit with the robust variance of ``settings.cluster``."""
+    clusters = cohort.data[settings.cluster].astype(str).to_numpy()[known]
+    has_cluster = cohort.data[settings.cluster].notna().to_numpy()[known]
+    if not has_cluster.all():
+        return replace(fit, converged=False)  # no robust variance without every cluster
+    data = cox.SortedSurvival.from_arrays(cohort.times[known], cohort.events[known], keys[known])
+    X = data.sort_rows(cohort.treated[known])[:, None]
+    var = cox.robust_variance(data, X, fit, data.sort_rows(clusters), ties=settings.ties)
+    return replace(fit, var=var)
 
 
 def default_risk_times(time: np.ndarray) -> tuple[float, ...]:
@@ -381,3 +480,209 @@ def _at_risk(arms: _Arms, cohort: Cohort, times) -> pd.DataFrame:
         counts = km.n_at_risk(arms.time[arms.treated == flag], times)
         rows += [(label, t, int(c)) for t, c in zip(times, counts, strict=True)]
     return pd.DataFrame(rows, columns=["arm", "time", "n_at_risk"])
+
+
+# --------------------------------------------------------------------------------------
+# Per-level and interaction models with strata, covariates and clusters
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Model:
+    """The rows and columns of the models asked for by level_strata, adjust and cluster.
+
+    The rows complete in those columns, sorted by (stratum, time); ``rows`` maps
+    each sorted row to its position in the cohort.
+    """
+
+    data: cox.SortedSurvival
+    treated: np.ndarray
+    covariates: np.ndarray  # (n, q): the adjust columns, text as indicator columns
+    cluster: np.ndarray | None
+    rows: np.ndarray
+    stratified: bool
+    missing: list
+
+    def codes(self, subgroup) -> np.ndarray:
+        """The subgroup's level codes on the model's rows."""
+        return subgroup.split.codes[self.rows]
+
+
+def _model_rows(cohort: Cohort, settings: Settings, strata: list[str] | None) -> _Model:
+    stratified = settings.level_strata
+    columns = list(strata or []) * stratified + list(settings.adjust)
+    columns += [settings.cluster] * (settings.cluster is not None)
+    columns = list(dict.fromkeys(columns))
+    frame = cohort.data[columns]
+    known = frame.notna().all(axis=1).to_numpy()
+    missing = [
+        (f"missing {column} (models of the levels and interactions only)", n)
+        for column, n in frame.isna().sum().items()
+        if n
+    ]
+    keys = None
+    if stratified:
+        keys = cohort.data[strata].astype(str).agg("\x1f".join, axis=1).to_numpy()[known]
+    data = cox.SortedSurvival.from_arrays(cohort.times[known], cohort.events[known], keys)
+    rows = np.flatnonzero(known)[data.order]
+    cluster = None
+    if settings.cluster is not None:
+        cluster = cohort.data[settings.cluster].astype(str).to_numpy()[rows]
+    return _Model(
+        data=data,
+        treated=cohort.treated[rows],
+        covariates=_adjust_design(cohort, settings.adjust)[rows],
+        cluster=cluster,
+        rows=rows,
+        stratified=stratified,
+        missing=missing,
+    )
+
+
+def _adjust_design(cohort: Cohort, columns: tuple[str, ...]) -> np.ndarray:
+    """Numeric columns as they are; text ones as indicators of all levels but the first."""
+    parts = [np.zeros((len(cohort.data), 0))]
+    for column in columns:
+        values = cohort.data[column]
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            parts.append(values.to_numpy(dtype=float)[:, None])
+            continue
+        split = split_levels(SubgroupSpec(column), values, cohort.source)
+        levels = np.arange(1, len(split.labels))
+        parts.append((split.codes[:, None] == levels[None, :]).astype(float))
+    return np.column_stack(parts)
+
+
+def _with_strata(model: _Model, mask: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """``X`` and, for a stratified model, an indicator column per stratum (for alias checks)."""
+    if not model.stratified:
+        return X
+    stratum = model.data.stratum[mask]
+    return np.column_stack([X, stratum[:, None] == np.unique(stratum)[None, :]])
+
+
+def _model_design(model: _Model, mask: np.ndarray, base: np.ndarray, extra=None) -> np.ndarray:
+    """``base``, then the estimable ones of ``extra`` and the adjust columns on ``mask``.
+
+    As R, a column aliased with those before it or with the strata (e.g. a
+    covariate level absent from a subgroup level, a subgroup that is a stratum)
+    is left out, as its NA coefficient is in R.
+    """
+    covariates = model.covariates[mask]
+    extra = covariates if extra is None else np.column_stack([extra, covariates])
+    keep = estimable_columns(_with_strata(model, mask, base), extra)
+    return np.column_stack([base, extra[:, keep]])
+
+
+def _robust(fit: cox.CoxFit, sub, X, model: _Model, mask, ties: str) -> cox.CoxFit:
+    """The fit with the robust variance when clusters are given."""
+    if model.cluster is None or not fit.converged:
+        return fit
+    return replace(fit, var=cox.robust_variance(sub, X, fit, model.cluster[mask], ties=ties))
+
+
+def _model_effect(row: dict, model: _Model, mask, settings: Settings, cohort: Cohort) -> None:
+    """Replace the effect of ``row`` by that of the model asked for (as R ``coxph(Surv ~
+    arm + <adjust> + strata(<strata>), cluster = <cluster>)`` on the level's rows)."""
+    sub, treated = model.data.subset(mask), model.treated[mask]
+    n = {"treatment": int(treated.sum()), "control": int((treated == 0).sum())}
+    events = {
+        "treatment": int(sub.event[treated == 1].sum()),
+        "control": int(sub.event[treated == 0].sum()),
+    }
+    row.update(dict.fromkeys(EFFECT_KEYS, NAN), note="", note_kind="")
+    reason, kind = _degenerate(n, events, cohort)
+    X = _model_design(model, mask, treated[:, None])
+    if kind == "no_patients" or (kind and sum(events.values()) == 0):
+        _set_note(row, f"{reason}: HR not estimable", kind)
+        return
+    if kind:
+        _model_firth(row, sub, X, settings, reason)
+        if settings.p_method == "logrank":  # the log-rank test exists without an HR
+            strata = sub.stratum if model.stratified else None
+            row["p_value"] = float(km.logrank_test(sub.time, sub.event, treated, strata).p_value)
+            add_note(row, "p_value is the log-rank p", row["note_kind"])
+        return
+    fit = cox.cox_fit_sorted(sub, X, ties=settings.ties)
+    if not fit.converged:
+        _model_firth(row, sub, X, settings, "ordinary Cox fit diverged")
+        return
+    fit = _robust(fit, sub, X, model, mask, settings.ties)
+    hr, lower, upper = fit.hazard_ratio(0, settings.conf_level)
+    p_value = _p_value(fit, sub, X, model.stratified, settings)
+    row.update(hr=hr, hr_lower=lower, hr_upper=upper, p_value=p_value)
+    if settings.firth == "always":
+        _model_firth(row, sub, X, settings, "requested for every level", always=True)
+    elif sum(events.values()) < MIN_EVENTS:
+        _set_note(row, SMALL_SAMPLE_NOTE, "small_sample")
+
+
+def _p_value(fit: cox.CoxFit, sub, X, stratified: bool, settings: Settings) -> float:
+    """The treatment p of ``p_method``: Wald, log-rank (``survdiff``) or likelihood ratio."""
+    if settings.p_method == "logrank":
+        strata = sub.stratum if stratified else None
+        return float(km.logrank_test(sub.time, sub.event, X[:, 0], strata).p_value)
+    if settings.p_method == "lrt":
+        if X.shape[1] == 1:  # against the null model
+            reduced = replace(fit, loglik=fit.loglik_null)
+        else:  # against the model without treatment
+            reduced = cox.cox_fit_sorted(sub, X[:, 1:], ties=settings.ties)
+        return cox.lr_test(reduced, fit, 1)[1]
+    return float(fit.wald_p()[0])
+
+
+def _model_firth(row: dict, sub, X, settings: Settings, reason: str, always=False) -> None:
+    """A Firth-penalised treatment HR of the model (as R ``coxphf``), or none if Firth is off."""
+    if settings.firth == "never" and not always:
+        if reason == "ordinary Cox fit diverged":
+            _set_note(row, "Cox fit did not converge: HR not estimable", "not_converged")
+        else:
+            _set_note(row, f"{reason}: HR not estimable", "not_estimable")
+        return
+    fit = firth_cox(sub, X, conf_level=settings.conf_level)
+    if not fit.converged:
+        _set_note(row, f"{reason}: HR not estimable (Firth fit did not converge)", "not_estimable")
+        return
+    hr, lower, upper = fit.ratio(0)
+    row.update(hr=hr, hr_lower=lower, hr_upper=upper, p_value=float(fit.p_value[0]))
+    robust = "; model-based, not cluster-robust" if settings.cluster is not None else ""
+    _set_note(
+        row,
+        f"Firth-penalised HR ({reason}): profile-likelihood CI, penalised likelihood-ratio "
+        f"p{robust}",
+        "firth",
+    )
+
+
+def _model_interaction_tests(model: _Model, subgroup, settings: Settings) -> dict:
+    """The interaction tests with the model's strata, covariates and robust variance."""
+    out = {"p_interaction": NAN, "p_interaction_wald": NAN, "p_trend": NAN}
+    codes = model.codes(subgroup)
+    known = codes >= 0
+    sub, treated, level = model.data.subset(known), model.treated[known], codes[known]
+    main, interactions = interaction_design(treated, level)
+    main = _model_design(model, known, main[:, :1], main[:, 1:])
+    estimable = estimable_columns(_with_strata(model, known, main), interactions)
+    interactions = interactions[:, estimable]
+    df = interactions.shape[1]
+    if sub.event.sum() == 0 or df == 0:
+        return _test_notes(out, df, sub.event.sum(), subgroup.split.ordered)
+    ties = settings.ties
+    reduced_fit = cox.cox_fit_sorted(sub, main, ties=ties)
+    full = np.column_stack([main, interactions])
+    init = np.append(reduced_fit.coef, np.zeros(df)) if reduced_fit.converged else None
+    full_fit = cox.cox_fit_sorted(sub, full, ties=ties, init=init)
+    out["p_interaction"] = cox.lr_test(reduced_fit, full_fit, df)[1]
+    if full_fit.converged:
+        full_fit = _robust(full_fit, sub, full, model, known, ties)
+        terms = np.arange(main.shape[1], main.shape[1] + df)
+        out["p_interaction_wald"] = cox.wald_test(full_fit, terms)[1]
+    if subgroup.split.ordered:
+        rank = level + 1.0
+        trend = np.column_stack([treated, treated * rank])
+        trend = _model_design(model, known, trend, rank[:, None])
+        trend_fit = cox.cox_fit_sorted(sub, trend, ties=ties)
+        if trend_fit.converged:
+            trend_fit = _robust(trend_fit, sub, trend, model, known, ties)
+            out["p_trend"] = float(trend_fit.wald_p()[1])
+    return _test_notes(out, df, sub.event.sum(), subgroup.split.ordered)
