@@ -531,3 +531,17 @@ def test_display_labels_per_comparison(adam_dir, tmp_path):
     assert {path.name for path in written} >= {"forest-2-xanomeline-high-dose.svg", "km.png"}
     svg = (tmp_path / "forest-2-xanomeline-high-dose.svg").read_text()
     assert "High dose" in svg and "Pbo" in svg
+
+
+def test_analysis_options_reach_every_comparison():
+    """Options (time_unit, adjust, level_strata, ...) apply within each comparison."""
+    cohort = _pilot_cohort()
+    options = {"strata": ["SEX"], "level_strata": True, "adjust": ["AGE"], "time_unit": "months"}
+    result = st.compare_arms(cohort, ["AGEGR1"], **options)
+    for arm in ARMS:
+        alone = st.subgroup_analysis(cohort.comparison(arm), ["AGEGR1"], **options)
+        pd.testing.assert_frame_equal(result.result(arm).table, alone.table)
+    # default risk times in the analysis' unit (months), the same for every arm
+    times = result.at_risk.groupby("arm", sort=False)["time"].apply(tuple)
+    assert len(set(times)) == 1 and times.iloc[0][-1] <= 7
+    assert result.results[0].time_unit == "months"
