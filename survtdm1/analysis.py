@@ -78,10 +78,10 @@ class AnalysisResult:
         }
 
     def summary(self):
-        return self.result.summary()
+        return (self.multiarm or self.result).summary()
 
     def _repr_html_(self) -> str:
-        return self.result._repr_html_()
+        return (self.multiarm or self.result)._repr_html_()
 
     def summary_json(self) -> dict:
         """The content of ``summary.json``, JSON-ready (NaN as null)."""

@@ -655,7 +655,7 @@ def _time_kind(values: pd.Series) -> str:
     return "numbers"
 
 
-def _warn_near_arms(labels: pd.Series, chosen: tuple[str, str], arm: str, source: str) -> None:
+def _warn_near_arms(labels: pd.Series, chosen: tuple[str, ...], arm: str, source: str) -> None:
     """Warn about arm values equal to the treatment or control value up to case and spaces."""
     import warnings
 
@@ -673,7 +673,7 @@ def _warn_near_arms(labels: pd.Series, chosen: tuple[str, str], arm: str, source
                 f"the arm {wanted[fold(value)]!r} only by case or spaces; they are excluded as "
                 "another arm (correct the file or the plan if they belong to it)",
                 ArmValueWarning,
-                stacklevel=3,
+                stacklevel=4,  # user -> load_cohort -> _select_arms -> here
             )
 
 

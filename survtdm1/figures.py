@@ -77,15 +77,37 @@ def comparison_stem(name: str, number: int, treatment: str) -> str:
     return f"{name}-{number}-{slug}" if slug else f"{name}-{number}"
 
 
-def _comparison_figures(result):
+def comparison_labels(plan, number: int, result) -> dict[str, str]:
+    """Arm names shown for comparison ``number`` (1-based, list order).
+
+    ``[display] treatment_label`` (with several arms a list: its entry
+    ``number``) and ``control_label``; else the arms' values as written.
+    """
+    display = getattr(plan, "display", None) or {}
+    label = display.get("treatment_label")
+    if isinstance(label, list):
+        label = label[number - 1] if number <= len(label) else None
+    return {
+        "treatment": str(label or result.treatment_label),
+        "control": str(display.get("control_label") or result.control_label),
+    }
+
+
+def _comparison_figures(result, labels: dict[str, str], display: dict):
     """(forest, curves name, curves figure, curves caption) of one two-arm result."""
     from .plots import forest_from_result, km_from_result, response_from_result
 
-    forest = forest_from_result(result)
+    arms = {"treatment_label": labels["treatment"], "control_label": labels["control"]}
+    extra = (
+        {"higher_is_better": display["higher_is_better"]} if "higher_is_better" in display else {}
+    )
+    forest = forest_from_result(result, **arms, **extra)
     if result.endpoint == "binary":
-        return forest, "response", response_from_result(result), "Response rates by arm"
-    curves = km_from_result(result, endpoint_name=result.endpoint_name)
-    return forest, "km", curves, "Kaplan-Meier curves by arm"
+        return forest, "response", response_from_result(result, **arms), "Response rates by arm"
+    options = {"labels": labels, "endpoint_name": result.endpoint_name}
+    if display.get("time_label"):
+        options["time_label"] = display["time_label"]
+    return forest, "km", km_from_result(result, **options), "Kaplan-Meier curves by arm"
 
 
 def write_comparison_figures(multiarm, plan, provenance: dict, out: Path) -> list[Path]:
@@ -95,23 +117,27 @@ def write_comparison_figures(multiarm, plan, provenance: dict, out: Path) -> lis
     and ``km-k-<arm>.png`` (``response-k-<arm>.png`` for a binary endpoint);
     the first comparison also as ``forest.png``, ``forest.svg`` and ``km.png``
     (the files of a two-arm run). One ``report.html`` with a section per
-    comparison.
+    comparison. Arm names as ``[display]`` gives them (``treatment_label`` a
+    list, one per comparison).
     """
     from .plots import save_figure
     from .report import render_comparisons_report
 
     written: list[Path] = []
     sections = []
+    display = getattr(plan, "display", None) or {}
     for number, (treatment, result) in enumerate(
         zip(multiarm.treatments, multiarm.results, strict=True), start=1
     ):
-        forest, curves_name, curves, caption = _comparison_figures(result)
+        labels = comparison_labels(plan, number, result)
+        forest, curves_name, curves, caption = _comparison_figures(result, labels, display)
         stems = [("forest", forest, ("png", "svg")), (curves_name, curves, ("png",))]
         for name, figure, formats in stems:
             written += save_figure(figure, out / comparison_stem(name, number, treatment), formats)
             if number == 1:
                 written += save_figure(figure, out / name, formats=formats)
-        sections.append((result, {"Treatment effect by subgroup": forest, caption: curves}))
+        figures = {"Treatment effect by subgroup": forest, caption: curves}
+        sections.append((result, figures, labels))
     page = render_comparisons_report(
         sections,
         exclusions=multiarm.exclusions,

@@ -409,7 +409,7 @@ def render_report(
 
 
 def render_comparisons_report(
-    sections: Iterable[tuple[Any, Mapping[str, Any]]],
+    sections: Iterable[tuple[Any, Mapping[str, Any], Mapping[str, str]]],
     *,
     exclusions: pd.DataFrame,
     title: str,
@@ -420,9 +420,10 @@ def render_comparisons_report(
 
     Parameters
     ----------
-    sections : iterable of (SubgroupResult, figures)
-        One per comparison, in order: its two-arm result and its figures
-        (caption -> figure, as :func:`render_report`).
+    sections : iterable of (SubgroupResult, figures, labels)
+        One per comparison, in order: its two-arm result, its figures
+        (caption -> figure, as :func:`render_report`) and the arm names to
+        show (``{"treatment": ..., "control": ...}``).
     exclusions : DataFrame
         The combined ledger (``reason, n, comparison``).
     title, plan_text, provenance
@@ -444,14 +445,17 @@ def render_comparisons_report(
         f"<style>{_CSS}</style></head><body>",
         f"<h1>{_escape(title)}</h1>",
     ]
-    names = [f"{r.treatment_label} vs {r.control_label}" for r, _ in sections]
+    names = [f"{labels['treatment']} vs {labels['control']}" for _, _, labels in sections]
     endpoint = getattr(sections[0][0], "endpoint_name", None) or sections[0][0].endpoint
     parts.append(
         f'<p class="subtitle">{len(sections)} comparisons: {_escape("; ".join(names))} '
         f"&middot; endpoint: {_escape(endpoint)}</p>"
     )
-    for number, ((result, figures), name) in enumerate(zip(sections, names, strict=True), 1):
-        parts.append(_comparison_section(number, name, result, figures))
+    for number, ((result, figures, labels), name) in enumerate(
+        zip(sections, names, strict=True), 1
+    ):
+        shown = _Relabelled(result, labels)
+        parts.append(_comparison_section(number, name, shown, figures))
     parts.append("<h2>Exclusions</h2>")
     if len(exclusions):
         parts.append(table_html(exclusions))
@@ -481,3 +485,15 @@ def _comparison_section(number: int, name: str, result: Any, figures: Mapping[st
         items = "".join(f"<li>{_escape(w)}</li>" for w in warnings)
         parts.append(f'<h3>Warnings</h3><ul class="warnings">{items}</ul>')
     return "\n".join(parts)
+
+
+class _Relabelled:
+    """A result shown under other arm names (``[display]``); everything else as it is."""
+
+    def __init__(self, result: Any, labels: Mapping[str, str]):
+        self._result = result
+        self.treatment_label = labels["treatment"]
+        self.control_label = labels["control"]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._result, name)

@@ -323,6 +323,9 @@ def test_analyze_result_surface(adam_dir):
     assert result.result.treatment_label == ARMS[0]
     assert result.multiarm.result(ARMS[1]).treatment_label == ARMS[1]
     assert list(result.exclusions.columns) == ["reason", "n", "comparison"]
+    assert result.summary()["comparison"].drop_duplicates().tolist() == ARMS
+    page = result._repr_html_()
+    assert "Xanomeline Low Dose vs Placebo" in page and "Xanomeline High Dose vs Placebo" in page
 
 
 def _frame(n_per_arm: int = 30, seed: int = 7) -> pd.DataFrame:
@@ -459,3 +462,86 @@ def test_binary_plan_writes_files_per_comparison(tmp_path):
     assert exclusions.to_dict("records") == [
         {"reason": "other arm (not B, A or D)", "n": 40, "comparison": ""}
     ]
+
+
+def test_rerun_removes_the_previous_comparisons_figures(tmp_path):
+    """Numbered figures of an earlier several-arm run are survtdm1's (manifest): removed."""
+    _frame(40).to_csv(tmp_path / "three.csv", index=False)
+    plan = tmp_path / "plan.toml"
+    head = '[cohort]\npath = "three.csv"\nresponse = "resp"\narm = "arm"\ncontrol = "D"\n'
+    out = tmp_path / "out"
+    plan.write_text(head + 'treatment = ["B", "A"]\n')
+    assert cli.main(["analyze", str(plan), "--out", str(out), "--quiet"]) == 0
+    assert (out / "forest-2-a.png").is_file()
+    plan.write_text(head + 'treatment = "B"\n')
+    assert cli.main(["analyze", str(plan), "--out", str(out), "--quiet"]) == 0
+    names = {path.name for path in out.iterdir()}
+    assert not any(name.startswith(("forest-", "response-")) for name in names), names
+    assert "comparison" not in pd.read_csv(out / "subgroups.csv").columns
+
+
+def test_near_miss_arm_value_warns_for_every_listed_arm():
+    frame = _frame()
+    frame.loc[frame.index[:2], "arm"] = "b "  # "B" with another case and a space
+    with pytest.warns(st.ArmValueWarning, match="'b '.*'B'"):
+        cohort = st.load_cohort(
+            frame, arm="arm", treatment=["A", "B"], control="C", time="t", event="e"
+        )
+    assert dict(cohort.excluded) == {"other arm (not A, B or C)": 32}
+
+
+@pytest.mark.parametrize("module", ["survtdm1.subgroups.arms", "survtdm1.figures"])
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    failures, tried = doctest.testmod(importlib.import_module(module))
+    assert tried > 0 and failures == 0
+
+
+def test_comparison_docstring_example_runs():
+    import doctest
+
+    from survtdm1 import cohort
+
+    finder = doctest.DocTestFinder()
+    runner = doctest.DocTestRunner()
+    for test in finder.find(cohort.Cohort.comparison, "comparison", globs=vars(cohort)):
+        runner.run(test)
+    assert runner.tries > 0 and runner.failures == 0
+
+
+def test_display_labels_per_comparison(adam_dir, tmp_path):
+    """[display] treatment_label as a list names each comparison's arm in figures and report."""
+    from types import SimpleNamespace
+
+    from survtdm1.figures import write_comparison_figures
+
+    result = st.analyze(adam_dir / "plan.toml")
+    plan = SimpleNamespace(
+        title="Doses",
+        text="",
+        display={"treatment_label": ["Low <dose>", "High dose"], "control_label": "Pbo"},
+    )
+    written = write_comparison_figures(result.multiarm, plan, {}, tmp_path)
+    report = (tmp_path / "report.html").read_text()
+    assert "Comparison 1: Low &lt;dose&gt; vs Pbo" in report
+    assert "Comparison 2: High dose vs Pbo" in report
+    assert "<dose>" not in report
+    assert {path.name for path in written} >= {"forest-2-xanomeline-high-dose.svg", "km.png"}
+    svg = (tmp_path / "forest-2-xanomeline-high-dose.svg").read_text()
+    assert "High dose" in svg and "Pbo" in svg
+
+
+def test_analysis_options_reach_every_comparison():
+    """Options (time_unit, adjust, level_strata, ...) apply within each comparison."""
+    cohort = _pilot_cohort()
+    options = {"strata": ["SEX"], "level_strata": True, "adjust": ["AGE"], "time_unit": "months"}
+    result = st.compare_arms(cohort, ["AGEGR1"], **options)
+    for arm in ARMS:
+        alone = st.subgroup_analysis(cohort.comparison(arm), ["AGEGR1"], **options)
+        pd.testing.assert_frame_equal(result.result(arm).table, alone.table)
+    # default risk times in the analysis' unit (months), the same for every arm
+    times = result.at_risk.groupby("arm", sort=False)["time"].apply(tuple)
+    assert len(set(times)) == 1 and times.iloc[0][-1] <= 7
+    assert result.results[0].time_unit == "months"
