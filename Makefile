@@ -2,7 +2,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench notebooks reference clean
+.PHONY: demo test test-fast lint bench notebooks reference clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ test: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
+
+# the suite without the notebooks and the slowest subprocess runs, for a quick loop
+test-fast: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -x --ignore=tests/test_notebooks.py --ignore=tests/test_simulate.py
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .
