@@ -48,6 +48,9 @@ _KEYS = {"column", "cutpoints", "quantiles", "levels", "name", "labels", "ordere
 CUTPOINT_METHODS = ("maxstat",)
 #: Most distinct values a numeric column may have as a categorical subgroup.
 MAX_NUMERIC_LEVELS = 20
+#: Most levels any categorical subgroup may have (a forest plot of more is unreadable,
+#: and a column of one value per patient, such as an id, is no subgroup).
+MAX_LEVELS = 200
 NAN = float("nan")
 
 
@@ -325,6 +328,12 @@ def check_cardinality(spec: SubgroupSpec, present: list[str], source: str = "dat
     ``present``: the distinct values as labels. Above :data:`MAX_NUMERIC_LEVELS`
     numeric values the column is a continuous measurement, not categories.
     """
+    if len(present) > MAX_LEVELS:
+        raise InputError(
+            f"{source}: subgroup column {spec.column!r} has {len(present)} distinct values "
+            f"(more than {MAX_LEVELS}); recode it into fewer groups, or give levels for it "
+            "in the [[subgroup]] table"
+        )
     if len(present) <= MAX_NUMERIC_LEVELS:
         return
     numbers = pd.to_numeric(pd.Series(present, dtype=object), errors="coerce")

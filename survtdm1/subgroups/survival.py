@@ -143,6 +143,7 @@ def survival_battery(
     exclusions = list(cohort.excluded) + missing_ledger(subgroups)
 
     overall, overall_curves = _overall(arms, settings, cohort)
+    _horizon_notes(overall, overall_curves, settings, cohort)
     if model is not None:
         _model_effect(overall, model, np.ones(model.treated.shape[0], bool), settings, cohort)
         exclusions += model.missing
@@ -229,6 +230,8 @@ def _fit_treatment(time, event, treated, ties, strata=None):
 def _degenerate(n: dict, events: dict, cohort: Cohort) -> tuple[str, str]:
     """(reason, kind) when an arm of the rows has no patients or no events, else ("", "")."""
     names = {"treatment": cohort.treatment_label, "control": cohort.control_label}
+    if n["treatment"] == 0 and n["control"] == 0:  # e.g. between tied quantile cuts
+        return "no patients in this level", "no_patients"
     for arm in ("treatment", "control"):
         if n[arm] == 0:
             return f"no patients in the {names[arm]} arm", "no_patients"
@@ -373,6 +376,29 @@ def _interaction_tests(arms: _Arms, codes: np.ndarray, ordered: bool, ties: str)
     return _test_notes(out, df, sub.event.sum(), ordered)
 
 
+def _horizon_notes(overall: dict, curves: dict, settings: Settings, cohort: Cohort) -> None:
+    """Say so where the landmark or RMST horizon lies after an arm's last follow-up.
+
+    R extends the last value of the curve there (``print(survfit, rmean = tau)``);
+    the numbers stay as R's, with a note that they rest on no follow-up.
+    """
+    names = {"treatment": cohort.treatment_label, "control": cohort.control_label}
+    for key, horizon in (("landmark", settings.landmark), ("RMST horizon", settings.rmst_tau)):
+        if horizon is None:
+            continue
+        late = [
+            names[arm]
+            for arm in ("treatment", "control")
+            if curves[arm].time.size and horizon > float(curves[arm].time[-1])
+        ]
+        if late:
+            note = (
+                f"{key} {horizon:g} after the last follow-up in the {' and '.join(late)} "
+                "arm: the curve's last value is carried forward"
+            )
+            add_note(overall, note, "beyond_follow_up")
+
+
 def _landmark_note(row: dict, settings: Settings, cohort: Cohort) -> None:
     """Why a landmark cell of an arm with patients is empty: after its last follow-up."""
     if settings.landmark is None:
@@ -476,6 +502,9 @@ def _stratified(arms: _Arms, cohort: Cohort, strata: list[str], settings: Settin
     keys = frame.astype(str).agg("\x1f".join, axis=1).to_numpy()
     time, event, treated = cohort.times[known], cohort.events[known], cohort.treated[known]
     out = {"strata": strata, "hr": NAN, "hr_lower": NAN, "hr_upper": NAN, "p_value": NAN}
+    if not known.any():  # a strata column without a single value: no stratified model
+        out["p_logrank"] = NAN
+        return out, missing
     fit = _fit_treatment(time, event, treated, settings.ties, keys[known])
     if fit.converged and settings.cluster is not None:
         fit = _robust_stratified(fit, cohort, known, keys, settings)
