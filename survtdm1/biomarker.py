@@ -29,6 +29,9 @@ def biomarker_values(cohort: Cohort, biomarker: str, where: str) -> np.ndarray:
     the column holds non-numeric or infinite values, naming the rows as in the
     file.
     """
+    if not isinstance(cohort, Cohort):
+        kind = type(cohort).__name__
+        raise InputError(f"{where} needs a Cohort from survtdm1.load_cohort, not {kind}")
     if cohort.endpoint != "survival":
         raise InputError(f"{where} needs a survival endpoint (time and event)")
     columns = cohort.data.columns

@@ -77,3 +77,19 @@ def test_horizons_after_follow_up_are_noted(frame):
     assert result.overall["note_kind"] == "beyond_follow_up"
     within = _analyse(frame, landmark=1.0, rmst_tau=1.0)
     assert within.overall["note"] == ""
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda df: st.subgroup_analysis(df),
+        lambda df: st.compare_arms(df, []),
+        lambda df: st.stepp(df, "x"),
+        lambda df: st.effect_curve(df, "x"),
+        lambda df: st.cutpoint(df, "x"),
+    ],
+    ids=["subgroup_analysis", "compare_arms", "stepp", "effect_curve", "cutpoint"],
+)
+def test_analyses_refuse_a_dataframe_in_place_of_a_cohort(frame, call):
+    with pytest.raises(st.SurvTDM1Error, match="needs a Cohort from survtdm1.load_cohort"):
+        call(frame)
