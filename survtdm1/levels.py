@@ -323,17 +323,12 @@ def _categorical(spec: SubgroupSpec, values: pd.Series, missing, source: str) ->
 
 
 def check_cardinality(spec: SubgroupSpec, present: list[str], source: str = "data") -> None:
-    """InputError for a categorical column of numbers with too many distinct values.
+    """InputError for a categorical column with too many distinct values.
 
     ``present``: the distinct values as labels. Above :data:`MAX_NUMERIC_LEVELS`
-    numeric values the column is a continuous measurement, not categories.
+    numeric values the column is a continuous measurement, not categories;
+    above :data:`MAX_LEVELS` values of any kind it is no subgroup (an id, free text).
     """
-    if len(present) > MAX_LEVELS:
-        raise InputError(
-            f"{source}: subgroup column {spec.column!r} has {len(present)} distinct values "
-            f"(more than {MAX_LEVELS}); recode it into fewer groups, or give levels for it "
-            "in the [[subgroup]] table"
-        )
     if len(present) <= MAX_NUMERIC_LEVELS:
         return
     numbers = pd.to_numeric(pd.Series(present, dtype=object), errors="coerce")
@@ -342,6 +337,12 @@ def check_cardinality(spec: SubgroupSpec, present: list[str], source: str = "dat
             f"{source}: subgroup column {spec.column!r} is numeric with {len(present)} distinct "
             f"values (more than {MAX_NUMERIC_LEVELS}) and no cut: give cutpoints, quantiles "
             f'or levels (or cutpoint = "maxstat") for it in the [[subgroup]] table'
+        )
+    if len(present) > MAX_LEVELS:
+        raise InputError(
+            f"{source}: subgroup column {spec.column!r} has {len(present)} distinct values "
+            f"(more than {MAX_LEVELS}); recode it into fewer groups, or give levels for it "
+            "in the [[subgroup]] table"
         )
 
 
