@@ -25,7 +25,6 @@ from .tables import write_tables
 
 #: [cohort] keys for sponsor (CDISC ADaM) data, passed to load_cohort as they are
 SPONSOR_KEYS = ("censor", "paramcd", "adsl", "population", "response_values", "responders")
-OUTPUT_TABLES = ("subgroups.csv", "summary.json", "at_risk.csv", "exclusions.csv")
 
 
 @dataclass(frozen=True)

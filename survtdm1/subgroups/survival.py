@@ -214,10 +214,11 @@ class Settings:
 
 
 def _fast_path_applies(settings: Settings) -> bool:
-    """Whether every model of the battery has cell-constant covariates (:mod:`.fast`).
+    """Whether the battery's KM curves and unadjusted models come from cell counts (:mod:`.fast`).
 
-    Options that need general design matrices (e.g. covariate adjustment)
-    make this false and the battery fits the models on the rows.
+    Always, today: the option models (strata per level, adjust, cluster) are fitted
+    on the rows in their own step whichever path this chooses. The row path is
+    kept as the check of the counts path (tests/test_cell_engine.py switches it).
     """
     return True
 
