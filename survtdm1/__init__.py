@@ -7,31 +7,77 @@
 >>> result = st.subgroup_analysis(cohort, [{"column": "pik3ca"}])  # doctest: +SKIP
 """
 
-from . import datasets
+import sys
+import types
+
 from ._version import __version__
-from .analysis import AnalysisResult, analyze
-from .cohort import Cohort, load_cohort
-from .cutpoint import CutpointResult
-from .cutpoints import cutpoint
-from .effect_curve import EffectCurveResult, effect_curve
-from .exceptions import (
-    ArmValueWarning,
-    ConvergenceWarning,
-    InputError,
-    OutputError,
-    PlanError,
-    SeparationWarning,
-    SmallSampleWarning,
-    SurvTDM1Error,
-    SurvTDM1Warning,
-)
-from .levels import SubgroupSpec
-from .meta import InteractionMetaResult, interaction_meta
-from .power import PowerResult, power_interaction
-from .reconstruct import reconstruct_ipd
-from .simulate import simulate_trial
-from .stepp import SteppResult, stepp
-from .subgroups import MultiArmResult, SubgroupResult, compare_arms, subgroup_analysis
+
+# Public name -> the module that defines it. ``import survtdm1`` loads none of them
+# (pandas alone takes about half a second to import); each is imported the first
+# time it is used (PEP 562), so a command loads what it needs and no more.
+_HOME = {
+    "AnalysisResult": "analysis",
+    "analyze": "analysis",
+    "Cohort": "cohort",
+    "load_cohort": "cohort",
+    "CutpointResult": "cutpoint",
+    "cutpoint": "cutpoints",
+    "EffectCurveResult": "effect_curve",
+    "effect_curve": "effect_curve",
+    "ArmValueWarning": "exceptions",
+    "ConvergenceWarning": "exceptions",
+    "InputError": "exceptions",
+    "OutputError": "exceptions",
+    "PlanError": "exceptions",
+    "SeparationWarning": "exceptions",
+    "SmallSampleWarning": "exceptions",
+    "SurvTDM1Error": "exceptions",
+    "SurvTDM1Warning": "exceptions",
+    "SubgroupSpec": "levels",
+    "InteractionMetaResult": "meta",
+    "interaction_meta": "meta",
+    "PowerResult": "power",
+    "power_interaction": "power",
+    "reconstruct_ipd": "reconstruct",
+    "simulate_trial": "simulate",
+    "SteppResult": "stepp",
+    "stepp": "stepp",
+    "MultiArmResult": "subgroups",
+    "SubgroupResult": "subgroups",
+    "compare_arms": "subgroups",
+    "subgroup_analysis": "subgroups",
+}
+_MODULES = ("datasets",)  # public submodules reached as attributes
+
+
+def __getattr__(name: str):
+    import importlib
+
+    if name in _MODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    if name not in _HOME:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_HOME[name]}"), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+class _Package(types.ModuleType):
+    """The package module: importing a submodule that shares its name with a public
+    function (``stepp``, ``cutpoint``, ``effect_curve``) does not hide the function."""
+
+    def __setattr__(self, name: str, value) -> None:
+        if name in _HOME and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
+
 
 __all__ = [
     "AnalysisResult",

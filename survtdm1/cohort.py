@@ -622,11 +622,17 @@ def _check_no_nul(frame: pd.DataFrame, name: str) -> None:
         values = frame[column]
         if not (pd.api.types.is_object_dtype(values.dtype) or pd.api.types.is_string_dtype(values)):
             continue
-        bad = values.astype(object).map(lambda v: isinstance(v, str) and "\x00" in v)
-        if bad.any():
+        # each distinct value is looked at once (a column of a million rows has few); a
+        # Python set, as pandas' string hashing would cut a value at its NUL
+        try:
+            distinct = set(values.tolist())
+        except TypeError:  # unhashable cells: look at every one
+            distinct = values.tolist()
+        if any(isinstance(v, str) and "\x00" in v for v in distinct):
+            bad = values.map(lambda v: isinstance(v, str) and "\x00" in v).to_numpy(dtype=bool)
             raise InputError(
                 f"{name}: column {column!r} holds a NUL character (\\x00) at "
-                f"{describe_rows(np.flatnonzero(bad.to_numpy(dtype=bool)))}"
+                f"{describe_rows(np.flatnonzero(bad))}"
             )
 
 

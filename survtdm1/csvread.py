@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .exceptions import InputError
@@ -95,9 +97,26 @@ def _where_nul(text: str) -> str:
     return "a line"
 
 
-def read_csv_text(text: str) -> pd.DataFrame:
-    """pandas.read_csv on checked text, missing values as R's read.csv (see MISSING_TOKENS)."""
-    return pd.read_csv(io.StringIO(text), keep_default_na=False, na_values=MISSING_TOKENS)
+def read_csv_text(
+    text: str, as_written: Sequence[str] = (), names: Sequence[str] = ()
+) -> pd.DataFrame:
+    """pandas.read_csv on checked text, missing values as R's read.csv (see MISSING_TOKENS).
+
+    The columns ``as_written`` (of the header ``names``) are read as text, with
+    only an empty (or blank) cell missing, in the same single parse.
+    """
+    if not as_written:
+        return pd.read_csv(io.StringIO(text), keep_default_na=False, na_values=MISSING_TOKENS)
+    frame = pd.read_csv(
+        io.StringIO(text),
+        keep_default_na=False,
+        na_values={name: MISSING_TOKENS for name in names if name not in as_written},
+        dtype={name: str for name in as_written},
+    )
+    for name in as_written:
+        column = frame[name]
+        frame[name] = column.where(column.str.strip() != "", np.nan)
+    return frame
 
 
 # --- CSV files that survtdm1 wrote (text cells neutralised for spreadsheets) ---------------

@@ -123,15 +123,10 @@ def read_csv(path: Path, keep_as_written: tuple[str, ...] = ()) -> pd.DataFrame:
     if repeated:
         # pandas would silently rename them "x.1", "x.2"
         raise InputError(f"{path}: duplicated column names in the header: {repeated}")
-    frame = read_csv_text(text)
+    # such columns (the arm) are kept as written, so that "01", "2.0" or "NA" (an arm
+    # coded like that) stay what they are; only an empty cell is missing
     written = [c for c in dict.fromkeys(keep_as_written) if c in names]
-    if written:
-        # such columns (the arm) are kept as written, so that "01", "2.0" or "NA" (an
-        # arm coded like that) stay what they are; only an empty cell is missing
-        as_text = pd.read_csv(io.StringIO(text), usecols=written, dtype=str, keep_default_na=False)
-        for column in written:
-            frame[column] = as_text[column].where(as_text[column].str.strip() != "", np.nan)
-    return frame
+    return read_csv_text(text, as_written=written, names=names)
 
 
 def read_sas(path: Path) -> tuple[pd.DataFrame, dict[str, str]]:

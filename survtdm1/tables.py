@@ -276,12 +276,15 @@ def write_docx(result: Any, path: str | Path, *, title: str, labels: Mapping[str
         cell.text = name
     for j, name in enumerate(header):
         table.cell(1, j).text = name
-    for i, (row, kind) in enumerate(zip(rows, shown["kinds"], strict=True), start=2):
+    # a row's cells are listed once (table.cell(i, j) walks the whole grid on every call)
+    body = table.rows[2:]
+    for docx_row, row, kind in zip(body, rows, shown["kinds"], strict=True):
+        cells = docx_row.cells
         for j, text in enumerate(row):
-            table.cell(i, j).text = text
-            if j == 0 and kind != "level":
-                for run in table.cell(i, j).paragraphs[0].runs:
-                    run.bold = True
+            cells[j].text = text
+        if kind != "level":
+            for run in cells[0].paragraphs[0].runs:
+                run.bold = True
     for i, docx_row in enumerate(table.rows):
         for j, cell in enumerate(docx_row.cells):
             paragraph = cell.paragraphs[0]
