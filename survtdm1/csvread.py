@@ -115,7 +115,10 @@ def read_csv_text(
     )
     for name in as_written:
         column = frame[name]
-        frame[name] = column.where(column.str.strip() != "", np.nan)
+        # blank cells are missing; each distinct value is looked at once
+        blank = [v for v in set(column.dropna().tolist()) if not v.strip()]
+        if blank:
+            frame[name] = column.where(~column.isin(blank), np.nan)
     return frame
 
 
