@@ -29,7 +29,7 @@ from scipy import special
 
 from . import newton
 from ._checks import TIES
-from .cox_cells import CellProblem, CellTable, TimeBlocks, cell_table
+from .cox_cells import ArmCellBatch, CellProblem, CellTable, TimeBlocks, cell_table
 from .km import kaplan_meier
 
 
@@ -383,6 +383,88 @@ def fit_cells(table: CellTable, design, *, ties: str = "efron", init=None) -> Co
     """
     problem = CellProblem(table, np.asarray(design, dtype=float), ties)
     return newton_fit(problem, init, n=problem.n, n_events=problem.n_events)
+
+
+def fit_arm_cells(tables: list[CellTable], *, ties: str = "efron") -> list[CoxFit]:
+    """:func:`fit_cells` with the design ``[[0], [1]]`` on many tables, all at once.
+
+    Each fit follows the steps of :func:`newton_fit` (the same step, halving,
+    acceptance and stopping rules), vectorised over the fits: the fits of a
+    battery's levels cost one evaluation pass per Newton iteration instead of
+    one per level.
+    """
+    if not tables:
+        return []
+    problem = ArmCellBatch(tables, ties)
+    fits = problem.fits
+    beta = np.zeros(fits)
+    loglik, score, info = problem.evaluate(beta)
+    loglik_null = loglik.copy()
+    iterations = np.zeros(fits, dtype=int)
+    converged = np.zeros(fits, dtype=bool)
+    active = np.ones(fits, dtype=bool)
+    for _ in range(newton.MAX_ITER):
+        if not active.any():
+            break
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = np.where(active, score / info, 0.0)
+        active &= np.isfinite(step)
+        iterations += active
+        small = active & (np.abs(step) < newton.STEP_TOL)
+        beta[small] += step[small]
+        loglik[small] += 0.5 * score[small] * step[small]
+        converged |= small
+        active &= ~small
+        moved = _halve_batch(problem, beta, np.where(active, step, 0.0), loglik, active)
+        halvings, accepted, new = moved
+        active &= accepted
+        change = np.abs(new[0] - loglik)
+        beta[active] = new[3][active]
+        loglik[active], score[active], info[active] = (v[active] for v in new[:3])
+        settled = active & (halvings > 0) & (change < 1e-13 * np.maximum(1.0, np.abs(loglik)))
+        converged |= settled
+        active &= ~settled
+    out = []
+    for k in range(fits):
+        var = newton.invert(info[k].reshape(1, 1))
+        coef = beta[k : k + 1].copy()
+        out.append(
+            CoxFit(
+                coef=coef,
+                var=var,
+                loglik=float(loglik[k]),
+                loglik_null=float(loglik_null[k]),
+                n=int(problem.n[k]),
+                n_events=int(problem.n_events[k]),
+                iterations=int(iterations[k]),
+                converged=bool(converged[k]) and not newton.diverged(coef, var),
+            )
+        )
+    return out
+
+
+def _halve_batch(problem: ArmCellBatch, beta, step, loglik, active):
+    """:func:`survtdm1.newton.halve` for the active fits of a batch: ``beta + step``,
+    halved for each fit while its log-likelihood falls. Returns the halvings, whether
+    each fit found a point, and (loglik, score, info, beta) at the points."""
+    halvings = np.zeros(beta.shape[0], dtype=int)
+    accepted = np.zeros(beta.shape[0], dtype=bool)
+    point = beta + step
+    values = problem.evaluate(point)
+    slack = newton.LOGLIK_SLACK * np.maximum(1.0, np.abs(loglik))
+    for count in range(newton.MAX_HALVINGS + 1):
+        ok = active & ~accepted & np.isfinite(values[0]) & (values[0] >= loglik - slack)
+        accepted |= ok
+        waiting = active & ~accepted
+        if not waiting.any() or count == newton.MAX_HALVINGS:
+            break
+        step = np.where(waiting, step / 2.0, step)
+        halvings += waiting
+        trial = np.where(waiting, beta + step, point)
+        fresh = problem.evaluate(trial)
+        point = trial
+        values = tuple(np.where(waiting, f, v) for f, v in zip(fresh, values, strict=True))
+    return halvings, accepted, (*values, point)
 
 
 def _binary_fit(time, event, x: np.ndarray, ties: str) -> CoxFit | None:

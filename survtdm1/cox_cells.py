@@ -89,6 +89,37 @@ def cell_table(blocks: TimeBlocks, event: np.ndarray, cell: np.ndarray, n_cells:
     return CellTable(blocks.time, rows, events)
 
 
+def efron_sums(T0, F0, events):
+    """Per event time: sums over its events of log den, 1/den, f/den, 1/den^2, f/den^2
+    and f^2/den^2, with ``den = T0 - f F0`` for Efron's fraction ``f`` of each event.
+
+    Only ``log den``, ``1/den`` and ``1/den^2`` are summed event by event: as
+    ``f = (T0 - den) / F0``, the sums with ``f`` follow from those three. (Their
+    rounding error, relative to ``d`` times the terms they multiply, is that of
+    the three sums.) ``events`` holds, per event time, ``size`` (d, float),
+    ``counts`` (d, int) and ``first`` (the index of its first event term), per
+    event term ``frac`` (l / d), and ``efron`` (False when no time has ties).
+    """
+    d = events.size
+    if not events.efron:  # every event of a time has the same denominator T0
+        inv = 1.0 / T0
+        zero = np.zeros_like(T0)
+        return d * np.log(T0), d * inv, zero, d * inv * inv, zero, zero
+    den = np.repeat(F0, events.counts)
+    np.multiply(den, events.frac, out=den)
+    np.subtract(np.repeat(T0, events.counts), den, out=den)
+    inv = np.divide(1.0, den)
+    logs = np.add.reduceat(np.log(den, out=den), events.first)
+    a = np.add.reduceat(inv, events.first)
+    c = np.add.reduceat(np.multiply(inv, inv, out=inv), events.first)
+    tied = F0 > 0  # F0 > 0 wherever a time has events (weights exp() > 0)
+    safe = np.where(tied, F0, 1.0)
+    b = np.where(tied, (T0 * a - d) / safe, 0.0)
+    e = np.where(tied, (T0 * c - a) / safe, 0.0)
+    h = np.where(tied, (T0 * T0 * c - 2.0 * T0 * a + d) / (safe * safe), 0.0)
+    return logs, a, b, c, e, h
+
+
 class CellProblem:
     """Log partial likelihood, score and information from a :class:`CellTable`.
 
@@ -131,32 +162,7 @@ class CellProblem:
             self.frac = rank / size[self.event_group]
 
     def _group_sums(self, T0, F0):
-        """Per event time: sums over its events of log den, 1/den, f/den, 1/den^2, f/den^2
-        and f^2/den^2, with ``den = T0 - f F0`` for Efron's fraction ``f`` of each event.
-
-        Only ``log den``, ``1/den`` and ``1/den^2`` are summed event by event: as
-        ``f = (T0 - den) / F0``, the sums with ``f`` follow from those three. (Their
-        rounding error, relative to ``d`` times the terms they multiply, is that of
-        the three sums.)
-        """
-        d = self.size
-        if not self.efron:  # every event of a time has the same denominator T0
-            inv = 1.0 / T0
-            zero = np.zeros_like(T0)
-            return d * np.log(T0), d * inv, zero, d * inv * inv, zero, zero
-        den = np.repeat(F0, self.counts)
-        np.multiply(den, self.frac, out=den)
-        np.subtract(np.repeat(T0, self.counts), den, out=den)
-        inv = np.divide(1.0, den)
-        logs = np.add.reduceat(np.log(den, out=den), self.first)
-        a = np.add.reduceat(inv, self.first)
-        c = np.add.reduceat(np.multiply(inv, inv, out=inv), self.first)
-        tied = F0 > 0  # F0 > 0 wherever a time has events (weights exp() > 0)
-        safe = np.where(tied, F0, 1.0)
-        b = np.where(tied, (T0 * a - d) / safe, 0.0)
-        e = np.where(tied, (T0 * c - a) / safe, 0.0)
-        h = np.where(tied, (T0 * T0 * c - 2.0 * T0 * a + d) / (safe * safe), 0.0)
-        return logs, a, b, c, e, h
+        return efron_sums(T0, F0, self)
 
     def _evaluate_arm(self, beta: np.ndarray):
         """:meth:`evaluate` for the design ``[[0], [1]]``: covariate values 0 and 1."""
@@ -204,3 +210,58 @@ class CellProblem:
 
     def loglik(self, beta: np.ndarray) -> float:
         return self.evaluate(beta)[0]
+
+
+class ArmCellBatch:
+    """The arm-only Cox fits of many two-cell tables at once (one per subgroup level).
+
+    Each table's cells are (control, treatment); its model is
+    ``log h = log h0 + beta * arm``. The event times of all tables are laid end
+    to end, and :meth:`evaluate` gives every fit's log-likelihood, score and
+    information in one pass: the arithmetic of :meth:`CellProblem._evaluate_arm`,
+    summed per table.
+    """
+
+    def __init__(self, tables: list[CellTable], ties: str):
+        if ties not in TIES:
+            raise ValueError(f"ties must be one of {TIES}, not {ties!r}")
+        parts = []
+        for table in tables:
+            has = table.events.sum(axis=1) > 0
+            parts.append((table.at_risk()[has].astype(float), table.events[has].astype(float)))
+        self.fits = len(tables)
+        self.fit = np.repeat(np.arange(self.fits), [r.shape[0] for r, _ in parts])
+        R = np.concatenate([r for r, _ in parts]) if parts else np.zeros((0, 2))
+        D = np.concatenate([d for _, d in parts]) if parts else np.zeros((0, 2))
+        self.R0, self.R1, self.D0, self.D1 = R[:, 0], R[:, 1], D[:, 0], D[:, 1]
+        size = D.sum(axis=1)
+        self.size, self.counts = size, size.astype(np.int64)
+        self.first = np.concatenate([[0], np.cumsum(self.counts)[:-1]]).astype(np.int64)
+        self.efron = ties == "efron" and bool(np.any(size > 1))
+        if self.efron:
+            group = np.repeat(np.arange(size.shape[0]), self.counts)
+            self.frac = (np.arange(group.shape[0]) - self.first[group]) / size[group]
+        self.n = np.array([int(table.rows.sum()) for table in tables])
+        self.n_events = self._per_fit(size)
+        self.treated_events = self._per_fit(self.D1)
+
+    def _per_fit(self, values: np.ndarray) -> np.ndarray:
+        return np.bincount(self.fit, weights=values, minlength=self.fits)
+
+    def evaluate(self, beta: np.ndarray):
+        """Log-likelihoods, scores and informations ``(fits,)`` at ``beta`` ``(fits,)``;
+        -inf and NaN for a fit whose Efron denominators are not all positive."""
+        with np.errstate(all="ignore"):
+            shift = np.maximum(beta, 0.0)
+            w0, w1 = np.exp(-shift)[self.fit], np.exp(beta - shift)[self.fit]
+            T1, F1 = self.R1 * w1, self.D1 * w1
+            T0, F0 = self.R0 * w0 + T1, self.D0 * w0 + F1
+            bad = ~(T0 - F0 * (1.0 - 1.0 / self.size) * self.efron > 0)
+            logs, a, b, c, e, h = efron_sums(T0, F0, self)
+            loglik = self.treated_events * beta - self._per_fit(logs) - shift * self.n_events
+            mean = self._per_fit(a * T1 - b * F1)
+            info = mean - self._per_fit(c * T1 * T1 - 2.0 * e * T1 * F1 + h * F1 * F1)
+            score = self.treated_events - mean
+        invalid = self._per_fit(bad) > 0
+        loglik[invalid], score[invalid], info[invalid] = -np.inf, np.nan, np.nan
+        return loglik, score, info

@@ -139,3 +139,36 @@ def test_format_codes_equals_format_value_row_by_row(values):
     expected = [format_value(v) if pd.notna(v) else None for v in series]
     assert [labels[k] if k >= 0 else None for k in codes] == expected
     assert labels == list(dict.fromkeys(e for e in expected if e is not None))
+
+
+def _level_table(time, event, treated):
+    data = cox.SortedSurvival.from_arrays(time, event)
+    cells = data.sort_rows(np.asarray(treated, dtype=np.int64))
+    return cell_table(TimeBlocks.from_sorted(data.time), data.event, cells, 2)
+
+
+@pytest.mark.parametrize("ties", ["efron", "breslow"])
+def test_the_levels_fitted_together_equal_the_levels_fitted_one_by_one(ties):
+    rng = np.random.default_rng(11)
+    tables = []
+    for n, decimals in ((300, 0), (80, 1), (40, 3), (900, 0)):
+        time = np.round(rng.exponential(10.0, n), decimals) + 0.1
+        tables.append(_level_table(time, rng.random(n) < 0.6, rng.integers(0, 2, n)))
+    # a monotone likelihood: the one treated event comes when only treated rows are at risk
+    tables.append(_level_table([1.0, 2.0, 3.0, 4.0, 5.0], [1, 1, 0, 0, 1], [0, 0, 1, 1, 1]))
+    together = cox.fit_arm_cells(tables, ties=ties)
+    for table, fit in zip(tables, together, strict=True):
+        alone = cox.fit_cells(table, [[0.0], [1.0]], ties=ties)
+        assert (fit.converged, fit.n, fit.n_events) == (alone.converged, alone.n, alone.n_events)
+        if not alone.converged:
+            # a diverging fit: the log-likelihood creeps to its bound by steps of rounding
+            # size, where the two sums may order their last bits differently
+            assert abs(fit.coef[0]) > 5 and abs(alone.coef[0]) > 5
+            continue
+        assert fit.iterations == alone.iterations
+        np.testing.assert_allclose(fit.coef, alone.coef, rtol=1e-12)
+        np.testing.assert_allclose(fit.var, alone.var, rtol=1e-10)
+        assert fit.loglik == pytest.approx(alone.loglik, rel=1e-13)
+        assert fit.loglik_null == pytest.approx(alone.loglik_null, rel=1e-13)
+    assert [fit.converged for fit in together] == [True, True, True, True, False]
+    assert cox.fit_arm_cells([], ties=ties) == []

@@ -22,7 +22,6 @@ from ..cox import fit_cells
 from ..cox_cells import CellTable, TimeBlocks, cell_table
 
 NAN = float("nan")
-ARM_DESIGN = np.array([[0.0], [1.0]])  # cells (control, treatment) of one level
 
 
 @dataclass(frozen=True)
@@ -43,9 +42,32 @@ def subgroup_table(
     return cell_table(blocks, event, cell, 2 * n_levels)
 
 
-def level_pieces(table: CellTable, level: int, settings) -> LevelPieces:
-    """Counts, KM curves by arm and (when both arms have events) the Cox fit of one level."""
-    cells = table.select([2 * level, 2 * level + 1])
+def _level_cells(table: CellTable, level: int) -> CellTable:
+    return table.select([2 * level, 2 * level + 1])
+
+
+def level_fits(tables: list[CellTable | None], n_levels: list[int], ties: str) -> dict:
+    """The Cox fit of every level where both arms have events, of every subgroup at once.
+
+    Returns ``{(subgroup index, level index): CoxFit}``
+    (:func:`survtdm1.cox.fit_arm_cells`: one vectorised Newton loop for all).
+    """
+    keys, cells = [], []
+    for i, (table, levels) in enumerate(zip(tables, n_levels, strict=True)):
+        if table is None:
+            continue
+        rows, died = table.rows.sum(axis=0), table.events.sum(axis=0)
+        for k in range(levels):
+            if min(rows[2 * k], rows[2 * k + 1], died[2 * k], died[2 * k + 1]) > 0:
+                keys.append((i, k))
+                cells.append(_level_cells(table, k))
+    return dict(zip(keys, cox.fit_arm_cells(cells, ties=ties), strict=True))
+
+
+def level_pieces(table: CellTable, level: int, settings, fit: cox.CoxFit | None) -> LevelPieces:
+    """Counts and KM curves by arm of one level, with its Cox fit (:func:`level_fits`;
+    None unless both arms have events)."""
+    cells = _level_cells(table, level)
     at_risk = cells.at_risk()
     n, events, curves = {}, {}, {}
     for arm, column in (("treatment", 1), ("control", 0)):
@@ -60,9 +82,6 @@ def level_pieces(table: CellTable, level: int, settings) -> LevelPieces:
             conf_type=settings.conf_type,
             conf_level=settings.conf_level,
         )
-    fit = None
-    if min(n.values()) > 0 and min(events.values()) > 0:
-        fit = fit_cells(cells, ARM_DESIGN, ties=settings.ties)
     return LevelPieces(n, events, curves, fit)
 
 

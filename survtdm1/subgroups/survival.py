@@ -113,12 +113,15 @@ def survival_battery(
     rows, curves = [], {}
     subgroups = list(iter_subgroups(cohort, specs, arrange=data.sort_rows))
     blocks = TimeBlocks.from_sorted(data.time) if _fast_path_applies(settings) else None
-    for subgroup in subgroups:
-        counts = None
-        if blocks is not None:  # every fit and curve from arm x level x time counts
-            counts = fast.subgroup_table(
-                blocks, data.event, arms.treated, subgroup.codes, len(subgroup.split.labels)
-            )
+    tables = [None] * len(subgroups)
+    n_levels = [len(subgroup.split.labels) for subgroup in subgroups]
+    if blocks is not None:  # every fit and curve from arm x level x time counts
+        tables = [
+            fast.subgroup_table(blocks, data.event, arms.treated, subgroup.codes, levels)
+            for subgroup, levels in zip(subgroups, n_levels, strict=True)
+        ]
+    fits = fast.level_fits(tables, n_levels, settings.ties) if blocks is not None else {}
+    for i, (subgroup, counts) in enumerate(zip(subgroups, tables, strict=True)):
         if model is not None and settings.model_options:
             tests = _model_interaction_tests(model, subgroup, settings)
         elif counts is not None:
@@ -129,7 +132,9 @@ def survival_battery(
         else:
             tests = _interaction_tests(arms, subgroup.codes, subgroup.split.ordered, settings.ties)
         for k, level in enumerate(subgroup.levels()):
-            pieces = fast.level_pieces(counts, k, settings) if counts is not None else None
+            pieces = None
+            if counts is not None:
+                pieces = fast.level_pieces(counts, k, settings, fits.get((i, k)))
             values, curves[(subgroup.spec.column, level.label)], _ = _level_row(
                 arms, level.mask, settings, cohort, pieces
             )
