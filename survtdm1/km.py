@@ -212,8 +212,11 @@ def _find_quantile(x: np.ndarray, y: np.ndarray, p: float) -> float:
         return float("nan")
     x_max = x[-1]
     # as R's duplicated(): keep the first occurrence of each value (NaN included)
-    first = np.unique(np.where(np.isnan(y), -1.0, y), return_index=True)[1]
-    keep = np.sort(first)
+    coded = np.where(np.isnan(y), -1.0, y)
+    if np.all(coded[1:] >= coded[:-1]):  # rising, as usual: repeated values are adjacent
+        keep = np.flatnonzero(np.concatenate([[True], coded[1:] != coded[:-1]]))
+    else:
+        keep = np.sort(np.unique(coded, return_index=True)[1])
     x, y = x[keep], y[keep]
     valid = ~np.isnan(y)
     positions = np.flatnonzero(valid)
