@@ -105,10 +105,13 @@ def read_csv_text(
     The columns ``as_written`` (of the header ``names``) are read as text, with
     only an empty (or blank) cell missing, in the same single parse.
     """
+    # parsed from UTF-8 bytes: a StringIO would hold the text as four bytes per character
     if not as_written:
-        return pd.read_csv(io.StringIO(text), keep_default_na=False, na_values=MISSING_TOKENS)
+        return pd.read_csv(
+            io.BytesIO(text.encode("utf-8")), keep_default_na=False, na_values=MISSING_TOKENS
+        )
     frame = pd.read_csv(
-        io.StringIO(text),
+        io.BytesIO(text.encode("utf-8")),
         keep_default_na=False,
         na_values={name: MISSING_TOKENS for name in names if name not in as_written},
         dtype={name: str for name in as_written},

@@ -116,7 +116,7 @@ def read_csv(path: Path, keep_as_written: tuple[str, ...] = ()) -> pd.DataFrame:
     those of :mod:`survtdm1.csvread`.
     """
     text = csv_text(path)
-    names = next(csv.reader(io.StringIO(text, newline="")), [])
+    names = _header(text)
     if not names:
         raise InputError(f"{path}: empty file (no header line)")
     repeated = sorted({n for n in names if names.count(n) > 1})
@@ -127,6 +127,15 @@ def read_csv(path: Path, keep_as_written: tuple[str, ...] = ()) -> pd.DataFrame:
     # coded like that) stay what they are; only an empty cell is missing
     written = [c for c in dict.fromkeys(keep_as_written) if c in names]
     return read_csv_text(text, as_written=written, names=names)
+
+
+def _header(text: str) -> list[str]:
+    """The header line's names (read from the text's start: a StringIO of the whole
+    text would hold it as four bytes per character)."""
+    head = text[: 1 << 16]
+    if "\n" not in head:
+        head = text
+    return next(csv.reader(io.StringIO(head, newline="")), [])
 
 
 def read_sas(path: Path) -> tuple[pd.DataFrame, dict[str, str]]:

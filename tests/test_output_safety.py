@@ -507,7 +507,9 @@ def test_every_csv_of_a_run_is_neutralised_and_json_keeps_raw(tmp_path):
                     head = cell.lstrip(" ")
                     if head[:1] in TRIGGERS:
                         float(head)  # only a number may start like that
-    table = pd.read_csv(tmp_path / "out" / "subgroups.csv", keep_default_na=False)
+    table = pd.read_csv(
+        tmp_path / "out" / "subgroups.csv", keep_default_na=False, float_precision="round_trip"
+    )
     assert set(table["subgroup"]) == {"'=col", "marker"}
     assert "'=1+1" in set(table["level"]) and "'-2+3" in set(table["level"])
     assert "'<-0.5" not in set(table["level"])  # "<" is harmless and left alone
