@@ -20,7 +20,7 @@ def write_figures(result, plan, provenance: dict, out: Path) -> list[Path]:
         return write_comparison_figures(result, plan, provenance, out)
     from .plan import display_labels
     from .plots import forest_from_result, km_from_result, response_from_result, save_figure
-    from .report import render_report
+    from .report import RenderedFigure, render_report
 
     display = plan.display
     labels = display_labels(plan, result.treatment_label)
@@ -43,10 +43,20 @@ def write_figures(result, plan, provenance: dict, out: Path) -> list[Path]:
         curves_name, curves = "km", km_from_result(result, **km_options)
         caption = "Kaplan-Meier curves by arm"
     written += save_figure(curves, out / curves_name, formats=("png",))
+    # the report embeds the PNG files just written (drawing a figure again costs seconds
+    # on a large battery)
+    shown = {
+        "Treatment effect by subgroup": RenderedFigure(
+            (out / "forest.png").read_bytes(), float(forest.get_size_inches()[0])
+        ),
+        caption: RenderedFigure(
+            (out / f"{curves_name}.png").read_bytes(), float(curves.get_size_inches()[0])
+        ),
+    }
     page = render_report(
         result,
         title=plan.title,
-        figures={"Treatment effect by subgroup": forest, caption: curves},
+        figures=shown,
         plan_text=plan.text or None,
         provenance=provenance,
         labels=labels,

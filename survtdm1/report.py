@@ -14,6 +14,7 @@ import html
 import io
 import math
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -29,6 +30,7 @@ from ._text import (
 )
 
 __all__ = [
+    "RenderedFigure",
     "figure_data_uri",
     "render_comparisons_report",
     "render_report",
@@ -126,6 +128,18 @@ def _key_value_html(mapping: Mapping[str, Any]) -> str:
     return f'<table class="kv"><tbody>{rows}</tbody></table>'
 
 
+@dataclass(frozen=True)
+class RenderedFigure:
+    """A figure already rendered to PNG (the file written beside the report), with its
+    print width: embedded as it is, without drawing the figure again."""
+
+    png: bytes
+    width_inches: float
+
+    def get_size_inches(self) -> tuple[float, float]:
+        return (self.width_inches, 0.0)
+
+
 def figure_data_uri(figure: Any, *, dpi: float = 150, min_width_px: int = 800) -> str:
     """A ``data:`` URI of a figure: a Figure (rendered to PNG), PNG bytes or SVG.
 
@@ -143,6 +157,8 @@ def figure_data_uri(figure: Any, *, dpi: float = 150, min_width_px: int = 800) -
         ``data:image/png;base64,...`` or ``data:image/svg+xml;base64,...``;
         an SVG shown through ``<img>`` cannot run scripts.
     """
+    if isinstance(figure, RenderedFigure):
+        figure = figure.png
     if isinstance(figure, str):
         figure = figure.encode("utf-8")
     if isinstance(figure, bytes | bytearray):
@@ -304,8 +320,9 @@ def render_report(
         labels, ``endpoint`` and ``time_unit``.
     title : str
         Document title.
-    figures : mapping of str to Figure, bytes or str, optional
-        Caption -> figure (a matplotlib Figure, PNG bytes or SVG), embedded
+    figures : mapping of str to Figure, RenderedFigure, bytes or str, optional
+        Caption -> figure (a matplotlib Figure, one already rendered, PNG
+        bytes or SVG), embedded
         as base64 ``data:`` images in the given order.
     plan_text : str, optional
         The analysis plan, shown verbatim (escaped).
