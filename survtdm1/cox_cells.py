@@ -120,6 +120,62 @@ def efron_sums(T0, F0, events):
     return logs, a, b, c, e, h
 
 
+# a one-arm-covariate fit with up to this many events is evaluated term by term
+# (ArmTerms: fewer operations); beyond, from sums per event time (less memory traffic)
+ARM_TERMS_LIMIT = 50_000
+
+
+@dataclass(frozen=True)
+class ArmTerms:
+    """The denominators of a one-arm-covariate (0/1) Cox likelihood, term by term (frozen).
+
+    With weights ``w0`` (control) and ``w1`` (treated), each term's denominator
+    is ``w0 * control + w1 * treated`` and it counts ``weight`` times. For
+    Efron's ties one term per event: the l-th of ``d`` tied events has
+    ``control = R0 - (l/d) D0`` and ``treated = R1 - (l/d) D1``; otherwise one
+    term per event time, counted ``d`` times. As the covariate is 0 or 1, a
+    term's mean covariate is ``q = w1 treated / den`` and its variance
+    ``q (1 - q)``: score and information need no other sums.
+    """
+
+    control: np.ndarray
+    treated: np.ndarray
+    weight: np.ndarray  # empty for Efron's terms (one per event: every weight is 1)
+    time: np.ndarray  # the event time (row of the table) of each term
+    efron: bool
+
+    @classmethod
+    def build(cls, R: np.ndarray, D: np.ndarray, efron: bool) -> ArmTerms:
+        size = D.sum(axis=1)
+        times = np.arange(size.shape[0])
+        if not efron:
+            return cls(R[:, 0], R[:, 1], size.astype(float), times, False)
+        counts = size.astype(np.int64)  # np.repeat: much faster than fancy indexing here
+        first = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        frac = np.arange(counts.sum(), dtype=float)
+        frac -= np.repeat(first, counts)
+        frac /= np.repeat(size, counts)
+        control = np.repeat(R[:, 0], counts) - frac * np.repeat(D[:, 0], counts)
+        treated = np.repeat(R[:, 1], counts) - frac * np.repeat(D[:, 1], counts)
+        return cls(control, treated, np.ones(0), np.repeat(times, counts), True)
+
+    def sums(self, w0: float, w1: float) -> tuple[float, float, float] | None:
+        """Over the terms: sums of ``weight * log den``, ``weight * q`` and
+        ``weight * q (1 - q)``; None if a denominator is not positive."""
+        treated = self.treated * w1
+        den = self.control * w0
+        den += treated
+        if not den.min(initial=np.inf) > 0:
+            return None
+        q = np.divide(treated, den, out=treated)
+        logs = np.log(den, out=den)
+        if self.efron:  # one term per event: every weight is 1
+            mean = float(q.sum())
+            return float(logs.sum()), mean, mean - float(q @ q)
+        mean = float(self.weight @ q)
+        return float(self.weight @ logs), mean, mean - float((self.weight * q) @ q)
+
+
 class CellProblem:
     """Log partial likelihood, score and information from a :class:`CellTable`.
 
@@ -153,10 +209,15 @@ class CellProblem:
         self.efron = ties == "efron" and bool(np.any(size > 1))
         # one 0/1 covariate (the arm): a shorter evaluation, uncentred
         self.arm = design.shape == (2, 1) and design[0, 0] == 0.0 and design[1, 0] == 1.0
-        if self.arm:
+        self.arm_terms = None
+        if self.arm and self.n_events <= ARM_TERMS_LIMIT:
+            self.arm_terms = ArmTerms.build(self.R, self.D, self.efron)
+        elif self.arm:
             self.R0, self.R1 = self.R[:, 0].copy(), self.R[:, 1].copy()
             self.D0, self.D1 = self.D[:, 0].copy(), self.D[:, 1].copy()
-        if self.efron:  # one term per event: the l-th of d tied events removes l/d
+        if (
+            self.efron and self.arm_terms is None
+        ):  # one term per event: the l-th of d tied events removes l/d
             self.event_group = np.repeat(np.arange(size.shape[0]), size)
             rank = np.arange(self.n_events) - first[self.event_group]
             self.frac = rank / size[self.event_group]
@@ -166,6 +227,19 @@ class CellProblem:
 
     def _evaluate_arm(self, beta: np.ndarray):
         """:meth:`evaluate` for the design ``[[0], [1]]``: covariate values 0 and 1."""
+        if self.arm_terms is None:
+            return self._evaluate_arm_by_time(beta)
+        b = float(beta[0])
+        shift = max(b, 0.0)
+        sums = self.arm_terms.sums(np.exp(-shift), np.exp(b - shift))
+        if sums is None:
+            return -np.inf, np.full(1, np.nan), np.full((1, 1), np.nan)
+        logs, mean, var = sums
+        loglik = float(self.cell_events[1] * b - logs - shift * self.n_events)
+        return loglik, np.array([self.cell_events[1] - mean]), np.array([[var]])
+
+    def _evaluate_arm_by_time(self, beta: np.ndarray):
+        """:meth:`_evaluate_arm` from sums per event time (faster for many events)."""
         b = float(beta[0])
         shift = max(b, 0.0)
         w0, w1 = np.exp(-shift), np.exp(b - shift)
@@ -230,38 +304,36 @@ class ArmCellBatch:
             has = table.events.sum(axis=1) > 0
             parts.append((table.at_risk()[has].astype(float), table.events[has].astype(float)))
         self.fits = len(tables)
-        self.fit = np.repeat(np.arange(self.fits), [r.shape[0] for r, _ in parts])
         R = np.concatenate([r for r, _ in parts]) if parts else np.zeros((0, 2))
         D = np.concatenate([d for _, d in parts]) if parts else np.zeros((0, 2))
-        self.R0, self.R1, self.D0, self.D1 = R[:, 0], R[:, 1], D[:, 0], D[:, 1]
         size = D.sum(axis=1)
-        self.size, self.counts = size, size.astype(np.int64)
-        self.first = np.concatenate([[0], np.cumsum(self.counts)[:-1]]).astype(np.int64)
-        self.efron = ties == "efron" and bool(np.any(size > 1))
-        if self.efron:
-            group = np.repeat(np.arange(size.shape[0]), self.counts)
-            self.frac = (np.arange(group.shape[0]) - self.first[group]) / size[group]
+        self.terms = ArmTerms.build(R, D, ties == "efron" and bool(np.any(size > 1)))
+        fit_of_time = np.repeat(np.arange(self.fits), [r.shape[0] for r, _ in parts])
+        self.fit = fit_of_time[self.terms.time]  # the fit of each term
         self.n = np.array([int(table.rows.sum()) for table in tables])
-        self.n_events = self._per_fit(size)
-        self.treated_events = self._per_fit(self.D1)
+        self.n_events = np.bincount(fit_of_time, weights=size, minlength=self.fits)
+        self.treated_events = np.bincount(fit_of_time, weights=D[:, 1], minlength=self.fits)
 
     def _per_fit(self, values: np.ndarray) -> np.ndarray:
         return np.bincount(self.fit, weights=values, minlength=self.fits)
 
     def evaluate(self, beta: np.ndarray):
         """Log-likelihoods, scores and informations ``(fits,)`` at ``beta`` ``(fits,)``;
-        -inf and NaN for a fit whose Efron denominators are not all positive."""
+        -inf and NaN for a fit with a denominator that is not positive."""
         with np.errstate(all="ignore"):
             shift = np.maximum(beta, 0.0)
             w0, w1 = np.exp(-shift)[self.fit], np.exp(beta - shift)[self.fit]
-            T1, F1 = self.R1 * w1, self.D1 * w1
-            T0, F0 = self.R0 * w0 + T1, self.D0 * w0 + F1
-            bad = ~(T0 - F0 * (1.0 - 1.0 / self.size) * self.efron > 0)
-            logs, a, b, c, e, h = efron_sums(T0, F0, self)
+            treated = self.terms.treated * w1
+            den = self.terms.control * w0 + treated
+            bad = ~(den > 0)
+            q = treated / den
+            logs, var = np.log(den), q - q * q
+            if not self.terms.efron:  # a term per event time, counted d times
+                weight = self.terms.weight
+                logs, q, var = weight * logs, weight * q, weight * var
             loglik = self.treated_events * beta - self._per_fit(logs) - shift * self.n_events
-            mean = self._per_fit(a * T1 - b * F1)
-            info = mean - self._per_fit(c * T1 * T1 - 2.0 * e * T1 * F1 + h * F1 * F1)
-            score = self.treated_events - mean
+            score = self.treated_events - self._per_fit(q)
+            info = self._per_fit(var)
         invalid = self._per_fit(bad) > 0
         loglik[invalid], score[invalid], info[invalid] = -np.inf, np.nan, np.nan
         return loglik, score, info

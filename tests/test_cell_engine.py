@@ -172,3 +172,25 @@ def test_the_levels_fitted_together_equal_the_levels_fitted_one_by_one(ties):
         assert fit.loglik_null == pytest.approx(alone.loglik_null, rel=1e-13)
     assert [fit.converged for fit in together] == [True, True, True, True, False]
     assert cox.fit_arm_cells([], ties=ties) == []
+
+
+@pytest.mark.parametrize("ties", ["efron", "breslow"])
+def test_the_arm_fit_term_by_term_equals_the_fit_from_sums_per_time(ties, monkeypatch):
+    from survtdm1 import cox_cells
+
+    rng = np.random.default_rng(13)
+    n = 3000
+    treated = rng.integers(0, 2, n)
+    time = np.ceil(rng.exponential(8.0 * np.exp(0.4 * treated)))  # many ties
+    event = rng.random(n) < 0.7
+    table = _level_table(time, event, treated)
+    terms = cox.fit_cells(table, [[0.0], [1.0]], ties=ties)
+    monkeypatch.setattr(cox_cells, "ARM_TERMS_LIMIT", 0)  # every fit by sums per time
+    by_time = cox.fit_cells(table, [[0.0], [1.0]], ties=ties)
+    np.testing.assert_allclose(terms.coef, by_time.coef, rtol=1e-12)
+    np.testing.assert_allclose(terms.var, by_time.var, rtol=1e-10)
+    assert terms.loglik == pytest.approx(by_time.loglik, rel=1e-13)
+    assert terms.iterations == by_time.iterations
+    data = cox.SortedSurvival.from_arrays(time, event)
+    rows = cox.cox_fit_sorted(data, data.sort_rows(treated.astype(float))[:, None], ties=ties)
+    np.testing.assert_allclose(terms.coef, rows.coef, rtol=1e-10)
