@@ -301,18 +301,27 @@ def _memory_in_subprocess(name: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def _peak_rss_mib() -> float:
+    """Peak RSS of this process image (VmHWM): ru_maxrss would also count the pages of
+    the parent this process was forked from, before its exec."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def memory_probe(name: str) -> None:
-    """Print peak memory of one ``subgroup_analysis`` call (ru_maxrss and tracemalloc)."""
+    """Print peak memory of one ``subgroup_analysis`` call (VmHWM and tracemalloc)."""
     cohort, _ = COHORT_BUILDERS[name][0]()
     subgroups = cohorts.W1_SUBGROUPS if name == "W1" else []
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss_before = _peak_rss_mib()
     tracemalloc.start()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         st.subgroup_analysis(cohort, subgroups, **cohorts.W1_OPTIONS)
     traced_peak = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss = _peak_rss_mib()
     print(
         json.dumps(
             {

@@ -470,20 +470,27 @@ def _halve_batch(problem: ArmCellBatch, beta, step, loglik, active):
 def _binary_fit(time, event, x: np.ndarray, ties: str) -> CoxFit | None:
     """:func:`cox_fit` of one 0/1 covariate from counts by arm and distinct time.
 
-    No sort of the rows: the distinct times are found by hashing (their
-    ranks give each row's block), then the fit costs a few operations per
-    distinct time. None when a time is not finite or when there are few ties
-    (the row path then fits).
+    With many ties, no sort of the rows: the distinct times are found by
+    hashing (their ranks give each row's block); with few ties (judged on a
+    sample) or few rows, the rows are sorted. The fit then costs a few
+    operations per distinct time. None when a time is not finite (the row
+    path then fits, and reports it).
     """
     time = np.asarray(time, dtype=float)
     n = time.shape[0]
     if n == 0 or not np.all(np.isfinite(time)):
         return None
     sample = time[:: max(1, n // 4096)]
-    if n >= 50_000 and np.unique(sample).shape[0] > sample.shape[0] // 2:
-        return None  # few ties (judged on a sample): the row path is faster
-    if n < 50_000:
-        distinct, block = np.unique(time, return_inverse=True)
+    few_ties = n >= 50_000 and np.unique(sample).shape[0] > sample.shape[0] // 2
+    if n < 50_000 or few_ties:  # sort the rows (what np.unique does, with less around it)
+        order = np.argsort(time)
+        ordered = time[order]
+        new = np.empty(n, dtype=bool)
+        new[0] = True
+        np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+        block = np.empty(n, dtype=np.int64)
+        block[order] = np.cumsum(new) - 1
+        distinct = ordered[new]
     else:  # hash, then sort only the distinct times
         import pandas as pd
 

@@ -70,7 +70,23 @@ class CellTable:
 
     def at_risk(self) -> np.ndarray:
         """Number at risk (time >= t) in each cell at each distinct time."""
-        return np.cumsum(self.rows[::-1], axis=0)[::-1]
+        # summed cell by cell along contiguous rows (a cumsum down a (B, C) array with
+        # few columns is several times slower)
+        backwards = np.ascontiguousarray(self.rows.T[:, ::-1])
+        return np.cumsum(backwards, axis=1)[:, ::-1].T
+
+    def events_per_time(self) -> np.ndarray:
+        """Number of events at each distinct time (all cells)."""
+        return row_sums(self.events)
+
+
+def row_sums(values: np.ndarray) -> np.ndarray:
+    """``values.sum(axis=1)`` of a (B, C) array with few columns, column by column
+    (numpy's reduction along a short last axis is several times slower)."""
+    total = values[:, 0].copy()
+    for column in range(1, values.shape[1]):
+        total += values[:, column]
+    return total
 
 
 def cell_table(blocks: TimeBlocks, event: np.ndarray, cell: np.ndarray, n_cells: int) -> CellTable:
@@ -120,8 +136,9 @@ def efron_sums(T0, F0, events):
     return logs, a, b, c, e, h
 
 
-# a one-arm-covariate fit with up to this many events is evaluated term by term
-# (ArmTerms: fewer operations); beyond, from sums per event time (less memory traffic)
+# a one-arm-covariate fit with Efron's ties and up to this many events is evaluated
+# term by term (ArmTerms: fewer operations); beyond, from sums per event time (one
+# term per event would then cost more memory traffic than it saves)
 ARM_TERMS_LIMIT = 50_000
 
 
@@ -188,36 +205,37 @@ class CellProblem:
         if ties not in TIES:
             raise ValueError(f"ties must be one of {TIES}, not {ties!r}")
         design = np.asarray(design, dtype=float)
-        n_cell = table.rows.sum(axis=0)
-        self.n = int(n_cell.sum())
-        self.present = n_cell > 0
-        centre = (n_cell @ design) / max(self.n, 1)
-        self.Z = Z = design - centre
         self.p = p = design.shape[1]
-        has = table.events.sum(axis=1) > 0
-        self.R = table.at_risk()[has].astype(float)
-        self.D = table.events[has].astype(float)
-        size = table.events[has].sum(axis=1)
+        events = table.events
+        size = row_sums(events)
+        has = size > 0
+        size = size[has]
+        R = table.at_risk()
+        # everyone is at risk at the first time
+        n_cell = R[0].astype(float) if R.shape[0] else np.zeros(R.shape[1])
+        self.n = int(n_cell.sum())
         self.n_events = int(size.sum())
-        self.cell_events = self.D.sum(axis=0)
-        products = (Z[:, :, None] * Z[:, None, :]).reshape(-1, p * p)
-        self.ZZ = np.concatenate([np.ones((Z.shape[0], 1)), Z, products], axis=1)
+        self.R = np.compress(has, R, axis=0).astype(float)
+        self.D = np.compress(has, events, axis=0).astype(float)
+        self.cell_events = np.array([column.sum() for column in self.D.T])
         self.size = size.astype(float)
-        self.counts = size.astype(np.int64)
-        first = np.concatenate([[0], np.cumsum(size)[:-1]]).astype(np.int64)
-        self.first = first
         self.efron = ties == "efron" and bool(np.any(size > 1))
         # one 0/1 covariate (the arm): a shorter evaluation, uncentred
         self.arm = design.shape == (2, 1) and design[0, 0] == 0.0 and design[1, 0] == 1.0
         self.arm_terms = None
-        if self.arm and self.n_events <= ARM_TERMS_LIMIT:
+        if self.arm and (not self.efron or self.n_events <= ARM_TERMS_LIMIT):
             self.arm_terms = ArmTerms.build(self.R, self.D, self.efron)
-        elif self.arm:
+            return  # nothing else is needed
+        self.present = n_cell > 0
+        self.Z = Z = design - (n_cell @ design) / max(self.n, 1)
+        products = (Z[:, :, None] * Z[:, None, :]).reshape(-1, p * p)
+        self.ZZ = np.concatenate([np.ones((Z.shape[0], 1)), Z, products], axis=1)
+        self.counts = size.astype(np.int64)
+        self.first = first = np.concatenate([[0], np.cumsum(size)[:-1]]).astype(np.int64)
+        if self.arm:
             self.R0, self.R1 = self.R[:, 0].copy(), self.R[:, 1].copy()
             self.D0, self.D1 = self.D[:, 0].copy(), self.D[:, 1].copy()
-        if (
-            self.efron and self.arm_terms is None
-        ):  # one term per event: the l-th of d tied events removes l/d
+        if self.efron:  # one term per event: the l-th of d tied events removes l/d
             self.event_group = np.repeat(np.arange(size.shape[0]), size)
             rank = np.arange(self.n_events) - first[self.event_group]
             self.frac = rank / size[self.event_group]
