@@ -242,10 +242,24 @@ def median_survival(curve: KMCurve, p: float = 0.5) -> tuple[float, float, float
         nan = float("nan")
         return nan, nan, nan
     x = np.concatenate([[0.0], curve.time])
-    estimate = _find_quantile(x, np.concatenate([[0.0], 1.0 - curve.surv]), p)
-    lower = _find_quantile(x, np.concatenate([[0.0], 1.0 - curve.lower]), p)
-    upper = _find_quantile(x, np.concatenate([[0.0], 1.0 - curve.upper]), p)
+    Y = np.zeros((3, x.shape[0]))
+    Y[:, 1:] = 1.0 - np.stack([curve.surv, curve.lower, curve.upper])
+    if np.all(np.isfinite(Y)) and np.all(Y[:, 1:] >= Y[:, :-1]):
+        estimate, lower, upper = _rising_quantiles(x, Y, p)
+        return float(estimate), float(lower), float(upper)
+    estimate, lower, upper = (_find_quantile(x, y, p) for y in Y)
     return estimate, lower, upper
+
+
+def _rising_quantiles(x: np.ndarray, Y: np.ndarray, p: float) -> np.ndarray:
+    """:func:`_find_quantile` of each row of ``Y``, all finite and rising: the first
+    occurrence of each value is then simply the first point past a threshold."""
+    reaches, passes = Y + _TOLERANCE >= p, Y - _TOLERANCE >= p
+    reach, past = x[reaches.argmax(axis=1)], x[passes.argmax(axis=1)]
+    found = reaches.any(axis=1)
+    quant = np.where(found & passes.any(axis=1), (reach + past) / 2.0, np.nan)
+    quant = np.where(found & (np.abs(p - Y[:, -1]) < _TOLERANCE), (reach + x[-1]) / 2.0, quant)
+    return np.where(Y.max(axis=1) < p, np.nan, quant)
 
 
 def restricted_mean(curve: KMCurve, tau: float) -> tuple[float, float]:

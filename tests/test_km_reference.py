@@ -200,3 +200,19 @@ def test_lifelines_logrank_agrees(name):
     reference = spec["logrank"]["unstratified"]
     assert_close(result.test_statistic, reference["chisq"])
     assert_close(result.p_value, reference["p_value"])
+
+
+def test_quantiles_of_rising_curves_in_one_pass_equal_the_curve_by_curve_search():
+    from survtdm1.km import _find_quantile, _rising_quantiles
+
+    rng = np.random.default_rng(17)
+    for _ in range(300):
+        m = int(rng.integers(2, 30))
+        x = np.concatenate([[0.0], np.cumsum(rng.uniform(0.1, 3.0, m - 1))])
+        steps = rng.choice([0.0, 0.05, 0.1, 0.25], size=(3, m - 1))
+        Y = np.concatenate([np.zeros((3, 1)), np.cumsum(steps, axis=1)], axis=1)
+        Y = np.minimum(Y, 1.0)
+        for p in (0.25, 0.5, 0.75):
+            got = _rising_quantiles(x, Y, p)
+            want = [_find_quantile(x, y, p) for y in Y]
+            np.testing.assert_array_equal(got, want)
