@@ -232,6 +232,9 @@ class CellProblem:
         self.ZZ = np.concatenate([np.ones((Z.shape[0], 1)), Z, products], axis=1)
         self.counts = size.astype(np.int64)
         self.first = first = np.concatenate([[0], np.cumsum(size)[:-1]]).astype(np.int64)
+        self.RD = np.concatenate([self.R, self.D])
+        # Efron's last denominator of a time is T0 - (1 - 1/d) F0: all are positive if it is
+        self.last_share = (1.0 - 1.0 / self.size) * self.efron
         if self.arm:
             self.R0, self.R1 = self.R[:, 0].copy(), self.R[:, 1].copy()
             self.D0, self.D1 = self.D[:, 0].copy(), self.D[:, 1].copy()
@@ -263,7 +266,7 @@ class CellProblem:
         w0, w1 = np.exp(-shift), np.exp(b - shift)
         T1, F1 = self.R1 * w1, self.D1 * w1  # z = z^2 = 1 in the treated cell only
         T0, F0 = self.R0 * w0 + T1, self.D0 * w0 + F1
-        if not np.all(T0 - F0 * (1.0 - 1.0 / self.size) * self.efron > 0):
+        if not np.all(T0 - F0 * self.last_share > 0):
             return -np.inf, np.full(1, np.nan), np.full((1, 1), np.nan)
         logs, a, b_, c, e, h = self._group_sums(T0, F0)
         loglik = float(self.cell_events[1] * b - logs.sum() - shift * self.n_events)
@@ -280,24 +283,29 @@ class CellProblem:
             with np.errstate(all="ignore"):
                 return self._evaluate_arm(beta)
         with np.errstate(all="ignore"):
-            eta = self.Z @ beta
-            shift = float(eta[self.present].max())
-            weighted = np.exp(eta - shift)[:, None] * self.ZZ
-            T, F = self.R @ weighted, self.D @ weighted
-            T0, F0 = T[:, 0], F[:, 0]
-            if not np.all(T0 - F0 * (1.0 - 1.0 / self.size) * self.efron > 0):
+            # relative to the largest linear predictor of a cell with rows: weights <= 1,
+            # and 0 for cells without rows (whatever their predictor)
+            relative = self.Z @ beta
+            shift = float(relative[self.present].max())
+            relative -= shift
+            weights = np.where(self.present, np.exp(relative), 0.0)
+            weighted = weights[:, None] * self.ZZ
+            TF = self.RD @ weighted  # T (at risk) over F (events), stacked
+            B = self.size.shape[0]
+            T0, F0 = TF[:B, 0], TF[B:, 0]
+            if not np.all(T0 - F0 * self.last_share > 0):
                 return -np.inf, np.full(p, np.nan), np.full((p, p), np.nan)
             logs, a, b, c, e, h = self._group_sums(T0, F0)
-            loglik = float(self.cell_events @ eta - logs.sum() - shift * self.n_events)
-            T1, F1, T2, F2 = T[:, 1 : 1 + p], F[:, 1 : 1 + p], T[:, 1 + p :], F[:, 1 + p :]
-            score = self.cell_events @ self.Z - (a @ T1 - b @ F1)
-            outer = (
-                (T1 * c[:, None]).T @ T1
-                - (T1 * e[:, None]).T @ F1
-                - (F1 * e[:, None]).T @ T1
-                + (F1 * h[:, None]).T @ F1
+            # sum over events of (eta - shift) - log den: no cancellation of large terms
+            loglik = float(self.cell_events @ relative - logs.sum())
+            moments = np.concatenate([a, -b]) @ TF  # a @ T - b @ F, every column at once
+            T1, F1 = TF[:B, 1 : 1 + p], TF[B:, 1 : 1 + p]
+            score = self.cell_events @ self.Z - moments[1 : 1 + p]
+            # T1' c T1 - T1' e F1 - F1' e T1 + F1' h F1
+            outer = T1.T @ (T1 * c[:, None] - F1 * e[:, None]) + F1.T @ (
+                F1 * h[:, None] - T1 * e[:, None]
             )
-            info = (a @ T2 - b @ F2).reshape(p, p) - outer
+            info = moments[1 + p :].reshape(p, p) - outer
             return loglik, score, info
 
     def loglik(self, beta: np.ndarray) -> float:
