@@ -242,6 +242,9 @@ class CellProblem:
             self.event_group = np.repeat(np.arange(size.shape[0]), size)
             rank = np.arange(self.n_events) - first[self.event_group]
             self.frac = rank / size[self.event_group]
+        # term by term (each event's, or each time's, mean covariate and second moment)
+        # unless Efron's ties would make too many terms
+        self.by_term = not self.efron or self.n_events <= ARM_TERMS_LIMIT
 
     def _group_sums(self, T0, F0):
         return efron_sums(T0, F0, self)
@@ -282,6 +285,9 @@ class CellProblem:
         if self.arm:
             with np.errstate(all="ignore"):
                 return self._evaluate_arm(beta)
+        if self.by_term:
+            with np.errstate(all="ignore"):
+                return self._evaluate_by_term(beta)
         with np.errstate(all="ignore"):
             # relative to the largest linear predictor of a cell with rows: weights <= 1,
             # and 0 for cells without rows (whatever their predictor)
@@ -307,6 +313,40 @@ class CellProblem:
             )
             info = moments[1 + p :].reshape(p, p) - outer
             return loglik, score, info
+
+    def _evaluate_by_term(self, beta: np.ndarray):
+        """:meth:`evaluate` term by term: with Efron's ties a term per event, whose sums
+        are ``T - (l/d) F``; else a term per event time, counted ``d`` times. Each
+        term's denominator and mean covariate are computed; the second moments enter
+        only summed, through per-time weights of ``T2`` and ``F2``."""
+        p = self.p
+        relative = self.Z @ beta
+        relative -= float(relative[self.present].max())
+        weights = np.where(self.present, np.exp(relative), 0.0)
+        TF = self.RD @ (weights[:, None] * self.ZZ)  # T (at risk) over F (events), stacked
+        B = self.size.shape[0]
+        low = TF[:, : 1 + p]  # the sums of 1 and of z
+        if self.efron:
+            group = self.event_group
+            terms = low[group] - self.frac[:, None] * low[group + B]
+        else:
+            terms = low[:B]
+        den = terms[:, 0]
+        if not den.min(initial=np.inf) > 0:
+            return -np.inf, np.full(p, np.nan), np.full((p, p), np.nan)
+        inverse = 1.0 / den
+        mean = terms[:, 1:] * inverse[:, None]
+        if self.efron:  # second moment of a term: (T2 - f F2) / den, summed per time
+            on_t = np.bincount(group, weights=inverse, minlength=B)
+            on_f = np.bincount(group, weights=self.frac * inverse, minlength=B)
+            second = np.concatenate([on_t, -on_f]) @ TF[:, 1 + p :]
+            logs, first, spread = np.log(den).sum(), mean.sum(axis=0), mean.T @ mean
+        else:
+            d = self.size
+            second = (d * inverse) @ TF[:B, 1 + p :]
+            logs, first, spread = d @ np.log(den), d @ mean, mean.T @ (mean * d[:, None])
+        loglik = float(self.cell_events @ relative - logs)
+        return loglik, self.cell_events @ self.Z - first, second.reshape(p, p) - spread
 
     def loglik(self, beta: np.ndarray) -> float:
         return self.evaluate(beta)[0]

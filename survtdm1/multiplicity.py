@@ -51,9 +51,16 @@ def adjust_interaction(table: pd.DataFrame, method: str = "holm") -> np.ndarray:
     """
     if table.empty:
         return np.array([], dtype=float)
-    per_subgroup = table.groupby("subgroup", sort=False)["p_interaction"].first()
-    valid = per_subgroup.notna()
-    adjusted = pd.Series(NAN, index=per_subgroup.index)
+    # one p per subgroup: its first non-missing one (the rows of a subgroup share it)
+    names = table["subgroup"].tolist()
+    first: dict = {}
+    for name, p in zip(names, table["p_interaction"].to_numpy(dtype=float), strict=True):
+        if np.isnan(first.get(name, NAN)):
+            first[name] = p
+    per_subgroup = np.array(list(first.values()), dtype=float)
+    valid = ~np.isnan(per_subgroup)
+    adjusted = np.full(per_subgroup.shape[0], NAN)
     if valid.any():
-        adjusted[valid] = adjust_pvalues(per_subgroup[valid].to_numpy(), method)
-    return table["subgroup"].map(adjusted).to_numpy(dtype=float)
+        adjusted[valid] = adjust_pvalues(per_subgroup[valid], method)
+    position = {name: k for k, name in enumerate(first)}
+    return adjusted[[position[name] for name in names]]

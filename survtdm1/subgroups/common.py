@@ -322,10 +322,11 @@ def table_notes(table: pd.DataFrame) -> tuple[str, ...]:
 
 def warn_notes(table: pd.DataFrame, stacklevel: int) -> None:
     """Raise each row's note as the warning class of its ``note_kind``."""
-    for row in table.itertuples():
-        category = NOTE_KINDS.get(row.note_kind)
+    columns = (table[name].tolist() for name in ("subgroup", "level", "note", "note_kind"))
+    for subgroup, level, note, kind in zip(*columns, strict=True):
+        category = NOTE_KINDS.get(kind)
         if category is not None:
-            message = f"{row.subgroup} = {row.level}: {row.note}"
+            message = f"{subgroup} = {level}: {note}"
             warnings.warn(message, category, stacklevel=stacklevel + 1)
 
 
