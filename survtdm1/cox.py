@@ -318,17 +318,20 @@ def cox_fit_sorted(
     return newton_fit(problem, init, n=int(data.time.shape[0]), n_events=problem.n_events)
 
 
-def newton_fit(problem, init=None, *, n: int, n_events: int) -> CoxFit:
+def newton_fit(problem, init=None, *, n: int, n_events: int, loglik_null=None) -> CoxFit:
     """The Newton-Raphson loop of :func:`cox_fit_sorted` on any problem.
 
     ``problem`` has ``p``, ``evaluate(beta) -> (loglik, score, info)`` and
     ``loglik(beta)``: a :class:`CoxProblem` on rows, or one on counts by cell
-    (:mod:`survtdm1.cox_cells`), which then gives the same fit.
+    (:mod:`survtdm1.cox_cells`), which then gives the same fit. ``loglik_null``
+    may be given when known (the log-likelihood at zero does not depend on the
+    design, only on the rows): it is then not evaluated again.
     """
     zero = np.zeros(problem.p)
     beta = zero if init is None else np.asarray(init, dtype=float).copy()
     loglik, score, info = problem.evaluate(beta)
-    loglik_null = loglik if init is None else problem.loglik(zero)
+    if loglik_null is None:  # known when another design was fitted to the same rows
+        loglik_null = loglik if init is None else problem.loglik(zero)
     converged = False
     iterations = 0
     while iterations < newton.MAX_ITER:
@@ -363,7 +366,9 @@ def newton_fit(problem, init=None, *, n: int, n_events: int) -> CoxFit:
     )
 
 
-def fit_cells(table: CellTable, design, *, ties: str = "efron", init=None) -> CoxFit:
+def fit_cells(
+    table: CellTable, design, *, ties: str = "efron", init=None, loglik_null=None
+) -> CoxFit:
     """Fit ``log h = log h0 + design[cell] @ beta`` to the rows counted in ``table``.
 
     The same Newton-Raphson (:func:`survtdm1.cox.newton_fit`) and so the
@@ -382,7 +387,9 @@ def fit_cells(table: CellTable, design, *, ties: str = "efron", init=None) -> Co
     -0.2739
     """
     problem = CellProblem(table, np.asarray(design, dtype=float), ties)
-    return newton_fit(problem, init, n=problem.n, n_events=problem.n_events)
+    return newton_fit(
+        problem, init, n=problem.n, n_events=problem.n_events, loglik_null=loglik_null
+    )
 
 
 def fit_arm_cells(tables: list[CellTable], *, ties: str = "efron") -> list[CoxFit]:

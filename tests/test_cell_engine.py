@@ -101,6 +101,11 @@ def test_fit_from_counts_matches_the_row_fit(ties, by_time, monkeypatch):
     np.testing.assert_allclose(counts.var, rows.var, rtol=1e-9)
     assert counts.loglik == pytest.approx(rows.loglik, rel=1e-12)
     assert (counts.n, counts.n_events, counts.converged) == (rows.n, rows.n_events, True)
+    # the log-likelihood at zero is that of any design on the same rows
+    main = cox.fit_cells(table, design[:, :1], ties=ties)
+    assert main.loglik_null == pytest.approx(counts.loglik_null, rel=1e-13)
+    warm = cox.fit_cells(table, design, ties=ties, init=counts.coef * 0.9)
+    assert warm.loglik_null == pytest.approx(counts.loglik_null, rel=1e-13)
 
 
 def test_cox_fit_of_a_binary_covariate_uses_counts_with_the_same_result():

@@ -132,6 +132,7 @@ def interaction_tests(table: CellTable, ordered: bool, ties: str) -> tuple[dict,
         np.column_stack([main, interactions]),
         ties=ties,
         init=np.append(reduced.coef, np.zeros(df)) if reduced.converged else None,
+        loglik_null=reduced.loglik_null,  # every design has the same likelihood at zero
     )
     out["p_interaction"] = cox.lr_test(reduced, full, df)[1]
     if full.converged:
