@@ -43,6 +43,7 @@ sys.path.insert(0, str(HERE.parent))
 
 import bench_continuous  # noqa: E402
 import cohorts  # noqa: E402
+import floor  # noqa: E402
 import lifelines_loop  # noqa: E402
 import r_baseline  # noqa: E402
 import speed  # noqa: E402
@@ -216,6 +217,7 @@ def workload_w1(repeats: int, with_r: bool) -> Outcome:
         outcome.agreement["survival (PyPI), HR"] = max_relative_difference(ours, sp)
     else:
         outcome.notes.append("the survival package (PyPI) is not installed: skipped")
+    floor_time = _compiled_floor(plain, subgroups, options, repeats, ours, outcome)
     if with_r:
         frame, labels, ordered = r_frame(plain, subgroups)
         _compare_r(ours, frame, labels, ordered, options, repeats, outcome)
@@ -225,8 +227,37 @@ def workload_w1(repeats: int, with_r: bool) -> Outcome:
         ("W1 >= 5x faster than a loop of the survival package's Cox fits",
          sp_time is not None and sp_time / ours_time >= 5),
         ("estimates agree with lifelines to 1e-6", _agree(outcome, "lifelines")),
+        ("W1 within 3x of the compiled single-pass floor",
+         floor_time is not None and ours_time / floor_time <= 3),
     ]  # fmt: skip
     return outcome
+
+
+def _compiled_floor(plain, subgroups, options, repeats, ours, outcome) -> float | None:
+    """Time floor.py's numba battery (after a warm-up call that compiles it)."""
+    if floor.numba is None:
+        outcome.notes.append("numba is not installed: the compiled floor was not run")
+        return None
+    prepared = floor.prepare(plain, subgroups)
+
+    def run_floor():
+        return floor.battery(*prepared, options["landmark"], options["rmst_tau"])
+
+    run_floor()  # JIT compilation, not timed
+    seconds, out = best_of(run_floor, repeats)
+    outcome.timings.append(
+        Timing("compiled floor (numba)", seconds, repeats, "fits and curves only (floor.py)")
+    )
+    labels = prepared[3]
+    theirs = {}
+    for key, value in floor.comparable(out).items():
+        if key.endswith(".lrt_p"):
+            name = key[: -len(".lrt_p")]
+            theirs[f"{name}={labels[name][0]}.p_interaction"] = value
+        else:
+            theirs[key] = value
+    outcome.agreement["compiled floor (numba), HR and LRT"] = max_relative_difference(ours, theirs)
+    return seconds
 
 
 # --- W3: one Cox fit + KM on 1,000,000 rows ----------------------------------------------
@@ -360,6 +391,11 @@ def workload_w4(repeats: int, with_r: bool) -> Outcome:
     return _continuous_workload("W4", bench_continuous.w4, 50)
 
 
+def _fit_time(seconds: float) -> str:
+    """Three significant digits: milliseconds below 1 s (a 1e3-row fit takes under 1 ms)."""
+    return f"{seconds * 1000:.3g} ms" if seconds < 1 else f"{seconds:.3g} s"
+
+
 def workload_fit(repeats: int, with_r: bool) -> Outcome:
     """FIT: one Cox fit (treatment only) from 1e3 to 5e6 rows, against every engine."""
     rows = speed.fit_rows(quick=repeats < 5)  # --repeats 3 or less: up to 1e6 rows only
@@ -368,7 +404,7 @@ def workload_fit(repeats: int, with_r: bool) -> Outcome:
     head = "| rows | ties | repeats | " + " | ".join(names) + " | max rel. diff. of coef |"
     lines = [head, "|" + "---|" * (len(names) + 4)]
     for row in rows:
-        cells = [f"{row[n]:.4f} s" if n in row else "not run" for n in names]
+        cells = [_fit_time(row[n]) if n in row else "not run" for n in names]
         ours = row["coef survtdm1"]
         diff = max(
             abs(ours - row[k]) / abs(row[k])

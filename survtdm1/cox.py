@@ -27,7 +27,7 @@ from functools import cached_property
 import numpy as np
 from scipy import special
 
-from . import newton
+from . import cox_cells, newton
 from ._checks import TIES
 from .cox_cells import ArmCellBatch, CellProblem, CellTable, TimeBlocks, cell_table
 from .km import kaplan_meier
@@ -402,6 +402,10 @@ def fit_arm_cells(tables: list[CellTable], *, ties: str = "efron") -> list[CoxFi
     """
     if not tables:
         return []
+    events = sum(float(table.events.sum()) for table in tables)
+    if ties == "efron" and events > cox_cells.ARM_TERMS_LIMIT:
+        # a term per event would cost more than it saves: each fit from sums per time
+        return [fit_cells(table, [[0.0], [1.0]], ties=ties) for table in tables]
     problem = ArmCellBatch(tables, ties)
     fits = problem.fits
     beta = np.zeros(fits)

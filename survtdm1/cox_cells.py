@@ -105,6 +105,101 @@ def cell_table(blocks: TimeBlocks, event: np.ndarray, cell: np.ndarray, n_cells:
     return CellTable(blocks.time, rows, events)
 
 
+SERIES_MIN_TIES = 32  # tied groups of this many events or more may use the series
+SERIES_MAX_SHARE = 0.01  # ... when (d - 1)/d of the weight at risk that dies stays below this
+SERIES_TERMS = 16  # terms r^k, k = 0..16: the truncation is below 0.05^17 ~ 1e-22 relative
+
+
+@dataclass(frozen=True)
+class TiedSeries:
+    """Efron's sums of the large tied groups as power series (frozen).
+
+    For a time with ``d`` tied events, ``den_l = T0 (1 - l r)`` with
+    ``r = F0 / (d T0)``, so ``sum log den_l = d log T0 - sum_k r^k S_k / k``,
+    ``sum 1/den_l = sum_k r^k S_k / T0`` and ``sum 1/den_l^2 = sum_k (k + 1)
+    r^k S_k / T0^2``, with ``S_k = sum_l l^k`` (exact for ``(d - 1) r < 1``; all
+    terms positive). Used where ``(d - 1) r`` is small, when a group has many
+    events but they are a small part of those at risk (large cohorts with
+    coarse times); elsewhere the sums go event by event.
+
+    Attributes
+    ----------
+    large : ndarray of int
+        The event times summed by series.
+    power : ndarray, shape (SERIES_TERMS + 1, len(large))
+        ``S_k`` of each of them.
+    small : ndarray of int
+        The other event times; ``counts``, ``first`` and ``frac`` lay out their
+        events as :func:`efron_sums` does.
+    """
+
+    large: np.ndarray
+    power: np.ndarray
+    small: np.ndarray
+    counts: np.ndarray
+    first: np.ndarray
+    frac: np.ndarray
+
+    @classmethod
+    def build(cls, size: np.ndarray, share: np.ndarray) -> TiedSeries | None:
+        """For event times of ``size`` events, ``share`` of those at risk dying (unweighted);
+        None when no time qualifies."""
+        large = np.flatnonzero(
+            (size >= SERIES_MIN_TIES) & ((size - 1.0) / size * share <= SERIES_MAX_SHARE)
+        )
+        if large.size == 0:
+            return None
+        d = size[large].astype(np.int64)
+        ks = np.arange(SERIES_TERMS + 1)
+        # S_k(d) = sum_{l < d} l^k, read off cumulative sums of l^k (0^0 = 1)
+        table = np.cumsum(np.arange(d.max(), dtype=float)[None, :] ** ks[:, None], axis=1)
+        power = table[:, d - 1]
+        small = np.setdiff1d(np.arange(size.shape[0]), large)
+        counts = size[small].astype(np.int64)
+        first = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+        group = np.repeat(np.arange(counts.shape[0]), counts)
+        frac = (np.arange(group.shape[0]) - first[group]) / np.maximum(counts[group], 1)
+        return cls(large, power, small, counts, first, frac)
+
+    def sums(self, T0, F0, d):
+        """log den, 1/den and 1/den^2 summed per event time, or None when a large group's
+        events now hold too large a share of the weight at risk (the caller sums them
+        event by event)."""
+        L = self.large
+        t0, dl = T0[L], d[L]
+        r = F0[L] / (dl * t0)
+        if not np.all((dl - 1.0) * r <= 0.05):
+            return None
+        logs, a, c = np.empty_like(T0), np.empty_like(T0), np.empty_like(T0)
+        if self.small.size:
+            S = self.small
+            logs[S], a[S], c[S] = _expanded_sums(T0[S], F0[S], self.counts, self.first, self.frac)
+        k = SERIES_TERMS
+        log_part = self.power[k] / k
+        inv_part = self.power[k].copy()
+        sq_part = (k + 1) * self.power[k]
+        for k in range(SERIES_TERMS - 1, -1, -1):  # Horner, highest power first
+            log_part = log_part * r + (self.power[k] / k if k else 0.0)
+            inv_part = inv_part * r + self.power[k]
+            sq_part = sq_part * r + (k + 1) * self.power[k]
+        logs[L] = dl * np.log(t0) - log_part
+        a[L] = inv_part / t0
+        c[L] = sq_part / (t0 * t0)
+        return logs, a, c
+
+
+def _expanded_sums(T0, F0, counts, first, frac):
+    """log den, 1/den and 1/den^2 summed event by event (``den = T0 - f F0``)."""
+    den = np.repeat(F0, counts)
+    np.multiply(den, frac, out=den)
+    np.subtract(np.repeat(T0, counts), den, out=den)
+    inv = np.divide(1.0, den)
+    logs = np.add.reduceat(np.log(den, out=den), first)
+    a = np.add.reduceat(inv, first)
+    c = np.add.reduceat(np.multiply(inv, inv, out=inv), first)
+    return logs, a, c
+
+
 def efron_sums(T0, F0, events):
     """Per event time: sums over its events of log den, 1/den, f/den, 1/den^2, f/den^2
     and f^2/den^2, with ``den = T0 - f F0`` for Efron's fraction ``f`` of each event.
@@ -121,13 +216,11 @@ def efron_sums(T0, F0, events):
         inv = 1.0 / T0
         zero = np.zeros_like(T0)
         return d * np.log(T0), d * inv, zero, d * inv * inv, zero, zero
-    den = np.repeat(F0, events.counts)
-    np.multiply(den, events.frac, out=den)
-    np.subtract(np.repeat(T0, events.counts), den, out=den)
-    inv = np.divide(1.0, den)
-    logs = np.add.reduceat(np.log(den, out=den), events.first)
-    a = np.add.reduceat(inv, events.first)
-    c = np.add.reduceat(np.multiply(inv, inv, out=inv), events.first)
+    series = getattr(events, "series", None)
+    summed = None if series is None else series.sums(T0, F0, d)
+    if summed is None:
+        summed = _expanded_sums(T0, F0, events.counts, events.first, events.frac)
+    logs, a, c = summed
     tied = F0 > 0  # F0 > 0 wherever a time has events (weights exp() > 0)
     safe = np.where(tied, F0, 1.0)
     b = np.where(tied, (T0 * a - d) / safe, 0.0)
@@ -245,6 +338,9 @@ class CellProblem:
         # term by term (each event's, or each time's, mean covariate and second moment)
         # unless Efron's ties would make too many terms
         self.by_term = not self.efron or self.n_events <= ARM_TERMS_LIMIT
+        self.series = None
+        if self.efron and not self.by_term:  # large tied groups summed as series
+            self.series = TiedSeries.build(self.size, size / row_sums(self.R))
 
     def _group_sums(self, T0, F0):
         return efron_sums(T0, F0, self)

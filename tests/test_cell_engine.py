@@ -204,3 +204,73 @@ def test_the_arm_fit_term_by_term_equals_the_fit_from_sums_per_time(ties, monkey
     data = cox.SortedSurvival.from_arrays(time, event)
     rows = cox.cox_fit_sorted(data, data.sort_rows(treated.astype(float))[:, None], ties=ties)
     np.testing.assert_allclose(terms.coef, rows.coef, rtol=1e-10)
+
+
+def test_level_fits_of_many_events_are_fitted_one_by_one_with_the_same_result(monkeypatch):
+    from survtdm1 import cox_cells
+
+    rng = np.random.default_rng(21)
+    tables = []
+    for n in (400, 900):
+        time = np.ceil(rng.exponential(6.0, n))  # many ties
+        tables.append(_level_table(time, rng.random(n) < 0.7, rng.integers(0, 2, n)))
+    batch = cox.fit_arm_cells(tables)
+    monkeypatch.setattr(cox_cells, "ARM_TERMS_LIMIT", 100)  # fewer than the events
+    single = cox.fit_arm_cells(tables)
+    for a, b in zip(batch, single, strict=True):
+        np.testing.assert_allclose(a.coef, b.coef, rtol=1e-12)
+        np.testing.assert_allclose(a.var, b.var, rtol=1e-10)
+        assert a.loglik == pytest.approx(b.loglik, rel=1e-13)
+
+
+def test_efron_sums_of_large_tied_groups_as_series_equal_the_event_by_event_sums():
+    from types import SimpleNamespace
+
+    from survtdm1.cox_cells import TiedSeries, efron_sums
+
+    rng = np.random.default_rng(5)
+    size = np.concatenate([rng.integers(1, 60, 300), [32, 500, 4000]]).astype(float)
+    T0 = size * rng.uniform(150.0, 1e5, size.shape[0])  # weighted at risk
+    F0 = size * rng.uniform(0.2, 3.0, size.shape[0])  # weighted events
+    counts = size.astype(np.int64)
+    first = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    group = np.repeat(np.arange(size.shape[0]), counts)
+    frac = (np.arange(group.shape[0]) - first[group]) / size[group]
+    layout = dict(size=size, efron=True, counts=counts, first=first, frac=frac)
+    series = TiedSeries.build(size, F0 / T0)
+    assert series is not None and series.large.size > 20 and series.small.size > 20
+    got = efron_sums(T0, F0, SimpleNamespace(**layout, series=series))
+    want = efron_sums(T0, F0, SimpleNamespace(**layout, series=None))
+    # the three sums of the series agree with the event-by-event ones to rounding
+    for index in (0, 1, 3):
+        np.testing.assert_allclose(got[index], want[index], rtol=1e-13)
+    # f/den, f/den^2, f^2/den^2 follow from them by differences that cancel (in both
+    # ways alike). They enter the score and information multiplied by F (<= F0) where
+    # 1/den and 1/den^2 are multiplied by T (<= T0): measured against direct sums, each
+    # is exact to 1e-9 of the term it stands beside
+    den = np.repeat(T0, counts) - frac * np.repeat(F0, counts)
+    direct = [np.add.reduceat(frac**j / den**m, first) for j, m in ((1, 1), (1, 2), (2, 2))]
+    ratio = T0 / F0
+    beside = (got[1] * ratio, got[3] * ratio, got[3] * ratio**2)
+    for index, exact, scale in zip((2, 4, 5), direct, beside, strict=True):
+        assert np.all(np.abs(got[index] - exact) <= 1e-9 * scale)
+    # a group holding a large share of the weight at risk is summed event by event
+    heavy = T0.copy()
+    heavy[series.large[0]] = F0[series.large[0]] * 1.2
+    assert series.sums(heavy, F0, size) is None
+
+
+def test_a_fit_with_hundreds_of_tied_events_per_time_equals_the_row_fit():
+    rng = np.random.default_rng(9)
+    n = 120_000
+    treated = rng.integers(0, 2, n)
+    time = np.ceil(rng.exponential(40.0 * np.exp(0.3 * treated)))  # ~300 distinct times
+    event = rng.random(n) < 0.6
+    data = cox.SortedSurvival.from_arrays(time, event)
+    table = cell_table(TimeBlocks.from_sorted(data.time), data.event, data.sort_rows(treated), 2)
+    counts = cox.fit_cells(table, [[0.0], [1.0]])
+    assert table.events.sum() > 50_000  # the path of fits with many events (series)
+    rows = cox.cox_fit_sorted(data, data.sort_rows(treated.astype(float))[:, None])
+    np.testing.assert_allclose(counts.coef, rows.coef, rtol=1e-9)
+    np.testing.assert_allclose(counts.var, rows.var, rtol=1e-8)
+    assert counts.loglik == pytest.approx(rows.loglik, rel=1e-12)
