@@ -59,23 +59,34 @@ def format_codes(values: pd.Series, missing=None) -> tuple[np.ndarray, list[str]
     >>> format_codes(pd.Series([2.0, None, 1.5, 2]))
     (array([ 0, -1,  1,  0]), ['2', '1.5'])
     """
+    mixed = values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) not in (
+        "string",
+        "empty",
+    )
+    if not mixed:  # one factorize over all rows: missing values get the code -1
+        key_codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        if missing is not None:
+            key_codes = np.where(missing, -1, key_codes)
+        return _labelled(key_codes, uniques)
+    # mixed Python objects: 1, 1.0 and True are equal keys but not equal labels
     if missing is None:
         missing = values.isna().to_numpy()
-    known = values[~missing] if missing.any() else values
-    if known.dtype == object and pd.api.types.infer_dtype(known, skipna=False) != "string":
-        # mixed Python objects: 1, 1.0 and True are equal keys but not equal labels
-        keys = known.map(lambda v: (type(v), v))
-    else:
-        keys = known
-    key_codes, uniques = pd.factorize(keys, use_na_sentinel=True)
-    if keys is not known:
-        uniques = [value for _, value in uniques]
+    keys = values[~missing].map(lambda v: (type(v), v))
+    known_codes, uniques = pd.factorize(keys, use_na_sentinel=True)
+    key_codes = np.full(missing.shape[0], -1, dtype=np.int64)
+    key_codes[~missing] = known_codes
+    return _labelled(key_codes, [value for _, value in uniques])
+
+
+def _labelled(key_codes: np.ndarray, uniques) -> tuple[np.ndarray, list[str]]:
+    """Codes of distinct keys turned into codes of distinct labels (-1 stays -1)."""
     lookup: dict[str, int] = {}
     label_of_key = np.array(
         [lookup.setdefault(format_value(v), len(lookup)) for v in uniques], dtype=np.int64
     )
-    codes = np.full(missing.shape[0], -1, dtype=np.int64)
-    codes[~missing] = label_of_key[key_codes] if len(uniques) else key_codes
+    codes = np.full(key_codes.shape[0], -1, dtype=np.int64)
+    known = key_codes >= 0
+    codes[known] = label_of_key[key_codes[known]]
     return codes, list(lookup)
 
 

@@ -253,9 +253,9 @@ def split_levels(
     >>> split_levels(SubgroupSpec("pgr", cutpoint="maxstat"), pd.Series([3, 21, 90]), cut=21).labels
     ('<=21', '>21')
     """
+    if spec.kind == "categorical":  # missing values found by the factorize
+        return _categorical(spec, values, None, source)
     missing = values.isna().to_numpy()
-    if spec.kind == "categorical":
-        return _categorical(spec, values, missing, source)
     x = numeric_values(spec, values, source)
     if spec.kind == "maxstat":
         if cut is None:
