@@ -18,7 +18,7 @@ import numpy as np
 
 from ._version import __version__
 from .cohort import Cohort, load_cohort
-from .outputs import publish, write_csv
+from .outputs import alongside, publish, write_csv
 from .plan import Plan, read_plan
 from .subgroups import MultiArmResult, SubgroupResult, compare_arms, subgroup_analysis
 from .tables import write_tables
@@ -117,13 +117,21 @@ class AnalysisResult:
             ]
             summary = json.dumps(self.summary_json(), indent=2, allow_nan=False)
             written[1].write_text(summary + "\n", encoding="utf-8")
-            written += write_tables(shared, self.plan, folder)  # ard.csv, subgroups.rtf/.docx
-            if figures:
+
+            def tables() -> list[Path]:
+                return write_tables(shared, self.plan, folder)  # ard.csv, subgroups.rtf/.docx
+
+            if not figures:
+                return written + tables()
+
+            def drawing() -> list[Path]:
                 from .figures import write_figures
 
                 say("drawing figures")
-                written += write_figures(shared, self.plan, self.provenance, folder)
-            return written
+                return write_figures(shared, self.plan, self.provenance, folder)
+
+            # on a large cohort the figures are drawn in a second process meanwhile
+            return written + alongside(tables, drawing, rows=len(self.cohort.data))
 
         return publish(out_dir, produce, about={"survtdm1_version": __version__})
 

@@ -521,3 +521,42 @@ def test_every_csv_of_a_run_is_neutralised_and_json_keeps_raw(tmp_path):
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert 'treatment = "=HYPERLINK(1)"' in summary["provenance"]["plan_text"]  # raw in JSON
     assert result.table["level"].isin(["=1+1"]).any()  # the Python result keeps raw values
+
+
+# --- large cohorts: the figures drawn in a second process ----------------------------
+
+
+def test_figures_drawn_in_a_second_process_give_the_same_files(tmp_path, monkeypatch):
+    from survtdm1 import outputs
+
+    _cohort(tmp_path / "cohort.csv", n=200)
+    (tmp_path / "plan.toml").write_text(PLAN)
+    result = st.analyze(tmp_path / "plan.toml")
+    result.write(tmp_path / "one")
+    monkeypatch.setattr(outputs, "PARALLEL_ROWS", 0)  # every cohort counts as large
+    result.write(tmp_path / "two")
+    one = json.loads((tmp_path / "one" / "manifest.json").read_text())
+    two = json.loads((tmp_path / "two" / "manifest.json").read_text())
+    assert [f["name"] for f in one["files"]] == [f["name"] for f in two["files"]]
+    assert "forest.png" in {f["name"] for f in two["files"]}
+    for name in ("subgroups.csv", "ard.csv", "subgroups.rtf", "forest.svg"):
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()
+    assert verify(tmp_path / "two") == []
+
+
+def test_an_error_in_the_figure_process_is_raised_and_nothing_is_published(tmp_path, monkeypatch):
+    from survtdm1 import figures, outputs
+
+    _cohort(tmp_path / "cohort.csv", n=200)
+    (tmp_path / "plan.toml").write_text(PLAN)
+    result = st.analyze(tmp_path / "plan.toml")
+    monkeypatch.setattr(outputs, "PARALLEL_ROWS", 0)
+
+    def broken(*args, **kwargs):
+        raise st.OutputError("no room left for figures")
+
+    monkeypatch.setattr(figures, "write_figures", broken)
+    with pytest.raises(st.OutputError, match="no room left for figures"):
+        result.write(tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+    assert _leftovers(tmp_path / "out") == []
