@@ -147,7 +147,13 @@ def survival_battery(
     warn_notes(table, stacklevel=4)
     exclusions = list(cohort.excluded) + missing_ledger(subgroups)
 
-    overall, overall_curves = _overall(arms, settings, cohort)
+    overall_pieces = None
+    if blocks is not None:  # the overall fit and curves from counts too
+        everyone = np.zeros(arms.time.shape[0], dtype=np.int64)
+        whole = fast.subgroup_table(blocks, data.event, arms.treated, everyone, 1)
+        fit = fast.level_fits([whole], [1], settings.ties).get((0, 0))
+        overall_pieces = fast.level_pieces(whole, 0, settings, fit)
+    overall, overall_curves = _overall(arms, settings, cohort, overall_pieces)
     _horizon_notes(overall, overall_curves, settings, cohort)
     if model is not None:
         _model_effect(overall, model, np.ones(model.treated.shape[0], bool), settings, cohort)
@@ -476,9 +482,9 @@ def _difference(treatment: dict, control: dict, key: str, se_key: str, conf_leve
     return km.difference_ci(a, sa, b, sb, conf_level)
 
 
-def _overall(arms: _Arms, settings: Settings, cohort: Cohort) -> tuple[dict, dict]:
+def _overall(arms: _Arms, settings: Settings, cohort: Cohort, pieces=None) -> tuple[dict, dict]:
     everyone = np.ones(arms.time.shape[0], dtype=bool)
-    row, curves, fit = _level_row(arms, everyone, settings, cohort)
+    row, curves, fit = _level_row(arms, everyone, settings, cohort, pieces)
     overall = {key: row[key] for key in COUNT_KEYS + EFFECT_KEYS}
     overall["p_logrank"] = km.logrank_test(arms.time, arms.event, arms.treated).p_value
     overall["p_ph"] = NAN
