@@ -531,10 +531,21 @@ def describe_machine() -> dict:
         "scipy": scipy.__version__,
         "pandas": pandas.__version__,
         "lifelines": lifelines.__version__,
+        "survival (PyPI)": _version_of("survival"),
+        "numba (compiled floor)": _version_of("numba"),
         "survtdm1": st.__version__,
         "R": r_baseline.r_version() if r_baseline.available() else "not installed",
         "load average": " ".join(f"{x:.2f}" for x in os.getloadavg()),
     }
+
+
+def _version_of(distribution: str) -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "not installed"
 
 
 def _fmt_seconds(seconds) -> str:

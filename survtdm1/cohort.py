@@ -200,7 +200,7 @@ class Cohort:
         (('A', 'B'), 6, 4)
         """
         arms = self.treatments if self.treatments is not None else (self.treatment_label,)
-        label = _match_arm(pd.Series(list(arms)), treatment, self.arm, self.source)
+        label = _match_arm(list(arms), treatment, self.arm, self.source)
         rows = self.data["_arm_label"].isin([label, self.control_label]).to_numpy()
         return replace(self, data=self.data.loc[rows], treatment_label=label, treatments=None)
 
@@ -333,16 +333,9 @@ def _binary_column(frame: pd.DataFrame, column: str, source: str, what: str) -> 
     return mapped.to_numpy(dtype=float)
 
 
-def _arm_labels(values: pd.Series) -> pd.Series:
-    codes, labels = format_codes(values)
-    text = np.array([*labels, np.nan], dtype=object)[codes]  # code -1: the NaN at the end
-    return pd.Series(text, index=values.index, dtype=object)
-
-
-def _match_arm(labels: pd.Series, wanted: Any, column: str, source: str) -> str:
-    """The label of the arm ``wanted`` among the column's values."""
+def _match_arm(present: list[str], wanted: Any, column: str, source: str) -> str:
+    """The label of the arm ``wanted`` among the column's distinct labels ``present``."""
     target = format_value(wanted)
-    present = labels.dropna().unique().tolist()
     if target in present:
         return target
     numeric = pd.to_numeric(pd.Series(present), errors="coerce")
@@ -490,7 +483,9 @@ def _read_rows(source, arm, endpoint, response_values, responders, id, sponsor, 
     """
     table = read_table(source, keep_as_written=(arm,))
     name = table.name
-    frame = _check_loaded(table.frame, name, endpoint["time"], time_unit)
+    frame = _check_loaded(
+        table.frame, name, endpoint["time"], time_unit, nul_checked=table.nul_checked
+    )
     if frame.shape[0] == 0:
         raise InputError(f"{name}: no data rows")
     _check_not_cnsr(endpoint["event"], name)
@@ -522,13 +517,13 @@ def _select_arms(frame: pd.DataFrame, arm: str, treatment, control, where: str):
     rows with a missing arm value and rows of arms in no comparison are left out
     and counted. ``treatment`` is one arm value or a list of them.
     """
-    labels_arm = _arm_labels(frame[arm])
+    codes, present = format_codes(frame[arm])  # once per distinct value
     several = isinstance(treatment, list | tuple)
     wanted = list(treatment) if several else [treatment]
     if not wanted:
         raise InputError(f"{where}: the treatment list is empty; name at least one arm of {arm!r}")
-    treatments = [_match_arm(labels_arm, value, arm, where) for value in wanted]
-    control_label = _match_arm(labels_arm, control, arm, where)
+    treatments = [_match_arm(present, value, arm, where) for value in wanted]
+    control_label = _match_arm(present, control, arm, where)
     if control_label in treatments:
         what = (
             "treatment and control are the same arm"
@@ -542,11 +537,14 @@ def _select_arms(frame: pd.DataFrame, arm: str, treatment, control, where: str):
             f"{where}: the treatment list names arm {repeated[0]!r} twice (column {arm!r}); "
             "list each arm once"
         )
-    _warn_near_arms(labels_arm, (*treatments, control_label), arm, where)
-    frame = frame.assign(_arm_label=labels_arm)
-    keep = labels_arm.isin([*treatments, control_label]).to_numpy()
+    chosen = (*treatments, control_label)
+    _warn_near_arms(codes, present, chosen, arm, where)
+    labels_arm = np.array([*present, np.nan], dtype=object)[codes]  # code -1: the NaN at the end
+    frame = frame.copy(deep=False)  # a new column, no copy of the others
+    frame["_arm_label"] = labels_arm
+    keep = np.isin(codes, [present.index(label) for label in chosen])
     excluded = []
-    n_missing_arm = int(labels_arm.isna().sum())
+    n_missing_arm = int((codes < 0).sum())
     if n_missing_arm:
         excluded.append((f"missing {arm}", n_missing_arm))
     n_other = int((~keep).sum()) - n_missing_arm
@@ -557,7 +555,7 @@ def _select_arms(frame: pd.DataFrame, arm: str, treatment, control, where: str):
         "control_label": control_label,
         "treatments": tuple(treatments) if several else None,
     }
-    return frame.loc[keep], arms, excluded
+    return (frame if keep.all() else frame.loc[keep]), arms, excluded
 
 
 def _check_ids(frame: pd.DataFrame, column: str, source: str, repeated: bool = False) -> None:
@@ -602,13 +600,16 @@ def _check_arguments(source, columns: dict[str, Any], arms: dict[str, Any], time
         raise InputError(f"time_unit must be a string, not {time_unit!r}")
 
 
-def _check_loaded(frame: pd.DataFrame, name: str, time: str | None, time_unit: str) -> pd.DataFrame:
+def _check_loaded(
+    frame: pd.DataFrame, name: str, time: str | None, time_unit: str, nul_checked: bool = False
+) -> pd.DataFrame:
     """Checks of the table as read, whatever its source; returns it with a time column
     of durations converted to ``time_unit``."""
     duplicated = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
     if duplicated:
         raise InputError(f"{name}: duplicated column names {duplicated}")
-    _check_no_nul(frame, name)
+    if not nul_checked:  # a CSV's text was checked as it was read
+        _check_no_nul(frame, name)
     if time is None or time not in frame.columns:
         return frame
     values = frame[time]
@@ -672,7 +673,9 @@ def _time_kind(values: pd.Series) -> str:
     return "numbers"
 
 
-def _warn_near_arms(labels: pd.Series, chosen: tuple[str, ...], arm: str, source: str) -> None:
+def _warn_near_arms(
+    codes: np.ndarray, present: list[str], chosen: tuple[str, ...], arm: str, source: str
+) -> None:
     """Warn about arm values equal to the treatment or control value up to case and spaces."""
     import warnings
 
@@ -682,9 +685,9 @@ def _warn_near_arms(labels: pd.Series, chosen: tuple[str, ...], arm: str, source
         return " ".join(str(text).split()).casefold()
 
     wanted = {fold(label): label for label in chosen}
-    present = labels.dropna()
-    for value, count in present[~present.isin(chosen)].value_counts(sort=False).items():
-        if fold(value) in wanted:
+    counts = np.bincount(codes[codes >= 0], minlength=len(present))
+    for value, count in zip(present, counts.tolist(), strict=True):
+        if value not in chosen and fold(value) in wanted:
             warnings.warn(
                 f"{source}: {count} row(s) of column {arm!r} hold {value!r}, which differs from "
                 f"the arm {wanted[fold(value)]!r} only by case or spaces; they are excluded as "

@@ -42,12 +42,16 @@ class Table:
         SHA-256 of the file's bytes (of the DataFrame's contents for a DataFrame).
     labels : dict
         SAS variable label per column, for the columns that have one.
+    nul_checked : bool
+        True when the file's text was checked for NUL characters as it was read
+        (a CSV): the cells need no second look.
     """
 
     frame: pd.DataFrame
     name: str
     sha256: str
     labels: dict[str, str] = field(default_factory=dict)
+    nul_checked: bool = False
 
 
 def read_table(source, keep_as_written: tuple[str, ...] = ()) -> Table:
@@ -106,7 +110,7 @@ def read_table(source, keep_as_written: tuple[str, ...] = ()) -> Table:
     duplicated = frame.columns[frame.columns.duplicated()].tolist()
     if duplicated:
         raise InputError(f"{path}: duplicated column names {duplicated}")
-    return Table(frame, path.name, digest, labels)
+    return Table(frame, path.name, digest, labels, nul_checked=is_csv_name(path))
 
 
 def read_csv(path: Path, keep_as_written: tuple[str, ...] = ()) -> pd.DataFrame:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -168,3 +170,17 @@ def test_cohort_is_frozen(small_frame):
     with pytest.raises(AttributeError):
         cohort.arm = "other"
     assert isinstance(cohort.data, pd.DataFrame)
+
+
+def test_loading_and_analysing_a_dataframe_leaves_it_unchanged():
+    frame = st.datasets.katherine()
+    original = frame.copy(deep=True)
+    cohort = st.load_cohort(
+        frame, arm="arm", treatment="T-DM1", control="Trastuzumab",
+        time="idfs_months", event="idfs_event",
+    )  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        st.subgroup_analysis(cohort, [{"column": "pik3ca"}, {"column": "age", "cutpoints": [50]}])
+    pd.testing.assert_frame_equal(frame, original)
+    assert "_arm_label" not in frame.columns
