@@ -125,14 +125,17 @@ def _missing(value) -> bool:
     return value is None or not np.isfinite(float(value))
 
 
-def max_relative_difference(ours: dict, theirs: dict) -> tuple[float, str, list[str]]:
-    """Largest |ours - theirs| / |theirs| over shared keys (missing in both counts as equal).
+def max_relative_difference(
+    ours: dict, theirs: dict, skip: tuple[str, ...] = ()
+) -> tuple[float, str, list[str]]:
+    """Largest |ours - theirs| / |theirs| over shared keys (missing in both counts as equal),
+    leaving out the estimates named in ``skip`` (for lifelines: :data:`NOT_COMPARED`).
 
     Returns the difference, its key, and the keys where exactly one side is missing.
     """
     worst, worst_key, mismatched = 0.0, "", []
     for key, reference in theirs.items():
-        if key not in ours or key.rsplit(".", 1)[-1] in NOT_COMPARED:
+        if key not in ours or key.rsplit(".", 1)[-1] in skip:
             continue
         value = ours[key]
         if _missing(value) or _missing(reference):
@@ -207,7 +210,9 @@ def workload_w1(repeats: int, with_r: bool) -> Outcome:
         Timing("survtdm1 subgroup_analysis", ours_time, repeats),
         Timing("lifelines loop", ll_time, repeats, "default convergence"),
     ]
-    outcome.agreement["lifelines (tight convergence)"] = max_relative_difference(ours, tight)
+    outcome.agreement["lifelines (tight convergence)"] = max_relative_difference(
+        ours, tight, tuple(NOT_COMPARED)
+    )
     sp_time = None
     if speed._survival_package() is not None:
         sp_time, sp = best_of(lambda: speed.survival_package_battery(plain, subgroups), repeats)
@@ -294,7 +299,9 @@ def workload_w3(repeats: int, with_r: bool) -> Outcome:
         "on 1M rows); survtdm1's and R's times include theirs (cox.zph)"
     )
     ours = flatten_result(result)
-    outcome.agreement["lifelines (default convergence)"] = max_relative_difference(ours, theirs)
+    outcome.agreement["lifelines (default convergence)"] = max_relative_difference(
+        ours, theirs, tuple(NOT_COMPARED)
+    )
     if with_r:
         frame = plain[["time", "event", "treated"]]
         _compare_r(ours, frame, {}, [], options, max(1, repeats // 2), outcome)
@@ -451,6 +458,13 @@ def workload_w5(repeats: int, with_r: bool) -> Outcome:
         "the figures are drawn in a forked process (cohorts of 100,000 rows or more): its "
         "peak RSS counts in full the pages it shares with the main process (copy-on-write)"
     )
+    outcome.notes.append(
+        "an LRT p-value may differ from R's in its fourth digit: its two log-likelihoods "
+        "are about -6.3e6 and differ by about 0.14, so a rounding of 1e-12 in either moves "
+        "it. benchmarks/w5_loglik.py evaluates survtdm1's hormone_receptor models again "
+        "in 80-bit extended precision and finds survtdm1's log-likelihoods to all six "
+        "printed decimals; R's (even with eps = 1e-14) are 3e-5 and 4e-5 away"
+    )
     outcome.targets = [
         ("W5 about 5 s (10x faster than the 49.7 s before)", ours <= 5.0),
         ("W5 peak memory < 1 GiB", result["peak_rss_mib"] < 1024),
@@ -579,8 +593,8 @@ def render(outcomes: list[Outcome], machine: dict) -> str:
             if mismatched:
                 text += f"; missing on one side only: {', '.join(mismatched)}"
             lines.append(text)
-        if outcome.agreement:
-            lines += [f"- not compared: {k} ({v})" for k, v in NOT_COMPARED.items()]
+        if any("lifelines" in name for name in outcome.agreement):
+            lines += [f"- not compared with lifelines: {k} ({v})" for k, v in NOT_COMPARED.items()]
         lines += [""] + [f"- target {'met' if ok else 'NOT met'}: {t}" for t, ok in outcome.targets]
         lines += [f"- note: {note}" for note in outcome.notes] + [""]
     return "\n".join(lines)
