@@ -43,7 +43,6 @@ sys.path.insert(0, str(HERE.parent))
 
 import bench_continuous  # noqa: E402
 import cohorts  # noqa: E402
-import floor  # noqa: E402
 import lifelines_loop  # noqa: E402
 import r_baseline  # noqa: E402
 import speed  # noqa: E402
@@ -240,6 +239,8 @@ def workload_w1(repeats: int, with_r: bool) -> Outcome:
 
 def _compiled_floor(plain, subgroups, options, repeats, ours, outcome) -> float | None:
     """Time floor.py's numba battery (after a warm-up call that compiles it)."""
+    import floor  # here, not at the top: the memory probes must not load numba
+
     if floor.numba is None:
         outcome.notes.append("numba is not installed: the compiled floor was not run")
         return None
