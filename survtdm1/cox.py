@@ -21,6 +21,7 @@ The numbers match R survival 3.x:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -387,8 +388,62 @@ def fit_cells(
     -0.2739
     """
     problem = CellProblem(table, np.asarray(design, dtype=float), ties)
+    if problem.arm_terms is not None and init is None and loglik_null is None:
+        return _newton_one(problem)
     return newton_fit(
         problem, init, n=problem.n, n_events=problem.n_events, loglik_null=loglik_null
+    )
+
+
+def _halve_one(evaluate, beta: float, step: float, loglik: float):
+    """:func:`survtdm1.newton.halve` for one float coefficient: ``(point, values,
+    halvings)``, or None when no halving keeps the log-likelihood from falling."""
+    slack = newton.LOGLIK_SLACK * max(1.0, abs(loglik))
+    for halvings in range(newton.MAX_HALVINGS + 1):
+        values = evaluate(beta + step)
+        if math.isfinite(values[0]) and values[0] >= loglik - slack:
+            return beta + step, values, halvings
+        step /= 2.0
+    return None
+
+
+def _newton_one(problem: CellProblem) -> CoxFit:
+    """:func:`newton_fit` from zero for the one 0/1 covariate of a :class:`CellProblem`
+    with Python floats (the same steps, halving, acceptance and stopping rules; a small
+    fit's time is then its arithmetic, not array overhead)."""
+    evaluate = problem.evaluate_arm_float
+    beta = 0.0
+    loglik, score, info = evaluate(beta)
+    loglik_null = loglik
+    converged, iterations = False, 0
+    while iterations < newton.MAX_ITER:
+        step = score / info if info != 0.0 else math.nan
+        if not math.isfinite(step):
+            break
+        iterations += 1
+        if abs(step) < newton.STEP_TOL:
+            beta, loglik, converged = beta + step, loglik + 0.5 * score * step, True
+            break
+        moved = _halve_one(evaluate, beta, step, loglik)
+        if moved is None:
+            break  # no better point along the step (a diverging fit): stop where we are
+        beta, values, halvings = moved
+        change = abs(values[0] - loglik)
+        loglik, score, info = values
+        if halvings and change < 1e-13 * max(1.0, abs(loglik)):
+            converged = True
+            break
+    coef = np.array([beta])
+    var = newton.invert(np.array([[info]]))
+    return CoxFit(
+        coef=coef,
+        var=var,
+        loglik=loglik,
+        loglik_null=loglik_null,
+        n=problem.n,
+        n_events=problem.n_events,
+        iterations=iterations,
+        converged=converged and not newton.diverged(coef, var),
     )
 
 

@@ -18,6 +18,7 @@ as covariates:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -357,6 +358,17 @@ class CellProblem:
         logs, mean, var = sums
         loglik = float(self.cell_events[1] * b - logs - shift * self.n_events)
         return loglik, np.array([self.cell_events[1] - mean]), np.array([[var]])
+
+    def evaluate_arm_float(self, b: float) -> tuple[float, float, float]:
+        """:meth:`_evaluate_arm` term by term with a float coefficient: (loglik, score,
+        information) as floats; (-inf, nan, nan) if a denominator is not positive."""
+        shift = max(b, 0.0)
+        sums = self.arm_terms.sums(math.exp(-shift), math.exp(b - shift))
+        if sums is None:
+            return -math.inf, math.nan, math.nan
+        logs, mean, var = sums
+        treated_events = float(self.cell_events[1])
+        return treated_events * b - logs - shift * self.n_events, treated_events - mean, var
 
     def _evaluate_arm_by_time(self, beta: np.ndarray):
         """:meth:`_evaluate_arm` from sums per event time (faster for many events)."""

@@ -274,3 +274,25 @@ def test_a_fit_with_hundreds_of_tied_events_per_time_equals_the_row_fit():
     np.testing.assert_allclose(counts.coef, rows.coef, rtol=1e-9)
     np.testing.assert_allclose(counts.var, rows.var, rtol=1e-8)
     assert counts.loglik == pytest.approx(rows.loglik, rel=1e-12)
+
+
+@pytest.mark.parametrize("ties", ["efron", "breslow"])
+def test_the_float_newton_loop_of_one_arm_takes_the_steps_of_newton_fit(ties):
+    from survtdm1.cox_cells import CellProblem
+
+    rng = np.random.default_rng(23)
+    tables = []
+    for n, decimals in ((300, 0), (60, 1), (2000, 2)):
+        time = np.round(rng.exponential(10.0, n), decimals) + 0.1
+        tables.append(_level_table(time, rng.random(n) < 0.6, rng.integers(0, 2, n)))
+    tables.append(_level_table([1.0, 2.0, 3.0, 4.0, 5.0], [1, 1, 0, 0, 1], [0, 0, 1, 1, 1]))
+    tables.append(_level_table([1.0, 2.0, 3.0], [0, 0, 0], [0, 1, 1]))  # no events
+    for table in tables:
+        fast = cox.fit_cells(table, [[0.0], [1.0]], ties=ties)
+        problem = CellProblem(table, np.array([[0.0], [1.0]]), ties)
+        loop = cox.newton_fit(problem, n=problem.n, n_events=problem.n_events)
+        assert (fast.converged, fast.iterations) == (loop.converged, loop.iterations)
+        np.testing.assert_allclose(fast.coef, loop.coef, rtol=1e-13)
+        np.testing.assert_allclose(fast.var, loop.var, rtol=1e-12)
+        assert fast.loglik == pytest.approx(loop.loglik, rel=1e-14, abs=1e-12)
+        assert fast.loglik_null == pytest.approx(loop.loglik_null, rel=1e-14, abs=1e-12)
