@@ -395,18 +395,6 @@ def fit_cells(
     )
 
 
-def _halve_one(evaluate, beta: float, step: float, loglik: float):
-    """:func:`survtdm1.newton.halve` for one float coefficient: ``(point, values,
-    halvings)``, or None when no halving keeps the log-likelihood from falling."""
-    slack = newton.LOGLIK_SLACK * max(1.0, abs(loglik))
-    for halvings in range(newton.MAX_HALVINGS + 1):
-        values = evaluate(beta + step)
-        if math.isfinite(values[0]) and values[0] >= loglik - slack:
-            return beta + step, values, halvings
-        step /= 2.0
-    return None
-
-
 def _newton_one(problem: CellProblem) -> CoxFit:
     """:func:`newton_fit` from zero for the one 0/1 covariate of a :class:`CellProblem`
     with Python floats (the same steps, halving, acceptance and stopping rules; a small
@@ -424,13 +412,12 @@ def _newton_one(problem: CellProblem) -> CoxFit:
         if abs(step) < newton.STEP_TOL:
             beta, loglik, converged = beta + step, loglik + 0.5 * score * step, True
             break
-        moved = _halve_one(evaluate, beta, step, loglik)
-        if moved is None:
+        moved = newton.halve(evaluate, beta, step, loglik)  # works on floats as well
+        if not moved.accepted:
             break  # no better point along the step (a diverging fit): stop where we are
-        beta, values, halvings = moved
-        change = abs(values[0] - loglik)
-        loglik, score, info = values
-        if halvings and change < 1e-13 * max(1.0, abs(loglik)):
+        change = abs(moved.values[0] - loglik)
+        beta, (loglik, score, info) = moved.beta, moved.values
+        if moved.halvings and change < 1e-13 * max(1.0, abs(loglik)):
             converged = True
             break
     coef = np.array([beta])

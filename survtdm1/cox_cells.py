@@ -76,10 +76,6 @@ class CellTable:
         backwards = np.ascontiguousarray(self.rows.T[:, ::-1])
         return np.cumsum(backwards, axis=1)[:, ::-1].T
 
-    def events_per_time(self) -> np.ndarray:
-        """Number of events at each distinct time (all cells)."""
-        return row_sums(self.events)
-
 
 def row_sums(values: np.ndarray) -> np.ndarray:
     """``values.sum(axis=1)`` of a (B, C) array with few columns, column by column
@@ -88,6 +84,20 @@ def row_sums(values: np.ndarray) -> np.ndarray:
     for column in range(1, values.shape[1]):
         total += values[:, column]
     return total
+
+
+def tie_layout(size: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Efron's terms of event times with ``size`` tied events each, one per event:
+    ``(counts, first, group, frac)``: the sizes as integers, the index of each time's
+    first term, each term's time and its fraction ``l / d`` (the l-th of d)."""
+    counts = np.asarray(size).astype(np.int64)
+    first = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    group = np.repeat(np.arange(counts.shape[0]), counts)
+    # np.repeat rather than fancy indexing: much faster on many terms
+    frac = np.arange(group.shape[0], dtype=float)
+    frac -= np.repeat(first, counts)
+    frac /= np.repeat(counts, counts)
+    return counts, first, group, frac
 
 
 def cell_table(blocks: TimeBlocks, event: np.ndarray, cell: np.ndarray, n_cells: int) -> CellTable:
@@ -108,6 +118,7 @@ def cell_table(blocks: TimeBlocks, event: np.ndarray, cell: np.ndarray, n_cells:
 
 SERIES_MIN_TIES = 32  # tied groups of this many events or more may use the series
 SERIES_MAX_SHARE = 0.01  # ... when (d - 1)/d of the weight at risk that dies stays below this
+SERIES_MAX_RATIO = 0.05  # ... and while (d - 1) r, weights included, stays below this
 SERIES_TERMS = 16  # terms r^k, k = 0..16: the truncation is below 0.05^17 ~ 1e-22 relative
 
 
@@ -156,10 +167,7 @@ class TiedSeries:
         table = np.cumsum(np.arange(d.max(), dtype=float)[None, :] ** ks[:, None], axis=1)
         power = table[:, d - 1]
         small = np.setdiff1d(np.arange(size.shape[0]), large)
-        counts = size[small].astype(np.int64)
-        first = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
-        group = np.repeat(np.arange(counts.shape[0]), counts)
-        frac = (np.arange(group.shape[0]) - first[group]) / np.maximum(counts[group], 1)
+        counts, first, _, frac = tie_layout(size[small])
         return cls(large, power, small, counts, first, frac)
 
     def sums(self, T0, F0, d):
@@ -169,7 +177,7 @@ class TiedSeries:
         L = self.large
         t0, dl = T0[L], d[L]
         r = F0[L] / (dl * t0)
-        if not np.all((dl - 1.0) * r <= 0.05):
+        if not np.all((dl - 1.0) * r <= SERIES_MAX_RATIO):
             return None
         logs, a, c = np.empty_like(T0), np.empty_like(T0), np.empty_like(T0)
         if self.small.size:
@@ -210,15 +218,15 @@ def efron_sums(T0, F0, events):
     rounding error, relative to ``d`` times the terms they multiply, is that of
     the three sums.) ``events`` holds, per event time, ``size`` (d, float),
     ``counts`` (d, int) and ``first`` (the index of its first event term), per
-    event term ``frac`` (l / d), and ``efron`` (False when no time has ties).
+    event term ``frac`` (l / d) (see :func:`tie_layout`), ``efron`` (False when no
+    time has ties) and ``series`` (a :class:`TiedSeries` or None).
     """
     d = events.size
     if not events.efron:  # every event of a time has the same denominator T0
         inv = 1.0 / T0
         zero = np.zeros_like(T0)
         return d * np.log(T0), d * inv, zero, d * inv * inv, zero, zero
-    series = getattr(events, "series", None)
-    summed = None if series is None else series.sums(T0, F0, d)
+    summed = None if events.series is None else events.series.sums(T0, F0, d)
     if summed is None:
         summed = _expanded_sums(T0, F0, events.counts, events.first, events.frac)
     logs, a, c = summed
@@ -261,14 +269,10 @@ class ArmTerms:
         times = np.arange(size.shape[0])
         if not efron:
             return cls(R[:, 0], R[:, 1], size.astype(float), times, False)
-        counts = size.astype(np.int64)  # np.repeat: much faster than fancy indexing here
-        first = np.concatenate([[0], np.cumsum(counts)[:-1]])
-        frac = np.arange(counts.sum(), dtype=float)
-        frac -= np.repeat(first, counts)
-        frac /= np.repeat(size, counts)
+        counts, _, group, frac = tie_layout(size)
         control = np.repeat(R[:, 0], counts) - frac * np.repeat(D[:, 0], counts)
         treated = np.repeat(R[:, 1], counts) - frac * np.repeat(D[:, 1], counts)
-        return cls(control, treated, np.ones(0), np.repeat(times, counts), True)
+        return cls(control, treated, np.ones(0), group, True)
 
     def sums(self, w0: float, w1: float) -> tuple[float, float, float] | None:
         """Over the terms: sums of ``weight * log den``, ``weight * q`` and
@@ -324,18 +328,14 @@ class CellProblem:
         self.Z = Z = design - (n_cell @ design) / max(self.n, 1)
         products = (Z[:, :, None] * Z[:, None, :]).reshape(-1, p * p)
         self.ZZ = np.concatenate([np.ones((Z.shape[0], 1)), Z, products], axis=1)
-        self.counts = size.astype(np.int64)
-        self.first = first = np.concatenate([[0], np.cumsum(size)[:-1]]).astype(np.int64)
+        # Efron's terms, one per event: the l-th of d tied events removes l/d
+        self.counts, self.first, self.event_group, self.frac = tie_layout(size)
         self.RD = np.concatenate([self.R, self.D])
         # Efron's last denominator of a time is T0 - (1 - 1/d) F0: all are positive if it is
         self.last_share = (1.0 - 1.0 / self.size) * self.efron
         if self.arm:
             self.R0, self.R1 = self.R[:, 0].copy(), self.R[:, 1].copy()
             self.D0, self.D1 = self.D[:, 0].copy(), self.D[:, 1].copy()
-        if self.efron:  # one term per event: the l-th of d tied events removes l/d
-            self.event_group = np.repeat(np.arange(size.shape[0]), size)
-            rank = np.arange(self.n_events) - first[self.event_group]
-            self.frac = rank / size[self.event_group]
         # term by term (each event's, or each time's, mean covariate and second moment)
         # unless Efron's ties would make too many terms
         self.by_term = not self.efron or self.n_events <= ARM_TERMS_LIMIT
@@ -350,14 +350,8 @@ class CellProblem:
         """:meth:`evaluate` for the design ``[[0], [1]]``: covariate values 0 and 1."""
         if self.arm_terms is None:
             return self._evaluate_arm_by_time(beta)
-        b = float(beta[0])
-        shift = max(b, 0.0)
-        sums = self.arm_terms.sums(np.exp(-shift), np.exp(b - shift))
-        if sums is None:
-            return -np.inf, np.full(1, np.nan), np.full((1, 1), np.nan)
-        logs, mean, var = sums
-        loglik = float(self.cell_events[1] * b - logs - shift * self.n_events)
-        return loglik, np.array([self.cell_events[1] - mean]), np.array([[var]])
+        loglik, score, info = self.evaluate_arm_float(float(beta[0]))
+        return loglik, np.array([score]), np.array([[info]])
 
     def evaluate_arm_float(self, b: float) -> tuple[float, float, float]:
         """:meth:`_evaluate_arm` term by term with a float coefficient: (loglik, score,

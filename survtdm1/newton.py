@@ -53,6 +53,7 @@ def halve(
 ) -> Step:
     """Take ``beta + step``, halving the step while the log-likelihood falls.
 
+    ``beta`` and ``step`` may be arrays or, for one coefficient, floats.
     ``accept(values)`` decides whether the point is good enough (default: the
     log-likelihood does not fall by more than ``LOGLIK_SLACK``); after
     ``MAX_HALVINGS`` halvings the last point is returned with ``accepted``
