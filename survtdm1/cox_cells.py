@@ -20,10 +20,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
 from ._checks import TIES
+
+try:  # the compiled kernel (survtdm1/_cellfit.c), built by pip where a C compiler is found
+    from . import _cellfit as KERNEL
+except ImportError:  # installed without a C compiler: the numpy evaluation below
+    KERNEL = None
 
 
 @dataclass(frozen=True)
@@ -67,14 +73,107 @@ class CellTable:
 
     def select(self, cells) -> CellTable:
         """The table of some cells only (the rows of the others left out)."""
-        return CellTable(self.time, self.rows[:, cells], self.events[:, cells])
+        table = CellTable(self.time, self.rows[:, cells], self.events[:, cells])
+        # each cell's number at risk is its own: the columns of this table's
+        table.__dict__["_at_risk"] = self._at_risk[:, cells]  # cached_property's slot
+        return table
+
+    @cached_property
+    def event_cells(self) -> EventCells:
+        """The event times only, as the compiled kernel takes them (computed once)."""
+        has = row_sums(self.events) > 0
+        R = self.at_risk()
+        # everyone is at risk at the first time
+        n_cell = R[0].astype(float) if R.shape[0] else np.zeros(R.shape[1])
+        D = np.compress(has, self.events, axis=0).astype(float)
+        return EventCells(np.compress(has, R, axis=0).astype(float), D, n_cell, int(D.sum()))
 
     def at_risk(self) -> np.ndarray:
-        """Number at risk (time >= t) in each cell at each distinct time."""
+        """Number at risk (time >= t) in each cell at each distinct time (computed once;
+        not to be modified)."""
+        return self._at_risk
+
+    @cached_property
+    def _at_risk(self) -> np.ndarray:
         # summed cell by cell along contiguous rows (a cumsum down a (B, C) array with
         # few columns is several times slower)
         backwards = np.ascontiguousarray(self.rows.T[:, ::-1])
         return np.cumsum(backwards, axis=1)[:, ::-1].T
+
+
+@dataclass(frozen=True)
+class EventCells:
+    """A :class:`CellTable` at its event times (frozen; C-contiguous float arrays).
+
+    Attributes
+    ----------
+    R, D : ndarray, shape (B, C)
+        Number at risk and number of events in each cell at each event time.
+    n_cell : ndarray, shape (C,)
+        Rows per cell.
+    n_events : int
+    """
+
+    R: np.ndarray
+    D: np.ndarray
+    n_cell: np.ndarray
+    n_events: int
+
+
+def kernel_fits(table: CellTable, ties: str) -> bool:
+    """Whether :class:`CompiledProblem` fits ``table``: the kernel was built, and Efron's
+    terms (one per event) are few enough that summing them beats the numpy series."""
+    if KERNEL is None:
+        return False
+    return ties != "efron" or table.event_cells.n_events <= ARM_TERMS_LIMIT
+
+
+class CompiledProblem:
+    """A :class:`CellProblem` for the compiled kernel (``survtdm1/_cellfit.c``).
+
+    The kernel evaluates the same log-likelihood, score and information, with
+    Efron's sums per event time taken as ``sum 1/den``, ``sum f/den`` and their
+    squares, and runs the loop of :func:`survtdm1.cox.newton_fit` (the same
+    rules, from :mod:`survtdm1.newton`) without returning to Python.
+    """
+
+    def __init__(self, table: CellTable, design: np.ndarray, ties: str):
+        if ties not in TIES:
+            raise ValueError(f"ties must be one of {TIES}, not {ties!r}")
+        cells = table.event_cells
+        design = np.asarray(design, dtype=float)
+        B, C = cells.R.shape
+        if design.ndim != 2 or design.shape[0] != C:
+            raise ValueError(f"design must have one row per cell ({C}), not {design.shape}")
+        self.p = p = design.shape[1]
+        self.n = int(cells.n_cell.sum())
+        self.n_events = cells.n_events
+        Z = design - (cells.n_cell @ design) / max(self.n, 1)
+        present = (cells.n_cell > 0).astype(float)
+        self._problem = (cells.R, cells.D, np.ascontiguousarray(Z), present, B, C, p)
+        self._efron = ties == "efron"
+
+    def evaluate(self, beta: np.ndarray):
+        """Log-likelihood, score and information at ``beta``."""
+        beta = np.ascontiguousarray(beta, dtype=float)
+        score, info = np.empty(self.p), np.empty((self.p, self.p))
+        loglik = KERNEL.evaluate(*self._problem, self._efron, beta, score, info)
+        return loglik, score, info
+
+    def loglik(self, beta: np.ndarray) -> float:
+        return self.evaluate(beta)[0]
+
+    def newton(self, beta: np.ndarray, rules: tuple) -> tuple[int, bool, float, float, np.ndarray]:
+        """Newton-Raphson from ``beta`` (overwritten with the estimate), with ``rules``
+        ``(max_iter, max_halvings, step_tol, loglik_slack, settle_tol, cond_limit)``.
+        Returns (iterations, converged, loglik, loglik at the start, inverse information
+        as :func:`survtdm1.newton.invert` gives it); iterations is -1 where a step met
+        an exactly singular information matrix."""
+        info, var = np.empty((self.p, self.p)), np.empty((self.p, self.p))
+        iterations, converged, loglik, start = KERNEL.fit(
+            *self._problem, self._efron, beta, info, var, *rules
+        )
+        return iterations, bool(converged), loglik, start, var
 
 
 def row_sums(values: np.ndarray) -> np.ndarray:

@@ -23,6 +23,9 @@ MAX_HALVINGS = 30
 # fall: a sum over many events carries rounding noise of about 1e-13 of its size, and a
 # step near the maximum must not be halved (and the fit stopped short) for that noise
 LOGLIK_SLACK = 1e-12
+# a halved step that changed the log-likelihood by less than this (relative to its size,
+# at least 1) has settled: the fit has converged
+SETTLE_TOL = 1e-13
 COND_LIMIT = 1e12  # information matrices worse conditioned than this are singular
 MAX_COEF = 10.0  # |log HR| beyond this: a diverging (monotone) likelihood
 
@@ -119,7 +122,11 @@ def diverged(beta: np.ndarray, var: np.ndarray) -> np.ndarray | bool:
         b, v = float(beta[0]), float(var[0, 0])
         return abs(b) > MAX_COEF or not np.isfinite(v) or v <= 0
     if beta.ndim == 1:
-        return bool(diverged(beta[None], var[None])[0])
+        return bool(
+            np.abs(beta).max(initial=0.0) > MAX_COEF
+            or not np.isfinite(var).all()
+            or (np.diagonal(var) <= 0).any()
+        )
     fits = beta.shape[0]
     return (
         np.any(np.abs(beta) > MAX_COEF, axis=1)

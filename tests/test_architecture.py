@@ -35,6 +35,7 @@ FLOORS = {
     "cox": 2,
     "cox_batch": 2,
     "cox_cells": 2,
+    "_cellfit": 2,  # compiled (survtdm1/_cellfit.c), imported by cox_cells
     "newton": 2,
     "firth": 2,
     "logistic": 2,

@@ -3,7 +3,10 @@
 The R reference values of the battery are checked in test_battery_reference.py
 (the battery now runs on counts); here the two engines must agree with each
 other far below those tolerances, with and without tied times, for Efron and
-Breslow, including levels where estimates do not exist.
+Breslow, including levels where estimates do not exist. Every test runs twice:
+with the compiled kernel (survtdm1/_cellfit.c) and with the numpy evaluation
+that an install without a C compiler uses (test_kernel.py compares the two
+directly).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import pandas as pd
 import pytest
 
 import survtdm1 as st
-from survtdm1 import cox, km
+from survtdm1 import cox, cox_cells, km
 from survtdm1.cohort import format_codes, format_value
 from survtdm1.cox_cells import TimeBlocks, cell_table
 from survtdm1.subgroups import survival
@@ -26,6 +29,14 @@ SUBGROUPS = [
     {"column": "age", "cutpoints": [50, 65]},
     {"column": "score", "quantiles": [0.25, 0.5, 0.75]},
 ]
+
+
+@pytest.fixture(params=["compiled", "numpy"], autouse=True)
+def engine(request, monkeypatch):
+    """The compiled kernel, or the numpy evaluation (the kernel switched off)."""
+    if request.param == "numpy":
+        monkeypatch.setattr(cox_cells, "KERNEL", None)
+    return request.param
 
 
 def _cohort(n: int, seed: int, decimals: int):
@@ -80,8 +91,6 @@ def test_battery_from_counts_matches_the_row_fits(n, seed, decimals, ties, monke
 @pytest.mark.parametrize("by_time", [False, True])
 @pytest.mark.parametrize("ties", ["efron", "breslow"])
 def test_fit_from_counts_matches_the_row_fit(ties, by_time, monkeypatch):
-    from survtdm1 import cox_cells
-
     if by_time:  # Efron's sums per event time (the path of fits with many events)
         monkeypatch.setattr(cox_cells, "ARM_TERMS_LIMIT", 0)
     rng = np.random.default_rng(7)
@@ -186,8 +195,6 @@ def test_the_levels_fitted_together_equal_the_levels_fitted_one_by_one(ties):
 
 @pytest.mark.parametrize("ties", ["efron", "breslow"])
 def test_the_arm_fit_term_by_term_equals_the_fit_from_sums_per_time(ties, monkeypatch):
-    from survtdm1 import cox_cells
-
     rng = np.random.default_rng(13)
     n = 3000
     treated = rng.integers(0, 2, n)
@@ -207,8 +214,6 @@ def test_the_arm_fit_term_by_term_equals_the_fit_from_sums_per_time(ties, monkey
 
 
 def test_level_fits_of_many_events_are_fitted_one_by_one_with_the_same_result(monkeypatch):
-    from survtdm1 import cox_cells
-
     rng = np.random.default_rng(21)
     tables = []
     for n in (400, 900):
@@ -277,9 +282,10 @@ def test_a_fit_with_hundreds_of_tied_events_per_time_equals_the_row_fit():
 
 
 @pytest.mark.parametrize("ties", ["efron", "breslow"])
-def test_the_float_newton_loop_of_one_arm_takes_the_steps_of_newton_fit(ties):
+def test_the_float_newton_loop_of_one_arm_takes_the_steps_of_newton_fit(ties, monkeypatch):
     from survtdm1.cox_cells import CellProblem
 
+    monkeypatch.setattr(cox_cells, "KERNEL", None)  # the float loop is the numpy path's
     rng = np.random.default_rng(23)
     tables = []
     for n, decimals in ((300, 0), (60, 1), (2000, 2)):

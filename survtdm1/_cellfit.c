@@ -1,0 +1,544 @@
+/*
+ * Cox fits from counts by cell and event time, compiled: the arithmetic of
+ * survtdm1.cox_cells.CellProblem and the Newton loop of survtdm1.cox.newton_fit.
+ *
+ * A problem is, at each of B event times, the number at risk R[b, c] and the
+ * number of events D[b, c] in each of C cells, and a design Z (C x p, centred)
+ * giving every row of a cell the same covariates. The log partial likelihood
+ * with Efron's or Breslow's ties, its score and its information are sums over
+ * event times of a few numbers per time, so a fit costs microseconds where the
+ * numpy evaluation costs array overhead. survtdm1.cox_cells keeps the numpy
+ * evaluation, which tests compare with this one; the package uses it where this
+ * module was not built.
+ *
+ * Arrays arrive as C-contiguous float64 buffers (the buffer protocol: no numpy
+ * headers are needed to build). Results are written into buffers the caller
+ * allocates.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    const double *R;       /* B x C, at risk */
+    const double *D;       /* B x C, events */
+    const double *Z;       /* C x p, the design, centred */
+    const double *present; /* C, 1 for a cell with rows, else 0 */
+    Py_ssize_t B, C, p;
+    int efron;
+    double *cell_events; /* C: events per cell */
+    double *work;        /* scratch: 4 C + 2 p */
+} Problem;
+
+/* The rules of survtdm1.newton, passed from Python so that there is one set. */
+typedef struct {
+    long max_iter, max_halvings;
+    double step_tol, loglik_slack, settle_tol;
+} Rules;
+
+/* Log-likelihood, score and information at beta. Returns 0, or 1 (loglik -inf,
+ * score and information NaN) when a denominator is not positive. */
+static int evaluate(const Problem *pr, const double *beta, double *loglik, double *score,
+                    double *info)
+{
+    const Py_ssize_t B = pr->B, C = pr->C, p = pr->p;
+    double *eta = pr->work, *w = eta + C, *T1 = w + C, *F1 = T1 + p;
+    double *on_rows = F1 + p, *on_events = on_rows + C;
+    double shift = -INFINITY, ll = 0.0;
+    Py_ssize_t b, c, j, k, l;
+
+    for (c = 0; c < C; c++) {
+        double s = 0.0;
+        for (j = 0; j < p; j++)
+            s += pr->Z[c * p + j] * beta[j];
+        eta[c] = s;
+        if (pr->present[c] != 0.0 && s > shift)
+            shift = s;
+    }
+    if (shift == -INFINITY)
+        shift = 0.0; /* no cell with rows: no event either */
+    /* relative to the largest linear predictor of a cell with rows: weights <= 1,
+     * and 0 for cells without rows whatever their predictor */
+    for (c = 0; c < C; c++) {
+        on_rows[c] = on_events[c] = 0.0;
+        if (pr->present[c] != 0.0) {
+            eta[c] -= shift;
+            w[c] = exp(eta[c]);
+            ll += pr->cell_events[c] * eta[c];
+        } else {
+            w[c] = 0.0;
+        }
+    }
+    memset(score, 0, sizeof(double) * p);
+    memset(info, 0, sizeof(double) * p * p);
+    for (b = 0; b < B; b++) {
+        const double *Rb = pr->R + b * C, *Db = pr->D + b * C;
+        double T0 = 0.0, F0 = 0.0, d = 0.0;
+        double logs = 0.0, Sa = 0.0, Sb = 0.0, Saa = 0.0, Sab = 0.0, Sbb = 0.0;
+        memset(T1, 0, sizeof(double) * 2 * p);
+        for (c = 0; c < C; c++) {
+            const double r = Rb[c] * w[c], e = Db[c] * w[c];
+            const double *z = pr->Z + c * p;
+            d += Db[c];
+            if (r == 0.0)
+                continue; /* a cell's events are among its rows at risk */
+            T0 += r;
+            F0 += e;
+            for (j = 0; j < p; j++) {
+                T1[j] += r * z[j];
+                F1[j] += e * z[j];
+            }
+        }
+        if (d == 0.0)
+            continue;
+        if (pr->efron) {
+            /* the l-th of d tied events: denominator T0 - (l/d) F0, mean
+             * (T1 - (l/d) F1) / den; a = 1/den and f a summed, and their products */
+            const long n = (long)d;
+            for (l = 0; l < n; l++) {
+                const double f = (double)l / d, den = T0 - f * F0;
+                double a, fa;
+                if (!(den > 0.0))
+                    goto invalid;
+                logs += log(den);
+                a = 1.0 / den;
+                fa = f * a;
+                Sa += a;
+                Sb += fa;
+                Saa += a * a;
+                Sab += a * fa;
+                Sbb += fa * fa;
+            }
+        } else {
+            if (!(T0 > 0.0))
+                goto invalid;
+            logs = d * log(T0);
+            Sa = d / T0;
+            Saa = Sa / T0;
+        }
+        ll -= logs;
+        /* second moments enter through per-cell weights, summed after the loop */
+        for (c = 0; c < C; c++) {
+            on_rows[c] += Sa * Rb[c];
+            on_events[c] += Sb * Db[c];
+        }
+        /* the means: summed into the score, their products into the information */
+        for (j = 0; j < p; j++) {
+            score[j] += T1[j] * Sa - F1[j] * Sb;
+            for (k = 0; k <= j; k++)
+                info[j * p + k] -= T1[j] * T1[k] * Saa -
+                                   (T1[j] * F1[k] + F1[j] * T1[k]) * Sab + F1[j] * F1[k] * Sbb;
+        }
+    }
+    for (c = 0; c < C; c++) {
+        const double weight = w[c] * (on_rows[c] - on_events[c]);
+        const double *z = pr->Z + c * p;
+        if (weight == 0.0)
+            continue;
+        for (j = 0; j < p; j++)
+            for (k = 0; k <= j; k++)
+                info[j * p + k] += weight * z[j] * z[k];
+    }
+    /* score: the events' covariates less the summed means */
+    for (j = 0; j < p; j++) {
+        double s = 0.0;
+        for (c = 0; c < C; c++)
+            s += pr->cell_events[c] * pr->Z[c * p + j];
+        score[j] = s - score[j];
+        for (k = 0; k < j; k++)
+            info[k * p + j] = info[j * p + k];
+    }
+    *loglik = ll;
+    return 0;
+invalid:
+    *loglik = -INFINITY;
+    for (j = 0; j < p; j++)
+        score[j] = NAN;
+    for (j = 0; j < p * p; j++)
+        info[j] = NAN;
+    return 1;
+}
+
+/* info^-1 score by Gaussian elimination with partial pivoting (as LAPACK's gesv).
+ * Returns 1 for an exactly singular matrix (numpy raises there and the Python
+ * loop takes least squares: the caller then falls back to it). */
+static int solve(Py_ssize_t p, const double *info, const double *score, double *step,
+                 double *lu)
+{
+    Py_ssize_t i, j, k;
+    if (p == 1) {
+        step[0] = score[0] / info[0]; /* 0 gives inf or NaN: the loop stops */
+        return 0;
+    }
+    memcpy(lu, info, sizeof(double) * p * p);
+    memcpy(step, score, sizeof(double) * p);
+    for (k = 0; k < p; k++) {
+        Py_ssize_t pivot = k;
+        double best = fabs(lu[k * p + k]);
+        for (i = k + 1; i < p; i++) {
+            if (fabs(lu[i * p + k]) > best) {
+                best = fabs(lu[i * p + k]);
+                pivot = i;
+            }
+        }
+        if (best == 0.0)
+            return 1;
+        if (pivot != k) {
+            for (j = 0; j < p; j++) {
+                const double t = lu[k * p + j];
+                lu[k * p + j] = lu[pivot * p + j];
+                lu[pivot * p + j] = t;
+            }
+            {
+                const double t = step[k];
+                step[k] = step[pivot];
+                step[pivot] = t;
+            }
+        }
+        for (i = k + 1; i < p; i++) {
+            const double factor = lu[i * p + k] / lu[k * p + k];
+            if (factor == 0.0)
+                continue;
+            for (j = k; j < p; j++)
+                lu[i * p + j] -= factor * lu[k * p + j];
+            step[i] -= factor * step[k];
+        }
+    }
+    for (k = p - 1; k >= 0; k--) {
+        double s = step[k];
+        for (j = k + 1; j < p; j++)
+            s -= lu[k * p + j] * step[j];
+        step[k] = s / lu[k * p + k];
+    }
+    return 0;
+}
+
+/* The inverse of a symmetric information matrix as survtdm1.newton.invert gives it:
+ * NaN where it is not finite or its condition number (the ratio of its largest to
+ * its smallest absolute eigenvalue, which for a symmetric matrix is numpy's 2-norm
+ * cond) exceeds cond_limit. Cyclic Jacobi rotations; work holds 2 p p doubles. */
+static void invert(Py_ssize_t p, const double *info, double *var, double cond_limit,
+                   double *work)
+{
+    double *A = work, *V = work + p * p, largest = 0.0, smallest = INFINITY;
+    Py_ssize_t i, j, k, sweep;
+    for (i = 0; i < p * p; i++) {
+        if (!isfinite(info[i]))
+            goto singular;
+    }
+    if (p == 1) {
+        if (info[0] == 0.0)
+            goto singular;
+        var[0] = 1.0 / info[0];
+        return;
+    }
+    memcpy(A, info, sizeof(double) * p * p);
+    for (i = 0; i < p; i++)
+        for (j = 0; j < p; j++)
+            V[i * p + j] = i == j ? 1.0 : 0.0;
+    for (sweep = 0; sweep < 100; sweep++) {
+        double off = 0.0, total = 0.0;
+        for (i = 0; i < p; i++)
+            for (j = 0; j < p; j++) {
+                total += A[i * p + j] * A[i * p + j];
+                if (i != j)
+                    off += A[i * p + j] * A[i * p + j];
+            }
+        if (off <= 1e-32 * total)
+            break;
+        for (i = 0; i < p - 1; i++) {
+            for (j = i + 1; j < p; j++) {
+                const double aij = A[i * p + j];
+                double theta, t, c, s;
+                if (aij == 0.0)
+                    continue;
+                theta = (A[j * p + j] - A[i * p + i]) / (2.0 * aij);
+                t = (theta >= 0.0 ? 1.0 : -1.0) / (fabs(theta) + sqrt(theta * theta + 1.0));
+                c = 1.0 / sqrt(t * t + 1.0);
+                s = t * c;
+                for (k = 0; k < p; k++) { /* columns i and j */
+                    const double ki = A[k * p + i], kj = A[k * p + j];
+                    A[k * p + i] = c * ki - s * kj;
+                    A[k * p + j] = s * ki + c * kj;
+                }
+                for (k = 0; k < p; k++) { /* rows i and j */
+                    const double ik = A[i * p + k], jk = A[j * p + k];
+                    A[i * p + k] = c * ik - s * jk;
+                    A[j * p + k] = s * ik + c * jk;
+                }
+                for (k = 0; k < p; k++) {
+                    const double ki = V[k * p + i], kj = V[k * p + j];
+                    V[k * p + i] = c * ki - s * kj;
+                    V[k * p + j] = s * ki + c * kj;
+                }
+            }
+        }
+    }
+    for (i = 0; i < p; i++) {
+        largest = fmax(largest, fabs(A[i * p + i]));
+        smallest = fmin(smallest, fabs(A[i * p + i]));
+    }
+    if (!(smallest > 0.0) || !(largest / smallest <= cond_limit))
+        goto singular;
+    for (i = 0; i < p; i++)
+        for (j = 0; j <= i; j++) {
+            double sum = 0.0;
+            for (k = 0; k < p; k++)
+                sum += V[i * p + k] * V[j * p + k] / A[k * p + k];
+            var[i * p + j] = var[j * p + i] = sum;
+        }
+    return;
+singular:
+    for (i = 0; i < p * p; i++)
+        var[i] = NAN;
+}
+
+static int falls(double loglik, double new_loglik, const Rules *rules)
+{
+    return !isfinite(new_loglik) ||
+           new_loglik < loglik - rules->loglik_slack * fmax(1.0, fabs(loglik));
+}
+
+/* The loop of survtdm1.cox.newton_fit. beta holds the start and receives the
+ * estimate; info the information there. Returns -1 (singular step: fall back)
+ * or the number of iterations; *converged and the log-likelihoods are set. */
+static long newton(const Problem *pr, const Rules *rules, double *beta, double *info,
+                   double *loglik, double *loglik_start, int *converged)
+{
+    const Py_ssize_t p = pr->p;
+    double *buffer = malloc(sizeof(double) * (5 * p + 2 * p * p));
+    double *score, *step, *trial, *trial_score, *trial_info, *lu, ll, trial_ll = 0.0;
+    long iterations = 0, halvings = 0;
+    Py_ssize_t j;
+    if (buffer == NULL)
+        return -2;
+    score = buffer;
+    step = score + p;
+    trial = step + p;
+    trial_score = trial + p;
+    lu = trial_score + p;
+    trial_info = lu + p * p;
+    *converged = 0;
+    evaluate(pr, beta, &ll, score, info);
+    *loglik_start = ll;
+    while (iterations < rules->max_iter) {
+        double largest = 0.0, change;
+        int finite = 1, accepted = 0;
+        if (solve(p, info, score, step, lu)) {
+            free(buffer);
+            return -1;
+        }
+        for (j = 0; j < p; j++) {
+            finite &= isfinite(step[j]) != 0;
+            largest = fmax(largest, fabs(step[j]));
+        }
+        if (!finite)
+            break;
+        iterations++;
+        if (largest < rules->step_tol) {
+            double gain = 0.0;
+            for (j = 0; j < p; j++) {
+                beta[j] += step[j];
+                gain += score[j] * step[j];
+            }
+            ll += 0.5 * gain;
+            *converged = 1;
+            break;
+        }
+        /* newton.halve: beta + step, the step halved while the log-likelihood falls */
+        for (halvings = 0; halvings <= rules->max_halvings; halvings++) {
+            for (j = 0; j < p; j++)
+                trial[j] = beta[j] + step[j];
+            evaluate(pr, trial, &trial_ll, trial_score, trial_info);
+            if (!falls(ll, trial_ll, rules)) {
+                accepted = 1;
+                break;
+            }
+            for (j = 0; j < p; j++)
+                step[j] /= 2.0;
+        }
+        if (!accepted)
+            break; /* no better point along the step (a diverging fit): stop here */
+        change = fabs(trial_ll - ll);
+        ll = trial_ll;
+        memcpy(beta, trial, sizeof(double) * p);
+        memcpy(score, trial_score, sizeof(double) * p);
+        memcpy(info, trial_info, sizeof(double) * p * p);
+        if (halvings > 0 && change < rules->settle_tol * fmax(1.0, fabs(ll))) {
+            *converged = 1;
+            break;
+        }
+    }
+    *loglik = ll;
+    free(buffer);
+    return iterations;
+}
+
+/* Buffers of float64 with the sizes a problem needs; 0 on success. */
+static int check_size(const Py_buffer *view, Py_ssize_t count, const char *name)
+{
+    if (view->len != (Py_ssize_t)sizeof(double) * count) {
+        PyErr_Format(PyExc_ValueError, "%s has %zd bytes, expected %zd doubles", name,
+                     view->len, count);
+        return -1;
+    }
+    return 0;
+}
+
+static int setup(Problem *pr, Py_buffer *R, Py_buffer *D, Py_buffer *Z, Py_buffer *present,
+                 Py_ssize_t B, Py_ssize_t C, Py_ssize_t p, int efron)
+{
+    Py_ssize_t b, c;
+    if (B < 0 || C < 1 || p < 1 || check_size(R, B * C, "R") || check_size(D, B * C, "D") ||
+        check_size(Z, C * p, "Z") || check_size(present, C, "present")) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_ValueError, "bad problem sizes");
+        return -1;
+    }
+    pr->R = R->buf;
+    pr->D = D->buf;
+    pr->Z = Z->buf;
+    pr->present = present->buf;
+    pr->B = B;
+    pr->C = C;
+    pr->p = p;
+    pr->efron = efron;
+    pr->cell_events = calloc((size_t)(5 * C + 2 * p), sizeof(double));
+    if (pr->cell_events == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    pr->work = pr->cell_events + C;
+    for (b = 0; b < B; b++)
+        for (c = 0; c < C; c++)
+            pr->cell_events[c] += pr->D[b * C + c];
+    return 0;
+}
+
+static void release(Py_buffer *views, int count)
+{
+    int i;
+    for (i = 0; i < count; i++)
+        PyBuffer_Release(&views[i]);
+}
+
+PyDoc_STRVAR(fit_doc,
+             "fit(R, D, Z, present, B, C, p, efron, beta, info, var, max_iter, max_halvings, "
+             "step_tol, loglik_slack, settle_tol, cond_limit)\n\n"
+             "Newton-Raphson with step halving from beta (overwritten with the estimate); info "
+             "receives the information there and var its inverse (NaN beyond cond_limit). "
+             "Returns (iterations, converged, loglik, loglik_start); iterations is -1 where a "
+             "step met an exactly singular information matrix.");
+
+static PyObject *fit(PyObject *self, PyObject *args)
+{
+    Py_buffer views[7];
+    Py_ssize_t B, C, p;
+    int efron, converged = 0;
+    Rules rules;
+    Problem pr;
+    long iterations;
+    double loglik = 0.0, loglik_start = 0.0, cond_limit, *work;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*nnnpw*w*w*lldddd", &views[0], &views[1], &views[2],
+                          &views[3], &B, &C, &p, &efron, &views[4], &views[5], &views[6],
+                          &rules.max_iter, &rules.max_halvings, &rules.step_tol,
+                          &rules.loglik_slack, &rules.settle_tol, &cond_limit))
+        return NULL;
+    if (setup(&pr, &views[0], &views[1], &views[2], &views[3], B, C, p, efron) ||
+        check_size(&views[4], p, "beta") || check_size(&views[5], p * p, "info") ||
+        check_size(&views[6], p * p, "var")) {
+        release(views, 7);
+        return NULL;
+    }
+    work = malloc(sizeof(double) * 2 * p * p);
+    if (work == NULL) {
+        free(pr.cell_events);
+        release(views, 7);
+        return PyErr_NoMemory();
+    }
+    Py_BEGIN_ALLOW_THREADS
+    iterations = newton(&pr, &rules, views[4].buf, views[5].buf, &loglik, &loglik_start,
+                        &converged);
+    if (iterations >= 0)
+        invert(p, views[5].buf, views[6].buf, cond_limit, work);
+    Py_END_ALLOW_THREADS
+    free(work);
+    free(pr.cell_events);
+    release(views, 7);
+    if (iterations == -2)
+        return PyErr_NoMemory();
+    return Py_BuildValue("lidd", iterations, converged, loglik, loglik_start);
+}
+
+PyDoc_STRVAR(invert_doc, "invert(info, var, p, cond_limit)\n\n"
+                         "var = the inverse of the symmetric info (NaN beyond cond_limit).");
+
+static PyObject *invert_py(PyObject *self, PyObject *args)
+{
+    Py_buffer views[2];
+    Py_ssize_t p;
+    double cond_limit, *work;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*w*nd", &views[0], &views[1], &p, &cond_limit))
+        return NULL;
+    if (p < 1 || check_size(&views[0], p * p, "info") || check_size(&views[1], p * p, "var")) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_ValueError, "p must be positive");
+        release(views, 2);
+        return NULL;
+    }
+    work = malloc(sizeof(double) * 2 * p * p);
+    if (work == NULL) {
+        release(views, 2);
+        return PyErr_NoMemory();
+    }
+    invert(p, views[0].buf, views[1].buf, cond_limit, work);
+    free(work);
+    release(views, 2);
+    Py_RETURN_NONE;
+}
+
+PyDoc_STRVAR(evaluate_doc,
+             "evaluate(R, D, Z, present, B, C, p, efron, beta, score, info)\n\n"
+             "The log-likelihood at beta (returned); score and info are written.");
+
+static PyObject *evaluate_py(PyObject *self, PyObject *args)
+{
+    Py_buffer views[7];
+    Py_ssize_t B, C, p;
+    int efron;
+    Problem pr;
+    double loglik = 0.0;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*nnnpy*w*w*", &views[0], &views[1], &views[2],
+                          &views[3], &B, &C, &p, &efron, &views[4], &views[5], &views[6]))
+        return NULL;
+    if (setup(&pr, &views[0], &views[1], &views[2], &views[3], B, C, p, efron) ||
+        check_size(&views[4], p, "beta") || check_size(&views[5], p, "score") ||
+        check_size(&views[6], p * p, "info")) {
+        release(views, 7);
+        return NULL;
+    }
+    evaluate(&pr, views[4].buf, &loglik, views[5].buf, views[6].buf);
+    free(pr.cell_events);
+    release(views, 7);
+    return PyFloat_FromDouble(loglik);
+}
+
+static PyMethodDef methods[] = {
+    {"fit", fit, METH_VARARGS, fit_doc},
+    {"evaluate", evaluate_py, METH_VARARGS, evaluate_doc},
+    {"invert", invert_py, METH_VARARGS, invert_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_cellfit",
+    "Compiled Cox fits from counts by cell and event time (see survtdm1.cox_cells).", -1,
+    methods,
+};
+
+PyMODINIT_FUNC PyInit__cellfit(void) { return PyModule_Create(&module); }

@@ -1,0 +1,215 @@
+"""The compiled Cox kernel (survtdm1/_cellfit.c) against the numpy evaluation.
+
+Two checks cover it: its log-likelihood, score and information equal those of
+:class:`survtdm1.cox_cells.CellProblem` (the numpy arithmetic, itself checked
+against the row fits and R), and its Newton loop takes the steps of
+:func:`survtdm1.cox.newton_fit` driven by its own evaluation. Tolerances: the
+two evaluations sum in different orders, 1e-11 relative; the two loops make the
+same steps, 1e-12.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import survtdm1 as st
+from survtdm1 import cox, cox_cells
+from survtdm1.cox_cells import CellProblem, CompiledProblem, TimeBlocks, cell_table
+
+
+def test_the_kernel_is_built():
+    assert cox_cells.KERNEL is not None, (
+        "survtdm1/_cellfit.c was not compiled (is a C compiler installed?): "
+        "survtdm1 then runs its numpy evaluation, and the kernel goes untested"
+    )
+
+
+def _table(n, seed, decimals, levels):
+    """A cell table ``arm + 2 * level`` of random rows; the last level's treated cell
+    empty when ``levels`` > 2 (a cell without rows, as in a sparse subgroup)."""
+    rng = np.random.default_rng(seed)
+    time = np.round(rng.exponential(10.0, n), decimals) + 0.1
+    event = rng.random(n) < 0.6
+    arm = rng.integers(0, 2, n)
+    level = rng.integers(0, levels, n)
+    if levels > 2:
+        arm[level == levels - 1] = 0
+    data = cox.SortedSurvival.from_arrays(time, event)
+    cell = data.sort_rows(arm + 2 * level)
+    return cell_table(TimeBlocks.from_sorted(data.time), data.event, cell, 2 * levels)
+
+
+def _designs(levels):
+    """The battery's models on ``2 * levels`` cells: arm; arm + levels; arm x levels; trend."""
+    cells = np.arange(2 * levels)
+    arm, level = (cells % 2).astype(float), cells // 2
+    dummies = (level[:, None] == np.arange(1, levels)[None, :]).astype(float)
+    main = np.column_stack([arm, dummies])
+    rank = level + 1.0
+    return {
+        "main": main,
+        "interaction": np.column_stack([main, arm[:, None] * dummies[:, :-1]]),
+        "trend": np.column_stack([arm, rank, arm * rank]),
+    }
+
+
+CASES = [(400, 1, 0, 3), (150, 2, 2, 2), (900, 3, 0, 4), (40, 4, 1, 2)]
+
+
+@pytest.mark.parametrize("ties", ["efron", "breslow"])
+@pytest.mark.parametrize(("n", "seed", "decimals", "levels"), CASES)
+def test_the_compiled_evaluation_equals_the_numpy_evaluation(n, seed, decimals, levels, ties):
+    table = _table(n, seed, decimals, levels)
+    rng = np.random.default_rng(seed + 100)
+    for design in _designs(levels).values():
+        numpy_side = CellProblem(table, design, ties)
+        compiled = CompiledProblem(table, design, ties)
+        for scale in (0.0, 0.3, 2.0, 15.0):
+            beta = rng.normal(scale=scale, size=design.shape[1])
+            ll, score, info = numpy_side.evaluate(beta)
+            c_ll, c_score, c_info = compiled.evaluate(beta)
+            assert c_ll == pytest.approx(ll, rel=1e-11, abs=1e-9)
+            size = max(1.0, float(np.abs(info).max()))
+            np.testing.assert_allclose(c_score, score, rtol=1e-11, atol=1e-11 * size)
+            np.testing.assert_allclose(c_info, info, rtol=1e-11, atol=1e-11 * size)
+            np.testing.assert_array_equal(c_info, c_info.T)
+
+
+def test_a_denominator_that_is_not_positive_gives_minus_infinity():
+    table = _table(200, 5, 0, 2)
+    design = _designs(2)["main"]
+    compiled = CompiledProblem(table, design, "efron")
+    ll, score, info = compiled.evaluate(np.array([np.nan, 0.0]))
+    assert not np.isfinite(ll)
+    numpy_ll = CellProblem(table, design, "efron").evaluate(np.array([np.nan, 0.0]))[0]
+    assert not np.isfinite(numpy_ll)
+
+
+@pytest.mark.parametrize("ties", ["efron", "breslow"])
+@pytest.mark.parametrize(("n", "seed", "decimals", "levels"), CASES)
+def test_the_compiled_loop_takes_the_steps_of_newton_fit(n, seed, decimals, levels, ties):
+    table = _table(n, seed, decimals, levels)
+    for design in _designs(levels).values():
+        compiled = cox.fit_cells(table, design, ties=ties)
+        problem = CompiledProblem(table, design, ties)
+        loop = cox.newton_fit(problem, n=problem.n, n_events=problem.n_events)
+        assert (compiled.converged, compiled.iterations) == (loop.converged, loop.iterations)
+        np.testing.assert_allclose(compiled.coef, loop.coef, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(compiled.var, loop.var, rtol=1e-10)
+        assert compiled.loglik == pytest.approx(loop.loglik, rel=1e-14)
+        assert compiled.loglik_null == pytest.approx(loop.loglik_null, rel=1e-14)
+        # from a start, with the null log-likelihood evaluated at zero
+        start = loop.coef + 0.1
+        again = cox.fit_cells(table, design, ties=ties, init=start)
+        from_start = cox.newton_fit(problem, start, n=problem.n, n_events=problem.n_events)
+        assert again.iterations == from_start.iterations
+        np.testing.assert_allclose(again.coef, from_start.coef, rtol=1e-12, atol=1e-14)
+        assert again.loglik_null == pytest.approx(loop.loglik_null, rel=1e-14)
+
+
+@pytest.mark.parametrize("ties", ["efron", "breslow"])
+def test_compiled_and_numpy_fits_agree(ties, monkeypatch):
+    for n, seed, decimals, levels in CASES:
+        table = _table(n, seed, decimals, levels)
+        for design in _designs(levels).values():
+            compiled = cox.fit_cells(table, design, ties=ties)
+            with monkeypatch.context() as patch:
+                patch.setattr(cox_cells, "KERNEL", None)
+                numpy_fit = cox.fit_cells(table, design, ties=ties)
+            assert compiled.converged == numpy_fit.converged
+            assert (compiled.n, compiled.n_events) == (numpy_fit.n, numpy_fit.n_events)
+            np.testing.assert_allclose(compiled.coef, numpy_fit.coef, rtol=1e-10, atol=1e-12)
+            np.testing.assert_allclose(compiled.var, numpy_fit.var, rtol=1e-9)
+            assert compiled.loglik == pytest.approx(numpy_fit.loglik, rel=1e-12)
+
+
+def test_a_diverging_fit_is_not_converged_on_either_path(monkeypatch):
+    # the one treated event comes when only treated rows are at risk: a monotone likelihood
+    data = cox.SortedSurvival.from_arrays(np.arange(1.0, 6.0), np.array([1, 1, 0, 0, 1]))
+    cells = data.sort_rows(np.array([0, 0, 1, 1, 1]))
+    table = cell_table(TimeBlocks.from_sorted(data.time), data.event, cells, 2)
+    compiled = cox.fit_cells(table, [[0.0], [1.0]])
+    monkeypatch.setattr(cox_cells, "KERNEL", None)
+    numpy_fit = cox.fit_cells(table, [[0.0], [1.0]])
+    assert not compiled.converged and not numpy_fit.converged
+    assert compiled.coef[0] < -5 and numpy_fit.coef[0] < -5
+
+
+def test_a_singular_step_falls_back_to_the_numpy_loop(monkeypatch):
+    table = _table(300, 6, 0, 2)
+    design = np.column_stack([_designs(2)["main"], np.zeros(4)])  # a column of zeros
+    problem = CompiledProblem(table, design, "efron")
+    iterations = problem.newton(np.zeros(3), (50, 30, 1e-9, 1e-12, 1e-13, 1e12))[0]
+    assert iterations == -1  # the kernel declines: numpy takes least squares there
+    compiled = cox.fit_cells(table, design)
+    monkeypatch.setattr(cox_cells, "KERNEL", None)
+    numpy_fit = cox.fit_cells(table, design)
+    np.testing.assert_array_equal(compiled.coef, numpy_fit.coef)
+    assert compiled.converged == numpy_fit.converged
+
+
+def test_the_compiled_inverse_is_newton_invert():
+    from survtdm1 import newton
+
+    rng = np.random.default_rng(41)
+    for p in (1, 2, 3, 5, 8):
+        for log_cond in (0, 3, 6, 9, 11, 13, 15):
+            q = np.linalg.qr(rng.normal(size=(p, p)))[0]
+            values = np.logspace(0, log_cond, p) * rng.choice([1.0, 10.0, 1e4])
+            info = (q * values) @ q.T
+            info = (info + info.T) / 2.0
+            var = np.empty((p, p))
+            cox_cells.KERNEL.invert(info, var, p, newton.COND_LIMIT)
+            want = newton.invert(info)
+            if log_cond in (11, 13):  # away from the limit (1e12) both decide alike
+                assert np.isnan(var).all() == np.isnan(want).all() == (log_cond == 13 and p > 1)
+            if not np.isnan(want).any() and log_cond <= 9:
+                tol = 1e-12 * 10.0**log_cond
+                np.testing.assert_allclose(var, want, rtol=tol, atol=tol * np.abs(want).max())
+    for bad in (np.zeros((2, 2)), np.array([[1.0, np.nan], [np.nan, 1.0]]), np.zeros((1, 1))):
+        var = np.empty(bad.shape)
+        cox_cells.KERNEL.invert(bad, var, bad.shape[0], newton.COND_LIMIT)
+        assert np.isnan(var).all() and np.isnan(newton.invert(bad)).all()
+
+
+def test_bad_arguments_are_refused():
+    table = _table(100, 7, 0, 2)
+    with pytest.raises(ValueError, match="ties"):
+        cox.fit_cells(table, [[0.0], [1.0], [0.0], [1.0]], ties="exact")
+    with pytest.raises(ValueError, match="one row per cell"):
+        CompiledProblem(table, np.zeros((3, 1)), "efron")
+    problem = CompiledProblem(table, _designs(2)["main"], "efron")
+    with pytest.raises(ValueError, match="beta"):
+        problem.evaluate(np.zeros(5))
+
+
+def test_the_battery_is_the_same_with_and_without_the_kernel(monkeypatch):
+    cohort = st.load_cohort(
+        st.datasets.katherine(),
+        arm="arm",
+        treatment="T-DM1",
+        control="Trastuzumab",
+        time="idfs_months",
+        event="idfs_event",
+    )
+    subgroups = [
+        {"column": "pik3ca"},
+        {"column": "hormone_receptor"},
+        {"column": "her2_ihc"},
+        {"column": "age", "cutpoints": [40, 65]},
+        {"column": "her2_mrna", "quantiles": [0.25, 0.5, 0.75]},
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        compiled = st.subgroup_analysis(cohort, subgroups, landmark=36, rmst_tau=36).table
+        monkeypatch.setattr(cox_cells, "KERNEL", None)
+        numpy_table = st.subgroup_analysis(cohort, subgroups, landmark=36, rmst_tau=36).table
+    numbers = compiled.select_dtypes("number").columns
+    assert list(numbers) == list(numpy_table.select_dtypes("number").columns)
+    np.testing.assert_allclose(
+        compiled[numbers].to_numpy(float), numpy_table[numbers].to_numpy(float), rtol=1e-9
+    )
+    assert compiled.drop(columns=numbers).equals(numpy_table.drop(columns=numbers))
