@@ -132,6 +132,50 @@ def kaplan_meier_counts(
     )
 
 
+def kaplan_meier_columns(
+    time, n_risk, n_event, n_rows, *, conf_type: str = "log-log", conf_level: float = 0.95
+) -> list[KMCurve]:
+    """:func:`kaplan_meier_counts` of every column of ``(B, C)`` counts at once.
+
+    Column ``c``'s curve is at the times where it has rows (``n_rows[:, c] > 0``).
+    The curves are laid end to end and computed with the arithmetic of
+    :func:`kaplan_meier_counts` (products and sums curve by curve), so each
+    equals its own curve bit for bit; the element-wise steps run once for all.
+    """
+    if conf_type not in CONF_TYPES:
+        raise ValueError(f"conf_type must be one of {CONF_TYPES}, not {conf_type!r}")
+    n_rows = np.asarray(n_rows)
+    # curve by curve (column-major), each curve's times in order
+    at = np.flatnonzero(n_rows.T.ravel() > 0)
+    times = np.broadcast_to(np.asarray(time, dtype=float), n_rows.T.shape).ravel()[at]
+    risk = np.asarray(n_risk).T.ravel()[at].astype(float)
+    died = np.asarray(n_event).T.ravel()[at].astype(float)
+    censored = n_rows.T.ravel()[at] - died
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = 1.0 - died / risk
+        increments = np.where(
+            risk > died, died / (risk * (risk - died)), np.where(died > 0, np.inf, 0)
+        )
+    surv, variance = np.empty_like(factor), np.empty_like(factor)
+    ends = np.cumsum((n_rows > 0).sum(axis=0)).tolist()
+    start = 0
+    for end in ends:
+        np.cumprod(factor[start:end], out=surv[start:end])
+        np.cumsum(increments[start:end], out=variance[start:end])
+        start = end
+    se_log = np.sqrt(variance)
+    with np.errstate(invalid="ignore"):
+        std_err = np.where(surv > 0, surv * se_log, np.nan)
+    lower, upper = _confidence_limits(surv, se_log, conf_type, conf_level)
+    columns = (times, risk, died, censored, surv, std_err, lower, upper)
+    curves, start = [], 0
+    for end in ends:
+        part = (values[start:end] for values in columns)
+        curves.append(KMCurve(*part, conf_type=conf_type, conf_level=conf_level))
+        start = end
+    return curves
+
+
 def _is_sorted(values: np.ndarray) -> bool:
     return bool(np.all(values[1:] >= values[:-1]))
 
@@ -244,11 +288,62 @@ def median_survival(curve: KMCurve, p: float = 0.5) -> tuple[float, float, float
     x = np.concatenate([[0.0], curve.time])
     Y = np.zeros((3, x.shape[0]))
     Y[:, 1:] = 1.0 - np.stack([curve.surv, curve.lower, curve.upper])
-    if np.all(np.isfinite(Y)) and np.all(Y[:, 1:] >= Y[:, :-1]):
-        estimate, lower, upper = _rising_quantiles(x, Y, p)
+    # limits that are NaN where S = 1 (log-log) before the first event: as 0 they
+    # keep the curve rising and, for p > 0, cross nothing that the NaN would have
+    rising = np.where(np.isnan(Y), 0.0, Y) if p > 2 * _TOLERANCE else Y
+    if np.all(np.isfinite(rising)) and np.all(rising[:, 1:] >= rising[:, :-1]):
+        estimate, lower, upper = _rising_quantiles(x, rising, p)
         return float(estimate), float(lower), float(upper)
     estimate, lower, upper = (_find_quantile(x, y, p) for y in Y)
     return estimate, lower, upper
+
+
+def _first_in_segments(hits: np.ndarray, starts: np.ndarray, ends: np.ndarray):
+    """Per segment ``[start, end)``, the first index in ``hits`` (ascending) and whether
+    there is one."""
+    if hits.size == 0:
+        return np.zeros(starts.shape[0], dtype=np.int64), np.zeros(starts.shape[0], bool)
+    k = np.minimum(np.searchsorted(hits, starts), hits.size - 1)
+    first = hits[k]
+    return first, (first >= starts) & (first < ends)
+
+
+def median_estimates(curves: list[KMCurve], p: float = 0.5) -> np.ndarray:
+    """The estimate of :func:`median_survival` (``p`` quantile) of every curve, at once.
+
+    ``1 - S`` always rises, so each is :func:`_rising_quantiles` of its curve:
+    the same comparisons and the same midpoints on the curves laid end to end.
+    NaN for a curve without times.
+    """
+    if not p > 2 * _TOLERANCE:  # a quantile at 0 could be reached at time 0
+        return np.array([median_survival(curve, p)[0] for curve in curves])
+    sizes = np.array([curve.time.shape[0] for curve in curves], dtype=np.int64)
+    ends = np.cumsum(sizes)
+    starts = ends - sizes
+    out = np.full(len(curves), np.nan)
+    if not sizes.any():
+        return out
+    x = np.concatenate([curve.time for curve in curves])
+    y = 1.0 - np.concatenate([curve.surv for curve in curves])
+    reach, found = _first_in_segments(np.flatnonzero(y + _TOLERANCE >= p), starts, ends)
+    past, passed = _first_in_segments(np.flatnonzero(y - _TOLERANCE >= p), starts, ends)
+    last = np.maximum(ends - 1, 0)
+    quant = np.where(found & passed, (x[reach] + x[past]) / 2.0, np.nan)
+    exact = found & (np.abs(p - y[last]) < _TOLERANCE)
+    quant = np.where(exact, (x[reach] + x[last]) / 2.0, quant)
+    quant = np.where(y[last] < p, np.nan, quant)
+    return np.where(sizes > 0, quant, out)
+
+
+def survival_estimates(curves: list[KMCurve], t: float) -> np.ndarray:
+    """``survival_at(curve, t).surv`` of every curve, at once (NaN for a curve without
+    times, or that ends before ``t``; 1 before its first time)."""
+    out = np.full(len(curves), np.nan)
+    for j, curve in enumerate(curves):
+        if curve.time.size and not t > curve.time[-1]:
+            k = int(np.searchsorted(curve.time, t, side="right")) - 1
+            out[j] = 1.0 if k < 0 else float(curve.surv[k])
+    return out
 
 
 def _rising_quantiles(x: np.ndarray, Y: np.ndarray, p: float) -> np.ndarray:

@@ -216,3 +216,88 @@ def test_quantiles_of_rising_curves_in_one_pass_equal_the_curve_by_curve_search(
             got = _rising_quantiles(x, Y, p)
             want = [_find_quantile(x, y, p) for y in Y]
             np.testing.assert_array_equal(got, want)
+
+
+def test_quantiles_of_curves_whose_limits_start_undefined_equal_the_curve_by_curve_search():
+    # log-log limits are NaN while S = 1: censorings before the first event
+    from survtdm1.km import _find_quantile, kaplan_meier, median_survival
+
+    rng = np.random.default_rng(19)
+    leading = 0
+    for _ in range(300):
+        n = int(rng.integers(3, 40))
+        time = np.round(rng.exponential(10.0, n), 0) + 1.0
+        event = rng.random(n) < 0.7
+        event[time == time.min()] = False  # the first time only censored
+        curve = kaplan_meier(time, event.astype(int), conf_type="log-log")
+        x = np.concatenate([[0.0], curve.time])
+        Y = 1.0 - np.stack([curve.surv, curve.lower, curve.upper])
+        Y = np.concatenate([np.zeros((3, 1)), Y], axis=1)
+        leading += bool(np.isnan(Y[1, 1]))
+        for p in (0.25, 0.5, 0.75):
+            want = [_find_quantile(x, y, p) for y in Y]
+            np.testing.assert_array_equal(median_survival(curve, p), want)
+    assert leading == 300  # every curve took the NaN-prefix case
+
+
+def test_curves_of_all_columns_at_once_equal_the_curves_one_by_one():
+    from survtdm1.cox_cells import TimeBlocks, cell_table
+    from survtdm1.km import kaplan_meier_columns, kaplan_meier_counts
+
+    rng = np.random.default_rng(31)
+    n = 500
+    time = np.sort(np.round(rng.exponential(10.0, n), 0) + 1.0)
+    event = (rng.random(n) < 0.6).astype(int)
+    cell = rng.integers(0, 6, n)
+    cell[cell == 5] = 4  # an empty cell
+    table = cell_table(TimeBlocks.from_sorted(time), event, cell, 6)
+    at_risk = table.at_risk()
+    for conf_type in ("log-log", "log", "plain"):
+        together = kaplan_meier_columns(
+            table.time, at_risk, table.events, table.rows, conf_type=conf_type
+        )
+        for c, curve in enumerate(together):
+            there = table.rows[:, c] > 0
+            alone = kaplan_meier_counts(
+                table.time[there],
+                at_risk[there, c],
+                table.events[there, c],
+                table.rows[there, c] - table.events[there, c],
+                conf_type=conf_type,
+            )
+            for name in ("time", "n_risk", "n_event", "n_censor", "surv", "std_err"):
+                np.testing.assert_array_equal(getattr(curve, name), getattr(alone, name))
+            np.testing.assert_array_equal(curve.lower, alone.lower)
+            np.testing.assert_array_equal(curve.upper, alone.upper)
+        assert together[5].time.size == 0
+    with pytest.raises(ValueError, match="conf_type"):
+        kaplan_meier_columns(table.time, at_risk, table.events, table.rows, conf_type="arcsin")
+
+
+def test_medians_and_landmarks_of_many_curves_at_once_equal_those_one_by_one():
+    from survtdm1.km import (
+        kaplan_meier,
+        median_estimates,
+        median_survival,
+        survival_at,
+        survival_estimates,
+    )
+
+    rng = np.random.default_rng(37)
+    curves = []
+    for _ in range(200):
+        n = int(rng.integers(1, 30))
+        time = np.round(rng.exponential(10.0, n), int(rng.integers(0, 2))) + 1.0
+        event = (rng.random(n) < rng.uniform(0.0, 1.0)).astype(int)
+        curves.append(kaplan_meier(time, event))
+    # a curve that ends exactly at 1 - p, one with every patient dead, and one empty
+    curves.append(kaplan_meier(np.array([1.0, 2.0, 3.0, 4.0]), np.array([1, 1, 0, 0])))
+    curves.append(kaplan_meier(np.array([1.0, 2.0]), np.array([1, 1])))
+    curves.append(kaplan_meier(np.array([]), np.array([], dtype=int)))
+    for p in (0.25, 0.5, 0.75, 1e-12):
+        want = [median_survival(curve, p)[0] for curve in curves]
+        np.testing.assert_array_equal(median_estimates(curves, p), want)
+    for t in (0.5, 1.0, 5.0, 12.0, 100.0):
+        want = [survival_at(curve, t).surv for curve in curves]
+        np.testing.assert_array_equal(survival_estimates(curves, t), want)
+    assert np.isnan(median_estimates(curves)).any() and np.isfinite(median_estimates(curves)).any()

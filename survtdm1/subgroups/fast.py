@@ -26,12 +26,15 @@ NAN = float("nan")
 
 @dataclass(frozen=True)
 class LevelPieces:
-    """What a level's row needs: counts, KM curves by arm, and the Cox fit if any."""
+    """What a level's row needs: counts, KM curves, median and landmark survival by arm
+    (NaN where not reached or not asked), and the Cox fit if any."""
 
     n: dict
     events: dict
     curves: dict
     fit: cox.CoxFit | None
+    medians: dict
+    landmarks: dict
 
 
 def subgroup_table(
@@ -64,25 +67,36 @@ def level_fits(tables: list[CellTable | None], n_levels: list[int], ties: str) -
     return dict(zip(keys, cox.fit_arm_cells(cells, ties=ties), strict=True))
 
 
-def level_pieces(table: CellTable, level: int, settings, fit: cox.CoxFit | None) -> LevelPieces:
-    """Counts and KM curves by arm of one level, with its Cox fit (:func:`level_fits`;
-    None unless both arms have events)."""
-    cells = _level_cells(table, level)
-    at_risk = cells.at_risk()
-    n, events, curves = {}, {}, {}
-    for arm, column in (("treatment", 1), ("control", 0)):
-        rows, died = cells.rows[:, column], cells.events[:, column]
-        n[arm], events[arm] = int(rows.sum()), int(died.sum())
-        there = rows > 0
-        curves[arm] = km.kaplan_meier_counts(
-            cells.time[there],
-            at_risk[there, column],
-            died[there],
-            rows[there] - died[there],
-            conf_type=settings.conf_type,
-            conf_level=settings.conf_level,
-        )
-    return LevelPieces(n, events, curves, fit)
+def subgroup_pieces(table: CellTable, fits: list, settings) -> list[LevelPieces]:
+    """Counts and KM curves by arm of every level of a subgroup, with their Cox fits
+    (``fits[k]``, from :func:`level_fits`; None unless both arms have events).
+
+    The curves of all cells come from one pass over the table
+    (:func:`survtdm1.km.kaplan_meier_columns`), each equal to its cell's own.
+    """
+    curves = km.kaplan_meier_columns(
+        table.time,
+        table.at_risk(),
+        table.events,
+        table.rows,
+        conf_type=settings.conf_type,
+        conf_level=settings.conf_level,
+    )
+    rows, died = table.rows.sum(axis=0), table.events.sum(axis=0)
+    medians = km.median_estimates(curves)
+    landmarks = np.full(len(curves), NAN)
+    if settings.landmark is not None:
+        landmarks = km.survival_estimates(curves, settings.landmark)
+    pieces = []
+    for level, fit in enumerate(fits):
+        n, events, level_curves, level_medians, level_landmarks = {}, {}, {}, {}, {}
+        for arm, column in (("treatment", 2 * level + 1), ("control", 2 * level)):
+            n[arm], events[arm] = int(rows[column]), int(died[column])
+            level_curves[arm] = curves[column]
+            level_medians[arm] = float(medians[column])
+            level_landmarks[arm] = float(landmarks[column])
+        pieces.append(LevelPieces(n, events, level_curves, fit, level_medians, level_landmarks))
+    return pieces
 
 
 def _estimable(base: np.ndarray, extra: np.ndarray, weight: np.ndarray, tol: float = 1e-9):

@@ -131,12 +131,13 @@ def survival_battery(
             )
         else:
             tests = _interaction_tests(arms, subgroup.codes, subgroup.split.ordered, settings.ties)
+        level_fits = [fits.get((i, k)) for k in range(n_levels[i])]
+        pieces = [None] * n_levels[i]
+        if counts is not None:
+            pieces = fast.subgroup_pieces(counts, level_fits, settings)
         for k, level in enumerate(subgroup.levels()):
-            pieces = None
-            if counts is not None:
-                pieces = fast.level_pieces(counts, k, settings, fits.get((i, k)))
             values, curves[(subgroup.spec.column, level.label)], _ = _level_row(
-                arms, level.mask, settings, cohort, pieces
+                arms, level.mask, settings, cohort, pieces[k]
             )
             if model is not None:
                 _model_effect(values, model, model.codes(subgroup) == k, settings, cohort)
@@ -152,7 +153,7 @@ def survival_battery(
         everyone = np.zeros(arms.time.shape[0], dtype=np.int64)
         whole = fast.subgroup_table(blocks, data.event, arms.treated, everyone, 1)
         fit = fast.level_fits([whole], [1], settings.ties).get((0, 0))
-        overall_pieces = fast.level_pieces(whole, 0, settings, fit)
+        overall_pieces = fast.subgroup_pieces(whole, [fit], settings)[0]
     overall, overall_curves = _overall(arms, settings, cohort, overall_pieces)
     _horizon_notes(overall, overall_curves, settings, cohort)
     if model is not None:
@@ -315,6 +316,10 @@ def _level_row(arms: _Arms, mask: np.ndarray, settings: Settings, cohort: Cohort
             elif sum(events.values()) < MIN_EVENTS:
                 _set_note(row, SMALL_SAMPLE_NOTE, "small_sample")
     for arm in ("treatment", "control"):
+        if pieces is not None:  # computed for all levels at once
+            row[f"median_{arm}"] = pieces.medians[arm] if n[arm] else NAN
+            row[f"landmark_{arm}"] = pieces.landmarks[arm] if n[arm] else NAN
+            continue
         row[f"median_{arm}"] = km.median_survival(curves[arm])[0] if n[arm] else NAN
         row[f"landmark_{arm}"] = (
             km.survival_at(curves[arm], settings.landmark).surv
