@@ -35,6 +35,7 @@ for an open end and for categorical levels.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -283,6 +284,8 @@ def split_levels(
 
 def numeric_values(spec: SubgroupSpec, values: pd.Series, source: str = "data") -> np.ndarray:
     """The column as floats (NaN where missing); InputError naming rows that are not numbers."""
+    if values.dtype.kind in "iuf":  # numbers already (NaN or NA where missing)
+        return values.to_numpy(dtype=float, na_value=np.nan)
     missing = values.isna().to_numpy()
     numeric = pd.to_numeric(values, errors="coerce")
     bad = numeric.isna().to_numpy() & ~missing
@@ -346,8 +349,23 @@ def check_cardinality(spec: SubgroupSpec, present: list[str], source: str = "dat
         )
 
 
+# labels that pandas and float() read as the same number, in the same order
+_PLAIN_NUMBER = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,15})?")
+
+
+def _may_be_number(label: str) -> bool:
+    """False for a label that pandas cannot read as a number: no digit, and no infinity."""
+    if any(ch.isdigit() for ch in label):
+        return True
+    return label.strip().lower().lstrip("+-") in ("inf", "infinity")
+
+
 def _natural_order(labels: list[str]) -> list[str]:
     """Numbers in numeric order, else text in byte order (R ``factor()`` in the C locale)."""
+    if labels and all(_PLAIN_NUMBER.fullmatch(label) for label in labels):
+        return sorted(labels, key=lambda label: (float(label), label))
+    if not all(_may_be_number(label) for label in labels):
+        return sorted(labels, key=lambda label: label.encode("utf-8"))
     numbers = pd.to_numeric(pd.Series(labels, dtype=object), errors="coerce")
     if len(labels) and numbers.notna().all():
         return [label for _, label in sorted(zip(numbers, labels, strict=True))]

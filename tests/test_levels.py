@@ -95,3 +95,27 @@ def test_non_numeric_values_with_cutpoints():
 def test_bad_specs(spec, message):
     with pytest.raises(PlanError, match=message):
         as_spec(spec)
+
+
+def _order_by_pandas(labels: list[str]) -> list[str]:
+    """The rule of _natural_order written with pandas alone (its reading of numbers)."""
+    numbers = pd.to_numeric(pd.Series(labels, dtype=object), errors="coerce")
+    if len(labels) and numbers.notna().all():
+        return [label for _, label in sorted(zip(numbers, labels, strict=True))]
+    return sorted(labels, key=lambda label: label.encode("utf-8"))
+
+
+def test_natural_order_reads_numbers_as_pandas_does():
+    from survtdm1.levels import _natural_order
+
+    pool = [
+        "0", "1", "2", "10", "-3", "1.5", "01", "1.0", "007", "2.25", "123456789012345",
+        "1e3", " 5", "inf", "-Infinity", "nan", "1+", "3+", "IHC 2+", "Positive",
+        "negative", "Ä", "", "٣", "1_000", "0x10",
+    ]  # fmt: skip
+    rng = np.random.default_rng(29)
+    for _ in range(400):
+        size = int(rng.integers(1, 6))
+        labels = list(dict.fromkeys(rng.choice(pool, size=size).tolist()))
+        assert _natural_order(labels) == _order_by_pandas(labels), labels
+    assert _natural_order(["10", "9", "1.5"]) == ["1.5", "9", "10"]
