@@ -197,13 +197,23 @@ def workload_w1(repeats: int, with_r: bool) -> Outcome:
     cohort, plain = _w1_cohort()
     subgroups, options = cohorts.W1_SUBGROUPS, cohorts.W1_OPTIONS
     outcome = Outcome("W1", "subgroup battery: 1,486 rows, 10 subgroups, 25 levels", [])
+    functions = {
+        "survtdm1": lambda: st.subgroup_analysis(cohort, subgroups, **options),
+        "lifelines": lambda: lifelines_loop.battery(plain, subgroups, **options),
+    }
+    if speed._survival_package() is not None:
+        functions["survival"] = lambda: speed.survival_package_battery(plain, subgroups)
+    else:
+        outcome.notes.append("the survival package (PyPI) is not installed: skipped")
+    floor_run = _compiled_floor(plain, subgroups, options, outcome)
+    if floor_run is not None:
+        functions["floor"] = floor_run[0]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ours_time, result = best_of(
-            lambda: st.subgroup_analysis(cohort, subgroups, **options), repeats
-        )
-        ll_time, _ = best_of(lambda: lifelines_loop.battery(plain, subgroups, **options), repeats)
+        # in rounds (one call of each per round): the machine's speed drifts
+        timed = speed.interleaved(functions, repeats)
         tight = lifelines_loop.battery(plain, subgroups, options=lifelines_loop.TIGHT, **options)
+    (ours_time, result), (ll_time, _) = timed["survtdm1"], timed["lifelines"]
     ours = flatten_result(result)
     outcome.timings += [
         Timing("survtdm1 subgroup_analysis", ours_time, repeats),
@@ -212,19 +222,27 @@ def workload_w1(repeats: int, with_r: bool) -> Outcome:
     outcome.agreement["lifelines (tight convergence)"] = max_relative_difference(
         ours, tight, tuple(NOT_COMPARED)
     )
-    sp_time = None
-    if speed._survival_package() is not None:
-        sp_time, sp = best_of(lambda: speed.survival_package_battery(plain, subgroups), repeats)
+    sp_time = floor_time = None
+    if "survival" in timed:
+        sp_time, sp = timed["survival"]
         outcome.timings.append(
             Timing("survival (PyPI) loop", sp_time, repeats, "its Cox fits only (no KM)")
         )
         outcome.agreement["survival (PyPI), HR"] = max_relative_difference(ours, sp)
-    else:
-        outcome.notes.append("the survival package (PyPI) is not installed: skipped")
-    floor_time = _compiled_floor(plain, subgroups, options, repeats, ours, outcome)
+    if floor_run is not None:
+        floor_time, out = timed["floor"]
+        outcome.timings.append(
+            Timing("compiled floor (numba)", floor_time, repeats, "fits and curves only (floor.py)")
+        )
+        floor_run[1](out, ours)
     if with_r:
         frame, labels, ordered = r_frame(plain, subgroups)
         _compare_r(ours, frame, labels, ordered, options, repeats, outcome)
+    outcome.notes.append(
+        "survtdm1, lifelines, the survival package and the floor are timed in rounds (one "
+        "call of each per round, medians over the rounds): this machine's speed drifts by "
+        "up to 2x within a minute. R runs its repetitions in its own process"
+    )
     outcome.memory = _memory_in_subprocess("W1")
     outcome.targets = [
         ("W1 >= 100x faster than the lifelines loop", ll_time / ours_time >= 100),
@@ -237,8 +255,9 @@ def workload_w1(repeats: int, with_r: bool) -> Outcome:
     return outcome
 
 
-def _compiled_floor(plain, subgroups, options, repeats, ours, outcome) -> float | None:
-    """Time floor.py's numba battery (after a warm-up call that compiles it)."""
+def _compiled_floor(plain, subgroups, options, outcome):
+    """floor.py's numba battery, compiled by a first call: (run, compare), where
+    ``compare(out, ours)`` records its agreement; None without numba."""
     import floor  # here, not at the top: the memory probes must not load numba
 
     if floor.numba is None:
@@ -249,21 +268,21 @@ def _compiled_floor(plain, subgroups, options, repeats, ours, outcome) -> float 
     def run_floor():
         return floor.battery(*prepared, options["landmark"], options["rmst_tau"])
 
+    def compare(out, ours):
+        labels = prepared[3]
+        theirs = {}
+        for key, value in floor.comparable(out).items():
+            if key.endswith(".lrt_p"):
+                name = key[: -len(".lrt_p")]
+                theirs[f"{name}={labels[name][0]}.p_interaction"] = value
+            else:
+                theirs[key] = value
+        outcome.agreement["compiled floor (numba), HR and LRT"] = max_relative_difference(
+            ours, theirs
+        )
+
     run_floor()  # JIT compilation, not timed
-    seconds, out = best_of(run_floor, repeats)
-    outcome.timings.append(
-        Timing("compiled floor (numba)", seconds, repeats, "fits and curves only (floor.py)")
-    )
-    labels = prepared[3]
-    theirs = {}
-    for key, value in floor.comparable(out).items():
-        if key.endswith(".lrt_p"):
-            name = key[: -len(".lrt_p")]
-            theirs[f"{name}={labels[name][0]}.p_interaction"] = value
-        else:
-            theirs[key] = value
-    outcome.agreement["compiled floor (numba), HR and LRT"] = max_relative_difference(ours, theirs)
-    return seconds
+    return run_floor, compare
 
 
 # --- W3: one Cox fit + KM on 1,000,000 rows ----------------------------------------------

@@ -68,6 +68,20 @@ def median_of(function, repeats: int) -> tuple[float, object]:
     return statistics.median(times), result
 
 
+def interleaved(functions: dict, repeats: int) -> dict:
+    """Median wall time and last result of each function, timed in rounds: one call of
+    each per round, ``repeats`` rounds. This machine's speed drifts by up to 2x within
+    a minute; in rounds every implementation sees the same drift, so the ratios hold."""
+    times = {name: [] for name in functions}
+    results = dict.fromkeys(functions)
+    for _ in range(repeats):
+        for name, function in functions.items():
+            start = time.perf_counter()
+            results[name] = function()
+            times[name].append(time.perf_counter() - start)
+    return {name: (statistics.median(times[name]), results[name]) for name in functions}
+
+
 def two_arm(n: int, ties: bool = True, seed: int = 20240601) -> pd.DataFrame:
     """time, event, treated of ``n`` rows (times rounded to 0.1 month when ``ties``)."""
     rng = np.random.default_rng(seed)
@@ -111,14 +125,18 @@ def fit_row(n: int, ties: bool, repeats: int, lifelines_limit: int = 100_000) ->
     frame = two_arm(n, ties)
     time_, event, treated = (frame[c].to_numpy() for c in ("time", "event", "treated"))
     row = {"n": n, "ties": ties, "repeats": repeats}
-    row["survtdm1"], fit = median_of(lambda: st.cox.cox_fit(time_, event, treated), repeats)
-    row["coef survtdm1"] = float(fit.coef[0])
+    functions = {"survtdm1": lambda: st.cox.cox_fit(time_, event, treated)}
     survival = _survival_package()
     if survival is not None:
         estimator = survival.CoxPHEstimator(n_iters=50, ties="efron")
         y = np.column_stack([time_.astype(float), event.astype(float)])
         x = treated.astype(float)[:, None]
-        row["survival (PyPI)"], fitted = median_of(lambda: estimator.fit(x, y), repeats)
+        functions["survival (PyPI)"] = lambda: estimator.fit(x, y)
+    timed = interleaved(functions, repeats)  # the two Python engines in rounds
+    row["survtdm1"], fit = timed["survtdm1"]
+    row["coef survtdm1"] = float(fit.coef[0])
+    if survival is not None:
+        row["survival (PyPI)"], fitted = timed["survival (PyPI)"]
         row["coef survival (PyPI)"] = float(np.ravel(fitted.coef_)[0])
     r = _r_fit(frame, repeats)
     if r is not None:
