@@ -21,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define TERMS 16 /* r^k, k = 0..16: truncation below 0.05^17 ~ 1e-22 relative */
+
 typedef struct {
     const double *R;       /* B x C, at risk */
     const double *D;       /* B x C, events */
@@ -28,6 +30,11 @@ typedef struct {
     const double *present; /* C, 1 for a cell with rows, else 0 */
     Py_ssize_t B, C, p;
     int efron;
+    /* Efron's sums of large tied groups as power series (see TiedSeries in
+     * survtdm1/cox_cells.py): power[b * (TERMS + 3) + k] = S_k(d) = sum_{l<d} l^k for
+     * the event times b that may use them, 0 elsewhere; max_ratio bounds (d - 1) r */
+    const double *power;
+    double max_ratio;
     double *cell_events; /* C: events per cell */
     double *work;        /* scratch: 4 C + 2 p */
 } Problem;
@@ -37,6 +44,34 @@ typedef struct {
     long max_iter, max_halvings;
     double step_tol, loglik_slack, settle_tol;
 } Rules;
+
+/* Efron's sums over the d tied events of one time, den_l = T0 (1 - l r) with
+ * r = F0 / (d T0): log den, 1/den, f/den, 1/den^2, f/den^2, f^2/den^2 (f = l/d) as
+ * power series in r with S_k = sum_{l<d} l^k (all terms positive; Horner, highest
+ * power first). */
+static void series_sums(const double *S, double d, double T0, double F0, double *logs,
+                        double *Sa, double *Sb, double *Saa, double *Sab, double *Sbb)
+{
+    const double r = F0 / (d * T0);
+    double log_part = S[TERMS] / TERMS, a = S[TERMS], b = S[TERMS + 1];
+    double aa = (TERMS + 1) * S[TERMS], ab = (TERMS + 1) * S[TERMS + 1];
+    double bb = (TERMS + 1) * S[TERMS + 2];
+    int k;
+    for (k = TERMS - 1; k >= 0; k--) {
+        log_part = log_part * r + (k ? S[k] / k : 0.0);
+        a = a * r + S[k];
+        b = b * r + S[k + 1];
+        aa = aa * r + (k + 1) * S[k];
+        ab = ab * r + (k + 1) * S[k + 1];
+        bb = bb * r + (k + 1) * S[k + 2];
+    }
+    *logs = d * log(T0) - log_part;
+    *Sa = a / T0;
+    *Sb = b / (d * T0);
+    *Saa = aa / (T0 * T0);
+    *Sab = ab / (d * T0 * T0);
+    *Sbb = bb / (d * d * T0 * T0);
+}
 
 /* Log-likelihood, score and information at beta. Returns 0, or 1 (loglik -inf,
  * score and information NaN) when a denominator is not positive. */
@@ -93,7 +128,11 @@ static int evaluate(const Problem *pr, const double *beta, double *loglik, doubl
         }
         if (d == 0.0)
             continue;
-        if (pr->efron) {
+        if (pr->efron && pr->power[b * (TERMS + 3)] > 0.0 &&
+            (d - 1.0) * F0 / (d * T0) <= pr->max_ratio) {
+            series_sums(pr->power + b * (TERMS + 3), d, T0, F0, &logs, &Sa, &Sb, &Saa, &Sab,
+                        &Sbb);
+        } else if (pr->efron) {
             /* the l-th of d tied events: denominator T0 - (l/d) F0, mean
              * (T1 - (l/d) F1) / den; a = 1/den and f a summed, and their products */
             const long n = (long)d;
@@ -388,11 +427,13 @@ static int check_size(const Py_buffer *view, Py_ssize_t count, const char *name)
 }
 
 static int setup(Problem *pr, Py_buffer *R, Py_buffer *D, Py_buffer *Z, Py_buffer *present,
-                 Py_ssize_t B, Py_ssize_t C, Py_ssize_t p, int efron)
+                 Py_buffer *power, Py_ssize_t B, Py_ssize_t C, Py_ssize_t p, int efron,
+                 double max_ratio)
 {
     Py_ssize_t b, c;
     if (B < 0 || C < 1 || p < 1 || check_size(R, B * C, "R") || check_size(D, B * C, "D") ||
-        check_size(Z, C * p, "Z") || check_size(present, C, "present")) {
+        check_size(Z, C * p, "Z") || check_size(present, C, "present") ||
+        check_size(power, B * (TERMS + 3), "power")) {
         if (!PyErr_Occurred())
             PyErr_SetString(PyExc_ValueError, "bad problem sizes");
         return -1;
@@ -401,6 +442,8 @@ static int setup(Problem *pr, Py_buffer *R, Py_buffer *D, Py_buffer *Z, Py_buffe
     pr->D = D->buf;
     pr->Z = Z->buf;
     pr->present = present->buf;
+    pr->power = power->buf;
+    pr->max_ratio = max_ratio;
     pr->B = B;
     pr->C = C;
     pr->p = p;
@@ -425,8 +468,8 @@ static void release(Py_buffer *views, int count)
 }
 
 PyDoc_STRVAR(fit_doc,
-             "fit(R, D, Z, present, B, C, p, efron, beta, info, var, max_iter, max_halvings, "
-             "step_tol, loglik_slack, settle_tol, cond_limit)\n\n"
+             "fit(R, D, Z, present, power, B, C, p, efron, max_ratio, beta, info, var, "
+             "max_iter, max_halvings, step_tol, loglik_slack, settle_tol, cond_limit)\n\n"
              "Newton-Raphson with step halving from beta (overwritten with the estimate); info "
              "receives the information there and var its inverse (NaN beyond cond_limit). "
              "Returns (iterations, converged, loglik, loglik_start); iterations is -1 where a "
@@ -434,40 +477,42 @@ PyDoc_STRVAR(fit_doc,
 
 static PyObject *fit(PyObject *self, PyObject *args)
 {
-    Py_buffer views[7];
+    Py_buffer views[8];
     Py_ssize_t B, C, p;
     int efron, converged = 0;
     Rules rules;
     Problem pr;
     long iterations;
-    double loglik = 0.0, loglik_start = 0.0, cond_limit, *work;
+    double loglik = 0.0, loglik_start = 0.0, max_ratio, cond_limit, *work;
     (void)self;
-    if (!PyArg_ParseTuple(args, "y*y*y*y*nnnpw*w*w*lldddd", &views[0], &views[1], &views[2],
-                          &views[3], &B, &C, &p, &efron, &views[4], &views[5], &views[6],
-                          &rules.max_iter, &rules.max_halvings, &rules.step_tol,
-                          &rules.loglik_slack, &rules.settle_tol, &cond_limit))
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*nnnpdw*w*w*lldddd", &views[0], &views[1],
+                          &views[2], &views[3], &views[4], &B, &C, &p, &efron, &max_ratio,
+                          &views[5], &views[6], &views[7], &rules.max_iter,
+                          &rules.max_halvings, &rules.step_tol, &rules.loglik_slack,
+                          &rules.settle_tol, &cond_limit))
         return NULL;
-    if (setup(&pr, &views[0], &views[1], &views[2], &views[3], B, C, p, efron) ||
-        check_size(&views[4], p, "beta") || check_size(&views[5], p * p, "info") ||
-        check_size(&views[6], p * p, "var")) {
-        release(views, 7);
+    if (setup(&pr, &views[0], &views[1], &views[2], &views[3], &views[4], B, C, p, efron,
+              max_ratio) ||
+        check_size(&views[5], p, "beta") || check_size(&views[6], p * p, "info") ||
+        check_size(&views[7], p * p, "var")) {
+        release(views, 8);
         return NULL;
     }
     work = malloc(sizeof(double) * 2 * p * p);
     if (work == NULL) {
         free(pr.cell_events);
-        release(views, 7);
+        release(views, 8);
         return PyErr_NoMemory();
     }
     Py_BEGIN_ALLOW_THREADS
-    iterations = newton(&pr, &rules, views[4].buf, views[5].buf, &loglik, &loglik_start,
+    iterations = newton(&pr, &rules, views[5].buf, views[6].buf, &loglik, &loglik_start,
                         &converged);
     if (iterations >= 0)
-        invert(p, views[5].buf, views[6].buf, cond_limit, work);
+        invert(p, views[6].buf, views[7].buf, cond_limit, work);
     Py_END_ALLOW_THREADS
     free(work);
     free(pr.cell_events);
-    release(views, 7);
+    release(views, 8);
     if (iterations == -2)
         return PyErr_NoMemory();
     return Py_BuildValue("lidd", iterations, converged, loglik, loglik_start);
@@ -502,29 +547,32 @@ static PyObject *invert_py(PyObject *self, PyObject *args)
 }
 
 PyDoc_STRVAR(evaluate_doc,
-             "evaluate(R, D, Z, present, B, C, p, efron, beta, score, info)\n\n"
+             "evaluate(R, D, Z, present, power, B, C, p, efron, max_ratio, beta, score, "
+             "info)\n\n"
              "The log-likelihood at beta (returned); score and info are written.");
 
 static PyObject *evaluate_py(PyObject *self, PyObject *args)
 {
-    Py_buffer views[7];
+    Py_buffer views[8];
     Py_ssize_t B, C, p;
     int efron;
     Problem pr;
-    double loglik = 0.0;
+    double loglik = 0.0, max_ratio;
     (void)self;
-    if (!PyArg_ParseTuple(args, "y*y*y*y*nnnpy*w*w*", &views[0], &views[1], &views[2],
-                          &views[3], &B, &C, &p, &efron, &views[4], &views[5], &views[6]))
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*nnnpdy*w*w*", &views[0], &views[1], &views[2],
+                          &views[3], &views[4], &B, &C, &p, &efron, &max_ratio, &views[5],
+                          &views[6], &views[7]))
         return NULL;
-    if (setup(&pr, &views[0], &views[1], &views[2], &views[3], B, C, p, efron) ||
-        check_size(&views[4], p, "beta") || check_size(&views[5], p, "score") ||
-        check_size(&views[6], p * p, "info")) {
-        release(views, 7);
+    if (setup(&pr, &views[0], &views[1], &views[2], &views[3], &views[4], B, C, p, efron,
+              max_ratio) ||
+        check_size(&views[5], p, "beta") || check_size(&views[6], p, "score") ||
+        check_size(&views[7], p * p, "info")) {
+        release(views, 8);
         return NULL;
     }
-    evaluate(&pr, views[4].buf, &loglik, views[5].buf, views[6].buf);
+    evaluate(&pr, views[5].buf, &loglik, views[6].buf, views[7].buf);
     free(pr.cell_events);
-    release(views, 7);
+    release(views, 8);
     return PyFloat_FromDouble(loglik);
 }
 
@@ -541,4 +589,12 @@ static struct PyModuleDef module = {
     methods,
 };
 
-PyMODINIT_FUNC PyInit__cellfit(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__cellfit(void)
+{
+    PyObject *m = PyModule_Create(&module);
+    if (m != NULL && PyModule_AddIntConstant(m, "SERIES_TERMS", TERMS) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

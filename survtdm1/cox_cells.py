@@ -86,7 +86,8 @@ class CellTable:
         # everyone is at risk at the first time
         n_cell = R[0].astype(float) if R.shape[0] else np.zeros(R.shape[1])
         D = np.compress(has, self.events, axis=0).astype(float)
-        return EventCells(np.compress(has, R, axis=0).astype(float), D, n_cell, int(D.sum()))
+        R = np.compress(has, R, axis=0).astype(float)
+        return EventCells(R, D, n_cell, int(D.sum()), series_powers(row_sums(D), row_sums(R)))
 
     def at_risk(self) -> np.ndarray:
         """Number at risk (time >= t) in each cell at each distinct time (computed once;
@@ -118,14 +119,32 @@ class EventCells:
     D: np.ndarray
     n_cell: np.ndarray
     n_events: int
+    power: np.ndarray  # (B, SERIES_TERMS + 3): see series_powers
+
+
+def series_powers(size: np.ndarray, at_risk: np.ndarray) -> np.ndarray:
+    """``S_k(d) = sum_{l < d} l^k``, k = 0..SERIES_TERMS + 2, for the event times of ``size``
+    tied events whose Efron sums may be taken as series (the rule of
+    :meth:`TiedSeries.build`), zeros for the others: the compiled kernel's table."""
+    power = np.zeros((size.shape[0], SERIES_TERMS + 3))
+    share = size / np.maximum(at_risk, 1.0)  # of those at risk, unweighted
+    large = np.flatnonzero(
+        (size >= SERIES_MIN_TIES)
+        & ((size - 1.0) / np.maximum(size, 1.0) * share <= SERIES_MAX_SHARE)
+    )
+    if large.size:
+        d = size[large].astype(np.int64)
+        ks = np.arange(SERIES_TERMS + 3)
+        # read off cumulative sums of l^k (0^0 = 1)
+        table = np.cumsum(np.arange(d.max(), dtype=float)[None, :] ** ks[:, None], axis=1)
+        power[large] = table[:, d - 1].T
+    return power
 
 
 def kernel_fits(table: CellTable, ties: str) -> bool:
-    """Whether :class:`CompiledProblem` fits ``table``: the kernel was built, and Efron's
-    terms (one per event) are few enough that summing them beats the numpy series."""
-    if KERNEL is None:
-        return False
-    return ties != "efron" or table.event_cells.n_events <= ARM_TERMS_LIMIT
+    """Whether :class:`CompiledProblem` fits ``table``: the kernel was built (with the
+    series length of this module)."""
+    return KERNEL is not None and KERNEL.SERIES_TERMS == SERIES_TERMS
 
 
 class CompiledProblem:
@@ -150,14 +169,14 @@ class CompiledProblem:
         self.n_events = cells.n_events
         Z = design - (cells.n_cell @ design) / max(self.n, 1)
         present = (cells.n_cell > 0).astype(float)
-        self._problem = (cells.R, cells.D, np.ascontiguousarray(Z), present, B, C, p)
-        self._efron = ties == "efron"
+        self._problem = (cells.R, cells.D, np.ascontiguousarray(Z), present, cells.power)
+        self._sizes = (B, C, p, ties == "efron", SERIES_MAX_RATIO)
 
     def evaluate(self, beta: np.ndarray):
         """Log-likelihood, score and information at ``beta``."""
         beta = np.ascontiguousarray(beta, dtype=float)
         score, info = np.empty(self.p), np.empty((self.p, self.p))
-        loglik = KERNEL.evaluate(*self._problem, self._efron, beta, score, info)
+        loglik = KERNEL.evaluate(*self._problem, *self._sizes, beta, score, info)
         return loglik, score, info
 
     def loglik(self, beta: np.ndarray) -> float:
@@ -171,7 +190,7 @@ class CompiledProblem:
         an exactly singular information matrix."""
         info, var = np.empty((self.p, self.p)), np.empty((self.p, self.p))
         iterations, converged, loglik, start = KERNEL.fit(
-            *self._problem, self._efron, beta, info, var, *rules
+            *self._problem, *self._sizes, beta, info, var, *rules
         )
         return iterations, bool(converged), loglik, start, var
 

@@ -78,6 +78,39 @@ def test_the_compiled_evaluation_equals_the_numpy_evaluation(n, seed, decimals, 
             np.testing.assert_array_equal(c_info, c_info.T)
 
 
+def test_large_tied_groups_summed_as_series_equal_the_event_by_event_sums():
+    # 200,000 rows in whole months: hundreds of tied events per time, a small share of
+    # those at risk, so that the kernel takes the series (as the numpy TiedSeries does)
+    rng = np.random.default_rng(43)
+    n = 200_000
+    arm, level = rng.integers(0, 2, n), rng.integers(0, 3, n)
+    hazard = 0.01 * np.exp(-0.3 * arm + 0.2 * level)
+    time = np.ceil(np.minimum(rng.exponential(1.0 / hazard), rng.uniform(30, 90, n)))
+    event = rng.random(n) < 0.8
+    data = cox.SortedSurvival.from_arrays(time, event)
+    cell = data.sort_rows(arm + 2 * level)
+    table = cell_table(TimeBlocks.from_sorted(data.time), data.event, cell, 6)
+    series = table.event_cells.power[:, 0] > 0
+    assert series.sum() >= 20 and not series.all()  # some times as series, some not
+    for design in _designs(3).values():
+        compiled = CompiledProblem(table, design, "efron")
+        by_event = CompiledProblem(table, design, "efron")
+        *head, power = by_event._problem
+        by_event._problem = (*head, np.zeros_like(power))  # every time event by event
+        numpy_side = CellProblem(table, design, "efron")
+        for beta in (np.zeros(design.shape[1]), np.linspace(-0.5, 0.5, design.shape[1])):
+            ll, score, info = compiled.evaluate(beta)
+            for other in (by_event.evaluate(beta), numpy_side.evaluate(beta)):
+                assert ll == pytest.approx(other[0], rel=1e-13)
+                size = float(np.abs(info).max())
+                np.testing.assert_allclose(score, other[1], rtol=1e-9, atol=1e-9 * size)
+                np.testing.assert_allclose(info, other[2], rtol=1e-10, atol=1e-12 * size)
+    rows = cox.cox_fit_sorted(data, data.sort_rows(arm.astype(float))[:, None])
+    fit = cox.fit_cells(table.select([0, 1, 2, 3, 4, 5]), [[0.0], [1.0]] * 3)
+    np.testing.assert_allclose(fit.coef, rows.coef, rtol=1e-10)
+    assert fit.loglik == pytest.approx(rows.loglik, rel=1e-12)
+
+
 def test_a_denominator_that_is_not_positive_gives_minus_infinity():
     table = _table(200, 5, 0, 2)
     design = _designs(2)["main"]
