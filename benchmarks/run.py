@@ -199,6 +199,9 @@ def workload_w1(repeats: int, with_r: bool) -> Outcome:
     outcome = Outcome("W1", "subgroup battery: 1,486 rows, 10 subgroups, 25 levels", [])
     functions = {
         "survtdm1": lambda: st.subgroup_analysis(cohort, subgroups, **options),
+        "numpy engine": lambda: _without_kernel(
+            lambda: st.subgroup_analysis(cohort, subgroups, **options)
+        ),
         "lifelines": lambda: lifelines_loop.battery(plain, subgroups, **options),
     }
     if speed._survival_package() is not None:
@@ -222,6 +225,13 @@ def workload_w1(repeats: int, with_r: bool) -> Outcome:
     outcome.agreement["lifelines (tight convergence)"] = max_relative_difference(
         ours, tight, tuple(NOT_COMPARED)
     )
+    numpy_time, numpy_result = timed["numpy engine"]
+    outcome.timings.append(
+        Timing("survtdm1 without its compiled kernel", numpy_time, repeats, "numpy engine")
+    )
+    outcome.agreement["survtdm1's numpy engine"] = max_relative_difference(
+        ours, flatten_result(numpy_result)
+    )
     sp_time = floor_time = None
     if "survival" in timed:
         sp_time, sp = timed["survival"]
@@ -239,7 +249,8 @@ def workload_w1(repeats: int, with_r: bool) -> Outcome:
         frame, labels, ordered = r_frame(plain, subgroups)
         _compare_r(ours, frame, labels, ordered, options, repeats, outcome)
     outcome.notes.append(
-        "survtdm1, lifelines, the survival package and the floor are timed in rounds (one "
+        "survtdm1 (with and without its kernel), lifelines, the survival package and the "
+        "floor are timed in rounds (one "
         "call of each per round, medians over the rounds): this machine's speed drifts by "
         "up to 2x within a minute. R runs its repetitions in its own process"
     )
@@ -253,6 +264,18 @@ def workload_w1(repeats: int, with_r: bool) -> Outcome:
          floor_time is not None and ours_time / floor_time <= 3),
     ]  # fmt: skip
     return outcome
+
+
+def _without_kernel(function):
+    """``function()`` with survtdm1's compiled kernel switched off (its numpy engine, as
+    installed without a C compiler)."""
+    from survtdm1 import cox_cells
+
+    saved, cox_cells.KERNEL = cox_cells.KERNEL, None
+    try:
+        return function()
+    finally:
+        cox_cells.KERNEL = saved
 
 
 def _compiled_floor(plain, subgroups, options, outcome):
