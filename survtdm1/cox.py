@@ -21,7 +21,6 @@ The numbers match R survival 3.x:
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -31,7 +30,6 @@ from scipy import special
 from . import cox_cells, newton
 from ._checks import TIES
 from .cox_cells import (
-    ArmCellBatch,
     CellProblem,
     CellTable,
     CompiledProblem,
@@ -401,8 +399,6 @@ def fit_cells(
         if fit is not None:
             return fit
     problem = CellProblem(table, np.asarray(design, dtype=float), ties)
-    if problem.arm_terms is not None and init is None and loglik_null is None:
-        return _newton_one(problem)
     return newton_fit(
         problem, init, n=problem.n, n_events=problem.n_events, loglik_null=loglik_null
     )
@@ -442,136 +438,12 @@ def _fit_compiled(table: CellTable, design, ties: str, init, loglik_null) -> Cox
     )
 
 
-def _newton_one(problem: CellProblem) -> CoxFit:
-    """:func:`newton_fit` from zero for the one 0/1 covariate of a :class:`CellProblem`
-    with Python floats (the same steps, halving, acceptance and stopping rules; a small
-    fit's time is then its arithmetic, not array overhead)."""
-    evaluate = problem.evaluate_arm_float
-    beta = 0.0
-    loglik, score, info = evaluate(beta)
-    loglik_null = loglik
-    converged, iterations = False, 0
-    while iterations < newton.MAX_ITER:
-        step = score / info if info != 0.0 else math.nan
-        if not math.isfinite(step):
-            break
-        iterations += 1
-        if abs(step) < newton.STEP_TOL:
-            beta, loglik, converged = beta + step, loglik + 0.5 * score * step, True
-            break
-        moved = newton.halve(evaluate, beta, step, loglik)  # works on floats as well
-        if not moved.accepted:
-            break  # no better point along the step (a diverging fit): stop where we are
-        change = abs(moved.values[0] - loglik)
-        beta, (loglik, score, info) = moved.beta, moved.values
-        if moved.halvings and change < newton.SETTLE_TOL * max(1.0, abs(loglik)):
-            converged = True
-            break
-    coef = np.array([beta])
-    var = newton.invert(np.array([[info]]))
-    return CoxFit(
-        coef=coef,
-        var=var,
-        loglik=loglik,
-        loglik_null=loglik_null,
-        n=problem.n,
-        n_events=problem.n_events,
-        iterations=iterations,
-        converged=converged and not newton.diverged(coef, var),
-    )
-
-
 ARM_DESIGN = np.array([[0.0], [1.0]])  # the arm's cells (control, treatment)
 
 
 def fit_arm_cells(tables: list[CellTable], *, ties: str = "efron") -> list[CoxFit]:
-    """:func:`fit_cells` with the design ``[[0], [1]]`` on many tables, all at once.
-
-    Each fit follows the steps of :func:`newton_fit` (the same step, halving,
-    acceptance and stopping rules), vectorised over the fits: the fits of a
-    battery's levels cost one evaluation pass per Newton iteration instead of
-    one per level. Where the compiled kernel applies, each table is fitted by it
-    (a few microseconds each).
-    """
-    if not tables:
-        return []
-    if all(cox_cells.kernel_fits(table, ties) for table in tables):
-        return [fit_cells(table, ARM_DESIGN, ties=ties) for table in tables]
-    events = sum(float(table.events.sum()) for table in tables)
-    if ties == "efron" and events > cox_cells.ARM_TERMS_LIMIT:
-        # a term per event would cost more than it saves: each fit from sums per time
-        return [fit_cells(table, ARM_DESIGN, ties=ties) for table in tables]
-    problem = ArmCellBatch(tables, ties)
-    fits = problem.fits
-    beta = np.zeros(fits)
-    loglik, score, info = problem.evaluate(beta)
-    loglik_null = loglik.copy()
-    iterations = np.zeros(fits, dtype=int)
-    converged = np.zeros(fits, dtype=bool)
-    active = np.ones(fits, dtype=bool)
-    for _ in range(newton.MAX_ITER):
-        if not active.any():
-            break
-        with np.errstate(divide="ignore", invalid="ignore"):
-            step = np.where(active, score / info, 0.0)
-        active &= np.isfinite(step)
-        iterations += active
-        small = active & (np.abs(step) < newton.STEP_TOL)
-        beta[small] += step[small]
-        loglik[small] += 0.5 * score[small] * step[small]
-        converged |= small
-        active &= ~small
-        moved = _halve_batch(problem, beta, np.where(active, step, 0.0), loglik, active)
-        halvings, accepted, new = moved
-        active &= accepted
-        change = np.abs(new[0] - loglik)
-        beta[active] = new[3][active]
-        loglik[active], score[active], info[active] = (v[active] for v in new[:3])
-        tol = newton.SETTLE_TOL * np.maximum(1.0, np.abs(loglik))
-        settled = active & (halvings > 0) & (change < tol)
-        converged |= settled
-        active &= ~settled
-    out = []
-    for k in range(fits):
-        var = newton.invert(info[k].reshape(1, 1))
-        coef = beta[k : k + 1].copy()
-        out.append(
-            CoxFit(
-                coef=coef,
-                var=var,
-                loglik=float(loglik[k]),
-                loglik_null=float(loglik_null[k]),
-                n=int(problem.n[k]),
-                n_events=int(problem.n_events[k]),
-                iterations=int(iterations[k]),
-                converged=bool(converged[k]) and not newton.diverged(coef, var),
-            )
-        )
-    return out
-
-
-def _halve_batch(problem: ArmCellBatch, beta, step, loglik, active):
-    """:func:`survtdm1.newton.halve` for the active fits of a batch: ``beta + step``,
-    halved for each fit while its log-likelihood falls. Returns the halvings, whether
-    each fit found a point, and (loglik, score, info, beta) at the points."""
-    halvings = np.zeros(beta.shape[0], dtype=int)
-    accepted = np.zeros(beta.shape[0], dtype=bool)
-    point = beta + step
-    values = problem.evaluate(point)
-    slack = newton.LOGLIK_SLACK * np.maximum(1.0, np.abs(loglik))
-    for count in range(newton.MAX_HALVINGS + 1):
-        ok = active & ~accepted & np.isfinite(values[0]) & (values[0] >= loglik - slack)
-        accepted |= ok
-        waiting = active & ~accepted
-        if not waiting.any() or count == newton.MAX_HALVINGS:
-            break
-        step = np.where(waiting, step / 2.0, step)
-        halvings += waiting
-        trial = np.where(waiting, beta + step, point)
-        fresh = problem.evaluate(trial)
-        point = trial
-        values = tuple(np.where(waiting, f, v) for f, v in zip(fresh, values, strict=True))
-    return halvings, accepted, (*values, point)
+    """:func:`fit_cells` with the design ``[[0], [1]]`` (the arm) on each of many tables."""
+    return [fit_cells(table, ARM_DESIGN, ties=ties) for table in tables]
 
 
 def _binary_fit(time, event, x: np.ndarray, ties: str) -> CoxFit | None:

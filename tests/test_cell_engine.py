@@ -167,33 +167,6 @@ def _level_table(time, event, treated):
 
 
 @pytest.mark.parametrize("ties", ["efron", "breslow"])
-def test_the_levels_fitted_together_equal_the_levels_fitted_one_by_one(ties):
-    rng = np.random.default_rng(11)
-    tables = []
-    for n, decimals in ((300, 0), (80, 1), (40, 3), (900, 0)):
-        time = np.round(rng.exponential(10.0, n), decimals) + 0.1
-        tables.append(_level_table(time, rng.random(n) < 0.6, rng.integers(0, 2, n)))
-    # a monotone likelihood: the one treated event comes when only treated rows are at risk
-    tables.append(_level_table([1.0, 2.0, 3.0, 4.0, 5.0], [1, 1, 0, 0, 1], [0, 0, 1, 1, 1]))
-    together = cox.fit_arm_cells(tables, ties=ties)
-    for table, fit in zip(tables, together, strict=True):
-        alone = cox.fit_cells(table, [[0.0], [1.0]], ties=ties)
-        assert (fit.converged, fit.n, fit.n_events) == (alone.converged, alone.n, alone.n_events)
-        if not alone.converged:
-            # a diverging fit: the log-likelihood creeps to its bound by steps of rounding
-            # size, where the two sums may order their last bits differently
-            assert abs(fit.coef[0]) > 5 and abs(alone.coef[0]) > 5
-            continue
-        assert fit.iterations == alone.iterations
-        np.testing.assert_allclose(fit.coef, alone.coef, rtol=1e-12)
-        np.testing.assert_allclose(fit.var, alone.var, rtol=1e-10)
-        assert fit.loglik == pytest.approx(alone.loglik, rel=1e-13)
-        assert fit.loglik_null == pytest.approx(alone.loglik_null, rel=1e-13)
-    assert [fit.converged for fit in together] == [True, True, True, True, False]
-    assert cox.fit_arm_cells([], ties=ties) == []
-
-
-@pytest.mark.parametrize("ties", ["efron", "breslow"])
 def test_the_arm_fit_term_by_term_equals_the_fit_from_sums_per_time(ties, monkeypatch):
     rng = np.random.default_rng(13)
     n = 3000
@@ -211,21 +184,6 @@ def test_the_arm_fit_term_by_term_equals_the_fit_from_sums_per_time(ties, monkey
     data = cox.SortedSurvival.from_arrays(time, event)
     rows = cox.cox_fit_sorted(data, data.sort_rows(treated.astype(float))[:, None], ties=ties)
     np.testing.assert_allclose(terms.coef, rows.coef, rtol=1e-10)
-
-
-def test_level_fits_of_many_events_are_fitted_one_by_one_with_the_same_result(monkeypatch):
-    rng = np.random.default_rng(21)
-    tables = []
-    for n in (400, 900):
-        time = np.ceil(rng.exponential(6.0, n))  # many ties
-        tables.append(_level_table(time, rng.random(n) < 0.7, rng.integers(0, 2, n)))
-    batch = cox.fit_arm_cells(tables)
-    monkeypatch.setattr(cox_cells, "ARM_TERMS_LIMIT", 100)  # fewer than the events
-    single = cox.fit_arm_cells(tables)
-    for a, b in zip(batch, single, strict=True):
-        np.testing.assert_allclose(a.coef, b.coef, rtol=1e-12)
-        np.testing.assert_allclose(a.var, b.var, rtol=1e-10)
-        assert a.loglik == pytest.approx(b.loglik, rel=1e-13)
 
 
 def test_efron_sums_of_large_tied_groups_as_series_equal_the_event_by_event_sums():
@@ -279,26 +237,3 @@ def test_a_fit_with_hundreds_of_tied_events_per_time_equals_the_row_fit():
     np.testing.assert_allclose(counts.coef, rows.coef, rtol=1e-9)
     np.testing.assert_allclose(counts.var, rows.var, rtol=1e-8)
     assert counts.loglik == pytest.approx(rows.loglik, rel=1e-12)
-
-
-@pytest.mark.parametrize("ties", ["efron", "breslow"])
-def test_the_float_newton_loop_of_one_arm_takes_the_steps_of_newton_fit(ties, monkeypatch):
-    from survtdm1.cox_cells import CellProblem
-
-    monkeypatch.setattr(cox_cells, "KERNEL", None)  # the float loop is the numpy path's
-    rng = np.random.default_rng(23)
-    tables = []
-    for n, decimals in ((300, 0), (60, 1), (2000, 2)):
-        time = np.round(rng.exponential(10.0, n), decimals) + 0.1
-        tables.append(_level_table(time, rng.random(n) < 0.6, rng.integers(0, 2, n)))
-    tables.append(_level_table([1.0, 2.0, 3.0, 4.0, 5.0], [1, 1, 0, 0, 1], [0, 0, 1, 1, 1]))
-    tables.append(_level_table([1.0, 2.0, 3.0], [0, 0, 0], [0, 1, 1]))  # no events
-    for table in tables:
-        fast = cox.fit_cells(table, [[0.0], [1.0]], ties=ties)
-        problem = CellProblem(table, np.array([[0.0], [1.0]]), ties)
-        loop = cox.newton_fit(problem, n=problem.n, n_events=problem.n_events)
-        assert (fast.converged, fast.iterations) == (loop.converged, loop.iterations)
-        np.testing.assert_allclose(fast.coef, loop.coef, rtol=1e-13)
-        np.testing.assert_allclose(fast.var, loop.var, rtol=1e-12)
-        assert fast.loglik == pytest.approx(loop.loglik, rel=1e-14, abs=1e-12)
-        assert fast.loglik_null == pytest.approx(loop.loglik_null, rel=1e-14, abs=1e-12)

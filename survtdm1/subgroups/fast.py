@@ -50,10 +50,10 @@ def _level_cells(table: CellTable, level: int) -> CellTable:
 
 
 def level_fits(tables: list[CellTable | None], n_levels: list[int], ties: str) -> dict:
-    """The Cox fit of every level where both arms have events, of every subgroup at once.
+    """The Cox fit of every level where both arms have events, of every subgroup.
 
     Returns ``{(subgroup index, level index): CoxFit}``
-    (:func:`survtdm1.cox.fit_arm_cells`: one vectorised Newton loop for all).
+    (:func:`survtdm1.cox.fit_arm_cells`).
     """
     keys, cells = [], []
     for i, (table, levels) in enumerate(zip(tables, n_levels, strict=True)):
