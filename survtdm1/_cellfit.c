@@ -6,8 +6,8 @@
  * number of events D[b, c] in each of C cells, and a design Z (C x p, centred)
  * giving every row of a cell the same covariates. The log partial likelihood
  * with Efron's or Breslow's ties, its score and its information are sums over
- * event times of a few numbers per time, so a fit costs microseconds where the
- * numpy evaluation costs array overhead. survtdm1.cox_cells keeps the numpy
+ * event times of a few numbers per time, so an evaluation costs microseconds
+ * where the numpy one costs array overhead. survtdm1.cox_cells keeps the numpy
  * evaluation, which tests compare with this one; the package uses it where this
  * module was not built.
  *
