@@ -21,7 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TERMS 16 /* r^k, k = 0..16: truncation below 0.05^17 ~ 1e-22 relative */
+/* r^k, k = 0..16: truncation below 0.05^17 ~ 1e-22 relative. SERIES_TERMS in
+ * survtdm1/cox_cells.py; its table of powers has TERMS + 3 columns, and a table of
+ * another width is refused. */
+#define TERMS 16
 
 typedef struct {
     const double *R;       /* B x C, at risk */
@@ -589,12 +592,4 @@ static struct PyModuleDef module = {
     methods,
 };
 
-PyMODINIT_FUNC PyInit__cellfit(void)
-{
-    PyObject *m = PyModule_Create(&module);
-    if (m != NULL && PyModule_AddIntConstant(m, "SERIES_TERMS", TERMS) < 0) {
-        Py_DECREF(m);
-        return NULL;
-    }
-    return m;
-}
+PyMODINIT_FUNC PyInit__cellfit(void) { return PyModule_Create(&module); }

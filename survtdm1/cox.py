@@ -392,9 +392,7 @@ def fit_cells(
     >>> round(float(fit_cells(table, [[0.0], [1.0]]).coef[0]), 4)
     -0.2739
     """
-    if ties not in TIES:
-        raise ValueError(f"ties must be one of {TIES}, not {ties!r}")
-    if cox_cells.kernel_fits(table, ties):
+    if cox_cells.KERNEL is not None:
         fit = _fit_compiled(table, design, ties, init, loglik_null)
         if fit is not None:
             return fit

@@ -124,27 +124,13 @@ class EventCells:
 
 def series_powers(size: np.ndarray, at_risk: np.ndarray) -> np.ndarray:
     """``S_k(d) = sum_{l < d} l^k``, k = 0..SERIES_TERMS + 2, for the event times of ``size``
-    tied events whose Efron sums may be taken as series (the rule of
-    :meth:`TiedSeries.build`), zeros for the others: the compiled kernel's table."""
+    tied events (of ``at_risk``) whose Efron sums may be taken as series, zeros for the
+    others: the compiled kernel's table (the numpy one is :class:`TiedSeries`)."""
     power = np.zeros((size.shape[0], SERIES_TERMS + 3))
-    share = size / np.maximum(at_risk, 1.0)  # of those at risk, unweighted
-    large = np.flatnonzero(
-        (size >= SERIES_MIN_TIES)
-        & ((size - 1.0) / np.maximum(size, 1.0) * share <= SERIES_MAX_SHARE)
-    )
+    large = _series_times(size, size / at_risk)
     if large.size:
-        d = size[large].astype(np.int64)
-        ks = np.arange(SERIES_TERMS + 3)
-        # read off cumulative sums of l^k (0^0 = 1)
-        table = np.cumsum(np.arange(d.max(), dtype=float)[None, :] ** ks[:, None], axis=1)
-        power[large] = table[:, d - 1].T
+        power[large] = _power_sums(size[large], SERIES_TERMS + 2).T
     return power
-
-
-def kernel_fits(table: CellTable, ties: str) -> bool:
-    """Whether :class:`CompiledProblem` fits ``table``: the kernel was built (with the
-    series length of this module)."""
-    return KERNEL is not None and KERNEL.SERIES_TERMS == SERIES_TERMS
 
 
 class CompiledProblem:
@@ -274,16 +260,10 @@ class TiedSeries:
     def build(cls, size: np.ndarray, share: np.ndarray) -> TiedSeries | None:
         """For event times of ``size`` events, ``share`` of those at risk dying (unweighted);
         None when no time qualifies."""
-        large = np.flatnonzero(
-            (size >= SERIES_MIN_TIES) & ((size - 1.0) / size * share <= SERIES_MAX_SHARE)
-        )
+        large = _series_times(size, share)
         if large.size == 0:
             return None
-        d = size[large].astype(np.int64)
-        ks = np.arange(SERIES_TERMS + 1)
-        # S_k(d) = sum_{l < d} l^k, read off cumulative sums of l^k (0^0 = 1)
-        table = np.cumsum(np.arange(d.max(), dtype=float)[None, :] ** ks[:, None], axis=1)
-        power = table[:, d - 1]
+        power = _power_sums(size[large], SERIES_TERMS)
         small = np.setdiff1d(np.arange(size.shape[0]), large)
         counts, first, _, frac = tie_layout(size[small])
         return cls(large, power, small, counts, first, frac)
@@ -313,6 +293,23 @@ class TiedSeries:
         a[L] = inv_part / t0
         c[L] = sq_part / (t0 * t0)
         return logs, a, c
+
+
+def _series_times(size: np.ndarray, share: np.ndarray) -> np.ndarray:
+    """The event times (of ``size`` tied events, ``share`` of those at risk dying) whose
+    Efron sums may be taken as series."""
+    return np.flatnonzero(
+        (size >= SERIES_MIN_TIES) & ((size - 1.0) / size * share <= SERIES_MAX_SHARE)
+    )
+
+
+def _power_sums(size: np.ndarray, k_max: int) -> np.ndarray:
+    """``S_k(d) = sum_{l < d} l^k`` for k = 0..k_max (rows) and each ``d`` in ``size``
+    (columns), read off cumulative sums of l^k (0^0 = 1)."""
+    d = np.asarray(size).astype(np.int64)
+    ks = np.arange(k_max + 1)
+    table = np.cumsum(np.arange(d.max(), dtype=float)[None, :] ** ks[:, None], axis=1)
+    return table[:, d - 1]
 
 
 def _expanded_sums(T0, F0, counts, first, frac):

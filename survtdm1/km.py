@@ -101,35 +101,11 @@ def kaplan_meier_counts(
     if conf_type not in CONF_TYPES:
         raise ValueError(f"conf_type must be one of {CONF_TYPES}, not {conf_type!r}")
     uniq = np.asarray(time, dtype=float)
-    n_risk = np.asarray(n_risk)
+    n_risk = np.asarray(n_risk, dtype=float)
     n_event = np.asarray(n_event, dtype=float)
     n_censor = np.asarray(n_censor, dtype=float)
-    if uniq.size == 0:
-        empty = np.empty(0)
-        return KMCurve(*(empty,) * 8, conf_type=conf_type, conf_level=conf_level)
-    surv = np.cumprod(1.0 - n_event / n_risk)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        increments = np.where(
-            n_risk > n_event,
-            n_event / (n_risk * (n_risk - n_event)),
-            np.where(n_event > 0, np.inf, 0),
-        )
-    se_log = np.sqrt(np.cumsum(increments))
-    with np.errstate(invalid="ignore"):
-        std_err = np.where(surv > 0, surv * se_log, np.nan)
-    lower, upper = _confidence_limits(surv, se_log, conf_type, conf_level)
-    return KMCurve(
-        time=uniq,
-        n_risk=n_risk.astype(float),
-        n_event=n_event,
-        n_censor=n_censor,
-        surv=surv,
-        std_err=std_err,
-        lower=lower,
-        upper=upper,
-        conf_type=conf_type,
-        conf_level=conf_level,
-    )
+    values = _curve_values(n_risk, n_event, [uniq.size], conf_type, conf_level)
+    return KMCurve(uniq, n_risk, n_event, n_censor, *values, conf_type, conf_level)
 
 
 def kaplan_meier_columns(
@@ -151,13 +127,25 @@ def kaplan_meier_columns(
     risk = np.asarray(n_risk).T.ravel()[at].astype(float)
     died = np.asarray(n_event).T.ravel()[at].astype(float)
     censored = n_rows.T.ravel()[at] - died
+    ends = np.cumsum((n_rows > 0).sum(axis=0)).tolist()
+    columns = (times, risk, died, censored, *_curve_values(risk, died, ends, conf_type, conf_level))
+    curves, start = [], 0
+    for end in ends:
+        part = (values[start:end] for values in columns)
+        curves.append(KMCurve(*part, conf_type=conf_type, conf_level=conf_level))
+        start = end
+    return curves
+
+
+def _curve_values(risk, died, ends, conf_type: str, conf_level: float):
+    """Survival, its standard error and limits of curves laid end to end (each ending
+    at one of ``ends``): products and sums curve by curve, the rest element-wise."""
     with np.errstate(divide="ignore", invalid="ignore"):
         factor = 1.0 - died / risk
         increments = np.where(
             risk > died, died / (risk * (risk - died)), np.where(died > 0, np.inf, 0)
         )
     surv, variance = np.empty_like(factor), np.empty_like(factor)
-    ends = np.cumsum((n_rows > 0).sum(axis=0)).tolist()
     start = 0
     for end in ends:
         np.cumprod(factor[start:end], out=surv[start:end])
@@ -166,14 +154,7 @@ def kaplan_meier_columns(
     se_log = np.sqrt(variance)
     with np.errstate(invalid="ignore"):
         std_err = np.where(surv > 0, surv * se_log, np.nan)
-    lower, upper = _confidence_limits(surv, se_log, conf_type, conf_level)
-    columns = (times, risk, died, censored, surv, std_err, lower, upper)
-    curves, start = [], 0
-    for end in ends:
-        part = (values[start:end] for values in columns)
-        curves.append(KMCurve(*part, conf_type=conf_type, conf_level=conf_level))
-        start = end
-    return curves
+    return (surv, std_err, *_confidence_limits(surv, se_log, conf_type, conf_level))
 
 
 def _is_sorted(values: np.ndarray) -> bool:
@@ -311,50 +292,37 @@ def _first_in_segments(hits: np.ndarray, starts: np.ndarray, ends: np.ndarray):
 def median_estimates(curves: list[KMCurve], p: float = 0.5) -> np.ndarray:
     """The estimate of :func:`median_survival` (``p`` quantile) of every curve, at once.
 
-    ``1 - S`` always rises, so each is :func:`_rising_quantiles` of its curve:
-    the same comparisons and the same midpoints on the curves laid end to end.
-    NaN for a curve without times.
+    ``1 - S`` always rises, so each is :func:`_segment_quantiles` of its curve
+    (from the point (0, 0), as :func:`median_survival`), the curves laid end to
+    end. NaN for a curve without times.
     """
-    if not p > 2 * _TOLERANCE:  # a quantile at 0 could be reached at time 0
-        return np.array([median_survival(curve, p)[0] for curve in curves])
-    sizes = np.array([curve.time.shape[0] for curve in curves], dtype=np.int64)
+    sizes = np.array([curve.time.shape[0] + 1 for curve in curves], dtype=np.int64)
     ends = np.cumsum(sizes)
-    starts = ends - sizes
-    out = np.full(len(curves), np.nan)
-    if not sizes.any():
-        return out
-    x = np.concatenate([curve.time for curve in curves])
-    y = 1.0 - np.concatenate([curve.surv for curve in curves])
-    reach, found = _first_in_segments(np.flatnonzero(y + _TOLERANCE >= p), starts, ends)
-    past, passed = _first_in_segments(np.flatnonzero(y - _TOLERANCE >= p), starts, ends)
-    last = np.maximum(ends - 1, 0)
-    quant = np.where(found & passed, (x[reach] + x[past]) / 2.0, np.nan)
-    exact = found & (np.abs(p - y[last]) < _TOLERANCE)
-    quant = np.where(exact, (x[reach] + x[last]) / 2.0, quant)
-    quant = np.where(y[last] < p, np.nan, quant)
-    return np.where(sizes > 0, quant, out)
-
-
-def survival_estimates(curves: list[KMCurve], t: float) -> np.ndarray:
-    """``survival_at(curve, t).surv`` of every curve, at once (NaN for a curve without
-    times, or that ends before ``t``; 1 before its first time)."""
-    out = np.full(len(curves), np.nan)
-    for j, curve in enumerate(curves):
-        if curve.time.size and not t > curve.time[-1]:
-            k = int(np.searchsorted(curve.time, t, side="right")) - 1
-            out[j] = 1.0 if k < 0 else float(curve.surv[k])
-    return out
+    zero = np.zeros(1)
+    x = np.concatenate([part for curve in curves for part in (zero, curve.time)])
+    y = np.concatenate([part for curve in curves for part in (zero, 1.0 - curve.surv)])
+    quant = _segment_quantiles(x, y, ends - sizes, ends, p)
+    return np.where(sizes > 1, quant, np.nan)
 
 
 def _rising_quantiles(x: np.ndarray, Y: np.ndarray, p: float) -> np.ndarray:
-    """:func:`_find_quantile` of each row of ``Y``, all finite and rising: the first
-    occurrence of each value is then simply the first point past a threshold."""
-    reaches, passes = Y + _TOLERANCE >= p, Y - _TOLERANCE >= p
-    reach, past = x[reaches.argmax(axis=1)], x[passes.argmax(axis=1)]
-    found = reaches.any(axis=1)
-    quant = np.where(found & passes.any(axis=1), (reach + past) / 2.0, np.nan)
-    quant = np.where(found & (np.abs(p - Y[:, -1]) < _TOLERANCE), (reach + x[-1]) / 2.0, quant)
-    return np.where(Y.max(axis=1) < p, np.nan, quant)
+    """:func:`_find_quantile` of each row of ``Y``, all finite and rising (at ``x``)."""
+    rows, m = Y.shape
+    starts = np.arange(rows) * m
+    return _segment_quantiles(np.tile(x, rows), Y.ravel(), starts, starts + m, p)
+
+
+def _segment_quantiles(x, y, starts, ends, p: float) -> np.ndarray:
+    """:func:`_find_quantile` of each segment ``[start, end)`` of ``y`` (finite, rising,
+    not empty): the first occurrence of each value is then simply the first point past
+    a threshold."""
+    reach, found = _first_in_segments(np.flatnonzero(y + _TOLERANCE >= p), starts, ends)
+    past, passed = _first_in_segments(np.flatnonzero(y - _TOLERANCE >= p), starts, ends)
+    last = ends - 1
+    quant = np.where(found & passed, (x[reach] + x[past]) / 2.0, np.nan)
+    exact = found & (np.abs(p - y[last]) < _TOLERANCE)
+    quant = np.where(exact, (x[reach] + x[last]) / 2.0, quant)
+    return np.where(y[last] < p, np.nan, quant)
 
 
 def restricted_mean(curve: KMCurve, tau: float) -> tuple[float, float]:

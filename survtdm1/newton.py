@@ -121,15 +121,10 @@ def diverged(beta: np.ndarray, var: np.ndarray) -> np.ndarray | bool:
     if beta.shape == (1,):
         b, v = float(beta[0]), float(var[0, 0])
         return abs(b) > MAX_COEF or not np.isfinite(v) or v <= 0
-    if beta.ndim == 1:
-        return bool(
-            np.abs(beta).max(initial=0.0) > MAX_COEF
-            or not np.isfinite(var).all()
-            or (np.diagonal(var) <= 0).any()
-        )
-    fits = beta.shape[0]
-    return (
-        np.any(np.abs(beta) > MAX_COEF, axis=1)
-        | ~np.all(np.isfinite(var.reshape(fits, -1)), axis=1)
-        | np.any(np.diagonal(var, axis1=1, axis2=2) <= 0, axis=1)
+    # one fit (p,), (p, p) or a batch (B, p), (B, p, p): along the last axes
+    bad = (
+        np.any(np.abs(beta) > MAX_COEF, axis=-1)
+        | ~np.all(np.isfinite(var.reshape(*beta.shape[:-1], -1)), axis=-1)
+        | np.any(np.diagonal(var, axis1=-2, axis2=-1) <= 0, axis=-1)
     )
+    return bool(bad) if beta.ndim == 1 else bad

@@ -217,6 +217,12 @@ def test_bad_arguments_are_refused():
     problem = CompiledProblem(table, _designs(2)["main"], "efron")
     with pytest.raises(ValueError, match="beta"):
         problem.evaluate(np.zeros(5))
+    R, D, Z, present, power = problem._problem
+    with pytest.raises(ValueError, match="power"):  # a table of powers of another width
+        cox_cells.KERNEL.evaluate(
+            R, D, Z, present, power[:, :-1].copy(), *problem._sizes, np.zeros(2),
+            np.empty(2), np.empty((2, 2)),
+        )  # fmt: skip
 
 
 def test_the_battery_is_the_same_with_and_without_the_kernel(monkeypatch):

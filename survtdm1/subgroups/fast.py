@@ -84,9 +84,9 @@ def subgroup_pieces(table: CellTable, fits: list, settings) -> list[LevelPieces]
     )
     rows, died = table.rows.sum(axis=0), table.events.sum(axis=0)
     medians = km.median_estimates(curves)
-    landmarks = np.full(len(curves), NAN)
+    landmarks = [NAN] * len(curves)
     if settings.landmark is not None:
-        landmarks = km.survival_estimates(curves, settings.landmark)
+        landmarks = [km.survival_at(curve, settings.landmark).surv for curve in curves]
     pieces = []
     for level, fit in enumerate(fits):
         n, events, level_curves, level_medians, level_landmarks = {}, {}, {}, {}, {}
