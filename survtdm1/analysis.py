@@ -18,7 +18,7 @@ import numpy as np
 
 from ._version import __version__
 from .cohort import Cohort, load_cohort
-from .outputs import alongside, publish, write_csv
+from .outputs import WORKER_BYTES, OutputWorker, alongside, publish, write_csv
 from .plan import Plan, read_plan
 from .subgroups import MultiArmResult, SubgroupResult, compare_arms, subgroup_analysis
 from .tables import write_tables
@@ -93,7 +93,9 @@ class AnalysisResult:
             out["comparisons"] = _jsonable(shared.comparisons)
         return out
 
-    def write(self, out_dir, *, figures: bool = True, progress=None) -> list[Path]:
+    def write(
+        self, out_dir, *, figures: bool = True, progress=None, worker: OutputWorker | None = None
+    ) -> list[Path]:
         """Write the contract's files into ``out_dir``; returns their paths.
 
         The files are written into a staging folder beside ``out_dir`` and
@@ -103,6 +105,10 @@ class AnalysisResult:
         has its text cells neutralised for spreadsheets
         (:func:`survtdm1.outputs.neutralise_cell`); summary.json keeps the
         raw values.
+
+        ``worker``: an :class:`~survtdm1.outputs.OutputWorker` started (with
+        :data:`WRITING_MODULES`) before the analysis, which then writes the
+        documents and figures; ``survtdm1 analyze`` starts one for a large cohort.
         """
         say = progress or (lambda message: None)
         shared = self.shared_result()
@@ -117,21 +123,12 @@ class AnalysisResult:
             ]
             summary = json.dumps(self.summary_json(), indent=2, allow_nan=False)
             written[1].write_text(summary + "\n", encoding="utf-8")
-
-            def tables() -> list[Path]:
-                return write_tables(shared, self.plan, folder)  # ard.csv, subgroups.rtf/.docx
-
-            if not figures:
-                return written + tables()
-
-            def drawing() -> list[Path]:
-                from .figures import write_figures
-
+            if figures:
                 say("drawing figures")
-                return write_figures(shared, self.plan, self.provenance, folder)
-
-            # on a large cohort the figures are drawn in a second process meanwhile
-            return written + alongside(tables, drawing, rows=len(self.cohort.data))
+            job = (shared, self.plan, self.provenance, folder, figures, len(self.cohort.data))
+            if worker is not None:
+                return written + worker.run(write_documents, *job)
+            return written + write_documents(*job)
 
         return publish(out_dir, produce, about={"survtdm1_version": __version__})
 
@@ -175,6 +172,57 @@ def _jsonable(value):
     if isinstance(value, np.bool_):
         return bool(value)
     return value
+
+
+#: What :func:`write_documents` imports: an :class:`~survtdm1.outputs.OutputWorker`
+#: started with these is ready to write when the analysis ends.
+WRITING_MODULES = (
+    "survtdm1.tables",
+    "survtdm1.figures",
+    "survtdm1.plots",
+    "survtdm1.report",
+    "rtflite",
+    "docx",
+)
+
+
+def write_documents(
+    result, plan: Plan, provenance: dict, folder: Path, figures: bool, rows: int
+) -> list[Path]:
+    """``ard.csv``, ``subgroups.rtf`` and ``subgroups.docx`` of ``result`` and, with
+    ``figures``, its figures and ``report.html``, into ``folder``; returns their paths.
+
+    From :data:`~survtdm1.outputs.PARALLEL_ROWS` analysed ``rows``, a second
+    process draws the forest plot (or, with several arms, every figure) while
+    this one writes the tables and the KM curves.
+    """
+    from . import figures as drawn
+
+    def tables() -> list[Path]:
+        return write_tables(result, plan, folder)
+
+    if not figures:
+        return tables()
+    if isinstance(result, MultiArmResult):
+        every = lambda: drawn.write_figures(result, plan, provenance, folder)  # noqa: E731
+        return alongside(tables, every, rows)
+    written = alongside(
+        lambda: tables() + drawn.write_curves(result, plan, folder),
+        lambda: drawn.write_forest(result, plan, folder),
+        rows=rows,
+    )
+    return written + [drawn.write_report(result, plan, provenance, folder)]
+
+
+def output_worker(plan: str | os.PathLike | dict) -> OutputWorker | None:
+    """An :class:`~survtdm1.outputs.OutputWorker` preparing :func:`write_documents`
+    while ``plan`` is analysed, when its cohort file holds
+    :data:`~survtdm1.outputs.WORKER_BYTES` or more; else None (nothing to gain)."""
+    try:
+        size = os.stat(read_plan(plan).cohort["path"]).st_size
+    except (OSError, KeyError, TypeError, ValueError):  # a PlanError is a ValueError
+        return None  # the analysis reports what is wrong
+    return OutputWorker(WRITING_MODULES) if size >= WORKER_BYTES else None
 
 
 def analyze(plan: str | os.PathLike | dict) -> AnalysisResult:

@@ -8,6 +8,7 @@ traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import warnings
@@ -28,7 +29,7 @@ def _say(message: str) -> None:
 
 
 def _analyze(plan, out: Path, quiet: bool) -> list[Path]:
-    from .analysis import analyze
+    from .analysis import analyze, output_worker
     from .outputs import check_output_folder
 
     check_output_folder(out)  # a symlink or a folder locked by another run: fail before the work
@@ -36,8 +37,11 @@ def _analyze(plan, out: Path, quiet: bool) -> list[Path]:
     # leaves exactly one line on a captured stderr
     say = _say if not quiet and sys.stderr.isatty() else (lambda m: None)
     say(f"analysing {plan}")
-    result = analyze(plan)
-    return result.write(out, progress=say)
+    # on a large cohort a second process imports the writing libraries meanwhile
+    worker = output_worker(plan)
+    with worker or contextlib.nullcontext():
+        result = analyze(plan)
+        return result.write(out, progress=say, worker=worker)
 
 
 def cmd_analyze(args) -> int:

@@ -18,40 +18,39 @@ def write_figures(result, plan, provenance: dict, out: Path) -> list[Path]:
     :func:`write_comparison_figures`)."""
     if hasattr(result, "comparisons"):
         return write_comparison_figures(result, plan, provenance, out)
-    from .plan import display_labels
-    from .plots import forest_from_result, km_from_result, response_from_result, save_figure
+    return [
+        *write_forest(result, plan, out),
+        *write_curves(result, plan, out),
+        write_report(result, plan, provenance, out),
+    ]
+
+
+def write_forest(result, plan, out: Path) -> list[Path]:
+    """``forest.png`` and ``forest.svg`` of a two-arm result."""
+    from .plots import save_figure
+
+    figure = _forest_figure(result, _arm_labels(result, plan), plan.display)
+    return save_figure(figure, out / "forest", formats=("png", "svg"))
+
+
+def write_curves(result, plan, out: Path) -> list[Path]:
+    """``km.png`` (``response.png`` for a binary endpoint) of a two-arm result."""
+    from .plots import save_figure
+
+    name, figure, _ = _curves_figure(result, _arm_labels(result, plan), plan.display)
+    return save_figure(figure, out / name, formats=("png",))
+
+
+def write_report(result, plan, provenance: dict, out: Path) -> Path:
+    """``report.html`` of a two-arm result, embedding the PNG files that
+    :func:`write_forest` and :func:`write_curves` wrote into ``out`` (drawing a
+    figure again costs seconds on a large battery)."""
     from .report import RenderedFigure, render_report
 
-    display = plan.display
-    labels = display_labels(plan, result.treatment_label)
-    if "control_label" not in display:
-        labels["control"] = str(result.control_label)
-    arms = {"treatment_label": labels["treatment"], "control_label": labels["control"]}
-    written: list[Path] = []
-    forest_options = {}
-    if "higher_is_better" in display:
-        forest_options["higher_is_better"] = display["higher_is_better"]
-    forest = forest_from_result(result, **arms, **forest_options)
-    written += save_figure(forest, out / "forest", formats=("png", "svg"))
-    if result.endpoint == "binary":
-        curves_name, curves = "response", response_from_result(result, **arms)
-        caption = "Response rates by arm"
-    else:
-        km_options = {"labels": labels, "endpoint_name": result.endpoint_name}
-        if display.get("time_label"):
-            km_options["time_label"] = display["time_label"]
-        curves_name, curves = "km", km_from_result(result, **km_options)
-        caption = "Kaplan-Meier curves by arm"
-    written += save_figure(curves, out / curves_name, formats=("png",))
-    # the report embeds the PNG files just written (drawing a figure again costs seconds
-    # on a large battery)
+    name, caption = _curves_kind(result)
     shown = {
-        "Treatment effect by subgroup": RenderedFigure(
-            (out / "forest.png").read_bytes(), float(forest.get_size_inches()[0])
-        ),
-        caption: RenderedFigure(
-            (out / f"{curves_name}.png").read_bytes(), float(curves.get_size_inches()[0])
-        ),
+        "Treatment effect by subgroup": RenderedFigure.read(out / "forest.png"),
+        caption: RenderedFigure.read(out / f"{name}.png"),
     }
     page = render_report(
         result,
@@ -59,12 +58,21 @@ def write_figures(result, plan, provenance: dict, out: Path) -> list[Path]:
         figures=shown,
         plan_text=plan.text or None,
         provenance=provenance,
-        labels=labels,
+        labels=_arm_labels(result, plan),
     )
     report = out / "report.html"
     report.write_text(page, encoding="utf-8")
-    written.append(report)
-    return written
+    return report
+
+
+def _arm_labels(result, plan) -> dict[str, str]:
+    """The arm names shown for a two-arm result (``[display]``, else as written)."""
+    from .plan import display_labels
+
+    labels = display_labels(plan, result.treatment_label)
+    if "control_label" not in plan.display:
+        labels["control"] = str(result.control_label)
+    return labels
 
 
 # --------------------------------------------------------------------------------------
@@ -105,19 +113,38 @@ def comparison_labels(plan, number: int, result) -> dict[str, str]:
 
 def _comparison_figures(result, labels: dict[str, str], display: dict):
     """(forest, curves name, curves figure, curves caption) of one two-arm result."""
-    from .plots import forest_from_result, km_from_result, response_from_result
+    return (_forest_figure(result, labels, display), *_curves_figure(result, labels, display))
+
+
+def _forest_figure(result, labels: dict[str, str], display: dict):
+    from .plots import forest_from_result
 
     arms = {"treatment_label": labels["treatment"], "control_label": labels["control"]}
     extra = (
         {"higher_is_better": display["higher_is_better"]} if "higher_is_better" in display else {}
     )
-    forest = forest_from_result(result, **arms, **extra)
+    return forest_from_result(result, **arms, **extra)
+
+
+def _curves_kind(result) -> tuple[str, str]:
+    """The curves figure's file stem and caption: KM curves, or response rates."""
     if result.endpoint == "binary":
-        return forest, "response", response_from_result(result, **arms), "Response rates by arm"
+        return "response", "Response rates by arm"
+    return "km", "Kaplan-Meier curves by arm"
+
+
+def _curves_figure(result, labels: dict[str, str], display: dict):
+    """(file stem, figure, caption) of the curves of one two-arm result."""
+    from .plots import km_from_result, response_from_result
+
+    name, caption = _curves_kind(result)
+    if result.endpoint == "binary":
+        arms = {"treatment_label": labels["treatment"], "control_label": labels["control"]}
+        return name, response_from_result(result, **arms), caption
     options = {"labels": labels, "endpoint_name": result.endpoint_name}
     if display.get("time_label"):
         options["time_label"] = display["time_label"]
-    return forest, "km", km_from_result(result, **options), "Kaplan-Meier curves by arm"
+    return name, km_from_result(result, **options), caption
 
 
 def write_comparison_figures(multiarm, plan, provenance: dict, out: Path) -> list[Path]:

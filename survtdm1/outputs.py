@@ -548,7 +548,7 @@ def alongside(first: Callable[[], list], second: Callable[[], list], rows: int) 
     raise OutputError(f"drawing the figures failed: the process ended with code {child.exitcode}")
 
 
-def _run_child(second: Callable[[], list], send) -> None:
+def _run_child(second: Callable[[], list], send, what: str = "drawing the figures") -> None:
     try:
         result = ("ok", second())
     except BaseException as err:  # noqa: BLE001  (any failure is reported to the parent)
@@ -556,5 +556,106 @@ def _run_child(second: Callable[[], list], send) -> None:
     try:
         send.send(result)
     except Exception as err:  # an exception that cannot be pickled
-        send.send(("error", OutputError(f"drawing the figures failed: {result[1]!r} ({err})")))
+        send.send(("error", OutputError(f"{what} failed: {result[1]!r} ({err})")))
     send.close()
+
+
+# --------------------------------------------------------------------------------------
+# A writer prepared while a large cohort is read and analysed
+# --------------------------------------------------------------------------------------
+
+#: A cohort file of this many bytes or more (about 100,000 rows of CSV) is analysed
+#: while an :class:`OutputWorker` imports the writing libraries on the other core.
+WORKER_BYTES = 8_000_000
+
+
+class OutputWorker:
+    """A process forked before a long analysis that imports ``modules`` meanwhile
+    (matplotlib, rtflite and python-docx take about two seconds), then runs one
+    writing job given by :meth:`run`.
+
+    Leaving the ``with`` block ends the process, whether it ran a job or not.
+    No process is started, and :meth:`run` calls the job here, on another
+    system than Linux (where forking is unsafe with some system libraries) and
+    once polars is loaded (rtflite's table engine: its thread pool does not
+    survive a fork, and a forked process using it waits forever).
+    """
+
+    def __init__(self, modules: Iterable[str]):
+        self._child = self._send = self._receive = None
+        if not sys.platform.startswith("linux") or "polars" in sys.modules:
+            return
+        import multiprocessing
+
+        context = multiprocessing.get_context("fork")
+        self._receive, their_send = context.Pipe(duplex=False)
+        their_receive, self._send = context.Pipe(duplex=False)
+        ours = (self._receive, self._send)  # closed in the child: its job pipe can then end
+        self._child = context.Process(
+            target=_serve, args=(tuple(modules), their_receive, their_send, ours)
+        )
+        self._child.start()
+        their_send.close()
+        their_receive.close()
+
+    def run(self, job: Callable, *args):
+        """``job(*args)``, in the worker process (``job`` and ``args`` are pickled; a
+        module-level function). An error in the job is raised here."""
+        if self._child is None:
+            return job(*args)
+        if self._send is None:
+            raise OutputError("the output process has already run its job")
+        try:
+            self._send.send((job, args))
+        except BrokenPipeError:
+            pass  # the child has died: reported below
+        finally:
+            self._send.close()
+            self._send = None
+        try:
+            status, payload = self._receive.recv()
+        except EOFError:  # the child died before answering
+            status, payload = "died", None
+        self._child.join()
+        if status == "ok":
+            return payload
+        if status == "error":
+            raise payload
+        code = self._child.exitcode
+        raise OutputError(f"writing the outputs failed: the process ended with code {code}")
+
+    def close(self) -> None:
+        """End the process (it exits when it finds its job pipe closed)."""
+        if self._child is None:
+            return
+        if self._send is not None:
+            self._send.close()
+            self._send = None
+        self._receive.close()
+        self._child.join()
+        self._child = None
+
+    def __enter__(self) -> OutputWorker:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _serve(modules: tuple[str, ...], receive, send, parents: tuple) -> None:
+    """The worker: import ``modules``, then run the one job that comes through ``receive``
+    (``parents``: the parent's ends of the two pipes, inherited by the fork)."""
+    import importlib
+
+    for end in parents:
+        end.close()
+
+    for name in modules:
+        # a library that cannot be imported fails in the job, with its own message
+        with contextlib.suppress(Exception):
+            importlib.import_module(name)
+    try:
+        job, args = receive.recv()
+    except EOFError:  # closed unused
+        return
+    _run_child(lambda: job(*args), send, what="writing the outputs")

@@ -15,6 +15,7 @@ import io
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -138,6 +139,18 @@ class RenderedFigure:
 
     def get_size_inches(self) -> tuple[float, float]:
         return (self.width_inches, 0.0)
+
+    @classmethod
+    def read(cls, path: str | Path) -> RenderedFigure:
+        """A PNG file written by :func:`survtdm1.plots.save_figure`, its print width
+        read from its size in pixels and its resolution (the ``pHYs`` chunk)."""
+        data = Path(path).read_bytes()
+        width_px = int.from_bytes(data[16:20], "big")  # IHDR, the first chunk
+        at = data.find(b"pHYs", 8, data.find(b"IDAT"))  # before the image data
+        if not data.startswith(b"\x89PNG") or at < 0 or data[at + 12] != 1:
+            raise ValueError(f"{path}: not a PNG file with its resolution in pixels per metre")
+        per_metre = int.from_bytes(data[at + 4 : at + 8], "big")
+        return cls(data, width_px / (per_metre * 0.0254))
 
 
 def figure_data_uri(figure: Any, *, dpi: float = 150, min_width_px: int = 800) -> str:

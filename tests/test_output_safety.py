@@ -420,7 +420,7 @@ def test_a_run_whose_figures_fail_leaves_the_previous_run(tmp_path, monkeypatch,
         (folder / "report.html").write_text("half a report")
         raise RuntimeError("the figure could not be drawn")
 
-    monkeypatch.setattr(figures, "write_figures", broken)
+    monkeypatch.setattr(figures, "write_report", broken)
     status = cli.main(["analyze", str(tmp_path / "plan.toml"), "--out", str(out), "--quiet"])
     assert status == 1 and "internal error" in capsys.readouterr().err
     assert _snapshot(out) == before and verify(out) == [] and _leftovers(out) == []
@@ -564,8 +564,146 @@ def test_an_error_in_the_figure_process_is_raised_and_nothing_is_published(tmp_p
     def broken(*args, **kwargs):
         raise st.OutputError("no room left for figures")
 
-    monkeypatch.setattr(figures, "write_figures", broken)
+    monkeypatch.setattr(figures, "write_forest", broken)  # drawn in the second process
     with pytest.raises(st.OutputError, match="no room left for figures"):
         result.write(tmp_path / "out")
     assert not (tmp_path / "out").exists()
     assert _leftovers(tmp_path / "out") == []
+
+
+# --- an output worker prepared while a large cohort is analysed -------------------------------
+
+
+def _pid_and_modules(names):
+    return os.getpid(), [name in sys.modules for name in names]
+
+
+def _exit_abruptly():
+    os._exit(3)
+
+
+@pytest.fixture
+def no_polars(monkeypatch):
+    """As in a fresh ``survtdm1 analyze`` process: polars not loaded (these jobs do not use
+    it), so that an OutputWorker forks."""
+    monkeypatch.delitem(sys.modules, "polars", raising=False)
+
+
+def test_an_output_worker_runs_its_job_in_a_process_that_imported_its_modules(no_polars):
+    from survtdm1.outputs import OutputWorker
+
+    with OutputWorker(["json", "survtdm1.tables"]) as worker:
+        pid, loaded = worker.run(_pid_and_modules, ["json", "survtdm1.tables"])
+        with pytest.raises(st.OutputError, match="already run its job"):
+            worker.run(_pid_and_modules, [])
+    assert pid != os.getpid() and loaded == [True, True]
+
+
+def test_an_error_in_the_output_worker_is_raised_here(no_polars):
+    from survtdm1.outputs import OutputWorker
+
+    with OutputWorker([]) as worker, pytest.raises(ValueError, match="invalid literal"):
+        worker.run(int, "not a number")
+    with OutputWorker([]) as worker, pytest.raises(st.OutputError, match="ended with code 3"):
+        worker.run(_exit_abruptly)
+
+
+def test_once_polars_is_loaded_the_output_worker_runs_its_job_here(monkeypatch):
+    from survtdm1.outputs import OutputWorker
+
+    monkeypatch.setitem(sys.modules, "polars", sys.modules.get("polars", object()))
+    with OutputWorker(["json"]) as worker:
+        pid, _ = worker.run(_pid_and_modules, [])
+    assert pid == os.getpid()
+
+
+def test_an_unused_output_worker_ends_with_its_block(no_polars):
+    from survtdm1.outputs import OutputWorker
+
+    worker = OutputWorker(["no_such_module_anywhere"])  # an import that fails is left to the job
+    child = worker._child
+    assert child.is_alive()
+    with worker:
+        pass
+    assert not child.is_alive() and child.exitcode == 0
+
+
+_WITH_WORKER = """\
+import sys
+from survtdm1 import analysis, cli, outputs, tables
+analysis.WORKER_BYTES = 0  # every cohort file counts as large
+outputs.PARALLEL_ROWS = 0  # and the worker forks again for the forest
+used = []
+run = outputs.OutputWorker.run
+def spied(self, job, *args):
+    used.append((job.__name__, self._child is not None))
+    return run(self, job, *args)
+outputs.OutputWorker.run = spied
+if sys.argv[3] == "broken":
+    def broken(*args, **kwargs):
+        raise outputs.OutputError("no room left for the tables")
+    tables.write_rtf = broken  # before the worker is forked
+status = cli.main(["analyze", sys.argv[1], "--out", sys.argv[2], "--quiet"])
+print(used)
+sys.exit(status)
+"""
+
+
+def _analyze_with_worker(plan: Path, out: Path, mode: str = "") -> subprocess.CompletedProcess:
+    """``survtdm1 analyze`` in a fresh process (as from the shell: polars not yet loaded)
+    with an output worker."""
+    return subprocess.run(
+        [sys.executable, "-c", _WITH_WORKER, str(plan), str(out), mode or "-"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "MPLBACKEND": "Agg"},
+        timeout=300,
+    )
+
+
+def test_analyze_with_an_output_worker_writes_the_same_files(tmp_path):
+    from survtdm1 import analysis
+
+    _cohort(tmp_path / "cohort.csv", n=200)
+    (tmp_path / "plan.toml").write_text(PLAN)
+    plan = tmp_path / "plan.toml"
+    assert analysis.output_worker(plan) is None  # a small file: nothing to gain
+    assert cli.main(["analyze", str(plan), "--out", str(tmp_path / "one"), "--quiet"]) == 0
+    done = _analyze_with_worker(plan, tmp_path / "two")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[('write_documents', True)]"  # in the worker process
+    one = json.loads((tmp_path / "one" / "manifest.json").read_text())
+    two = json.loads((tmp_path / "two" / "manifest.json").read_text())
+    assert [f["name"] for f in one["files"]] == [f["name"] for f in two["files"]]
+    for name in [f["name"] for f in one["files"]]:
+        assert _content(tmp_path / "one" / name) == _content(tmp_path / "two" / name), name
+    assert verify(tmp_path / "two") == []
+
+
+def _content(path: Path):
+    """A file's bytes; a DOCX's by member (its zip entries carry the time written)."""
+    if path.suffix != ".docx":
+        return path.read_bytes()
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def test_an_error_in_the_output_worker_publishes_nothing(tmp_path):
+    _cohort(tmp_path / "cohort.csv", n=200)
+    (tmp_path / "plan.toml").write_text(PLAN)
+    out = tmp_path / "out"
+    done = _analyze_with_worker(tmp_path / "plan.toml", out, "broken")
+    err = done.stderr.strip().splitlines()
+    assert done.returncode == 2 and err == ["survtdm1: error: no room left for the tables"], err
+    assert not out.exists() and _leftovers(out) == []
+
+
+def test_an_analysis_that_fails_ends_its_unused_output_worker(tmp_path):
+    _cohort(tmp_path / "cohort.csv", n=200)
+    (tmp_path / "plan.toml").write_text(PLAN.replace('time = "months"', 'time = "no_such_column"'))
+    done = _analyze_with_worker(tmp_path / "plan.toml", tmp_path / "out")
+    err = done.stderr.strip().splitlines()
+    assert done.returncode == 2 and len(err) == 1 and "no_such_column" in err[0], err
+    assert done.stdout.strip() == "[]"  # no job was given; the process still ended

@@ -156,3 +156,20 @@ def test_interval_labels_follow_conf_level(small_frame):
     result = st.subgroup_analysis(cohort, [], conf_level=0.9, landmark=12, rmst_tau=24)
     page = render_report(result, title="t")
     assert "90% CI" in page and "95% CI" not in page
+
+
+@pytest.mark.parametrize("width", [7.53, 3.5, 2.0])
+def test_a_rendered_figure_reads_its_print_width_from_the_png(tmp_path, width):
+    from survtdm1.plots import save_figure
+    from survtdm1.report import RenderedFigure
+
+    figure = Figure(figsize=(width, 2.0))
+    (path,) = save_figure(figure, tmp_path / "figure", formats=("png",))
+    rendered = RenderedFigure.read(path)
+    assert rendered.png == path.read_bytes()
+    # to a pixel: the PNG is a whole number of pixels wide at the saved resolution
+    dpi = max(200, -(-800 // width))
+    assert rendered.width_inches == pytest.approx(width, abs=1.0 / dpi)
+    (tmp_path / "figure.svg").write_text("<svg/>")
+    with pytest.raises(ValueError, match="not a PNG"):
+        RenderedFigure.read(tmp_path / "figure.svg")

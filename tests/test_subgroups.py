@@ -150,3 +150,20 @@ def test_result_is_frozen_and_renders_html(cohort):
     with pytest.raises(TypeError):
         result.overall["treatment"]["median"] = 1.0
     assert "<table" in result._repr_html_()
+
+
+def test_a_result_pickles_and_stays_read_only(cohort):
+    import pickle
+    from types import MappingProxyType
+
+    specs = [{"column": "grade"}, {"column": "marker", "cutpoint": "maxstat"}]
+    result = st.subgroup_analysis(cohort, specs, landmark=12)
+    again = pickle.loads(pickle.dumps(result))
+    pd.testing.assert_frame_equal(again.table, result.table)
+    assert dict(again.overall) == dict(result.overall) and again.warnings == result.warnings
+    assert again.cutpoints_summary() == result.cutpoints_summary()
+    assert set(again.level_curves) == set(result.level_curves)
+    for name in ("overall", "cutpoints", "settings"):
+        assert isinstance(getattr(again, name), MappingProxyType), name
+    with pytest.raises(TypeError):
+        again.overall["hr"] = 1.0

@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import warnings
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -117,6 +117,12 @@ class SubgroupResult:
         object.__setattr__(self, "cutpoints", MappingProxyType(dict(self.cutpoints)))
         object.__setattr__(self, "settings", read_only(self.settings))
 
+    def __reduce__(self):
+        # pickled (to another process, by joblib) with its read-only mappings as dicts;
+        # __post_init__ makes them read-only again
+        values = {f.name: _writable(getattr(self, f.name)) for f in fields(self)}
+        return (_rebuild, (type(self), values))
+
     def cutpoints_summary(self) -> dict:
         """``summary.json`` ``cutpoints``: ``{column: {cutpoint, statistic, p_value, method}}``."""
         return {column: cut.summary() for column, cut in self.cutpoints.items()}
@@ -175,6 +181,17 @@ class SubgroupResult:
         from ..plots.km import km_from_result
 
         return km_from_result(self, **kwargs)
+
+
+def _writable(value):
+    """A copy of ``value`` with every read-only mapping (:func:`read_only`) a dict."""
+    if isinstance(value, MappingProxyType):
+        return {key: _writable(item) for key, item in value.items()}
+    return value
+
+
+def _rebuild(cls, values: dict):
+    return cls(**values)
 
 
 def read_only(mapping):
