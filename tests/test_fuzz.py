@@ -84,8 +84,8 @@ def _no_figures(monkeypatch):
     """In-process runs write the tables only (the figures have their own tests)."""
     write = AnalysisResult.write
 
-    def tables_only(self, out_dir, *, figures=True, progress=None):
-        return write(self, out_dir, figures=False, progress=progress)
+    def tables_only(self, out_dir, *, figures=True, progress=None, worker=None):
+        return write(self, out_dir, figures=False, progress=progress, worker=worker)
 
     monkeypatch.setattr(AnalysisResult, "write", tables_only)
 
