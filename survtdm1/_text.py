@@ -414,3 +414,16 @@ def display_html(shown: dict[str, Any], *, css_class: str = "subgroups") -> str:
         f'<table class="{css_class}"><thead><tr>{group_row}</tr><tr>{head}</tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table>"
     )
+
+
+#: How many examples (rows, values) an error message shows.
+MAX_EXAMPLES = 5
+
+
+def describe_rows(positions, limit: int = MAX_EXAMPLES) -> str:
+    """'rows 3, 8, 9' for 0-based data positions (reported 1-based, header not counted)."""
+    positions = list(positions)
+    shown = ", ".join(str(int(p) + 1) for p in positions[:limit])
+    more = f" and {len(positions) - limit} more" if len(positions) > limit else ""
+    noun = "row" if len(positions) == 1 else "rows"
+    return f"{noun} {shown}{more}"

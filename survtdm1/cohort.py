@@ -23,11 +23,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._text import MAX_EXAMPLES as _MAX_EXAMPLES
+from ._text import describe_rows
 from .exceptions import InputError
 from .readers import read_table
 
 TIME_UNITS = {"days": 1.0, "weeks": 7.0, "months": 365.25 / 12.0, "years": 365.25}
-_MAX_EXAMPLES = 5
 
 
 def format_value(value: Any) -> str:
@@ -88,15 +89,6 @@ def _labelled(key_codes: np.ndarray, uniques) -> tuple[np.ndarray, list[str]]:
     known = key_codes >= 0
     codes[known] = label_of_key[key_codes[known]]
     return codes, list(lookup)
-
-
-def describe_rows(positions, limit: int = _MAX_EXAMPLES) -> str:
-    """'rows 3, 8, 9' for 0-based data positions (reported 1-based, header not counted)."""
-    positions = list(positions)
-    shown = ", ".join(str(int(p) + 1) for p in positions[:limit])
-    more = f" and {len(positions) - limit} more" if len(positions) > limit else ""
-    noun = "row" if len(positions) == 1 else "rows"
-    return f"{noun} {shown}{more}"
 
 
 @dataclass(frozen=True)

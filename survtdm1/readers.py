@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ._text import describe_rows
 from .csvread import csv_text, is_csv_name, read_csv_text
 from .exceptions import InputError
 
@@ -80,7 +81,12 @@ def read_table(source, keep_as_written: tuple[str, ...] = ()) -> Table:
     '<DataFrame>'
     """
     if isinstance(source, pd.DataFrame):
-        digest = hashlib.sha256(pd.util.hash_pandas_object(source, index=False).values).hexdigest()
+        _check_unicode(source)
+        try:
+            hashed = pd.util.hash_pandas_object(source, index=False).values
+        except UnicodeEncodeError:  # a text that no file can hold (a lone surrogate)
+            raise InputError(f"<DataFrame>: {_unencodable(source)}") from None
+        digest = hashlib.sha256(hashed).hexdigest()
         return Table(source.reset_index(drop=True), "<DataFrame>", digest)
     path = Path(source)
     if path.is_dir():
@@ -111,6 +117,36 @@ def read_table(source, keep_as_written: tuple[str, ...] = ()) -> Table:
     if duplicated:
         raise InputError(f"{path}: duplicated column names {duplicated}")
     return Table(frame, path.name, digest, labels, nul_checked=is_csv_name(path))
+
+
+def _check_unicode(frame: pd.DataFrame) -> None:
+    """InputError for a column name that UTF-8 cannot encode (a lone surrogate)."""
+    for name in frame.columns:
+        if isinstance(name, str) and not _encodable(name):
+            raise InputError(f"<DataFrame>: column name {name!r} is not valid Unicode text")
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _unencodable(frame: pd.DataFrame) -> str:
+    """Where a DataFrame holds text that UTF-8 cannot encode: 'column 'g' at row 4 ...'."""
+    for name in frame.columns:
+        column = frame[name]
+        if column.dtype == object or isinstance(column.dtype, pd.CategoricalDtype):
+            bad = [
+                i
+                for i, value in enumerate(column.astype(object))
+                if isinstance(value, str) and not _encodable(value)
+            ]
+            if bad:
+                return f"column {name!r} has text that is not valid Unicode at {describe_rows(bad)}"
+    return "text that is not valid Unicode"
 
 
 def read_csv(path: Path, keep_as_written: tuple[str, ...] = ()) -> pd.DataFrame:

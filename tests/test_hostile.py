@@ -185,6 +185,19 @@ def test_a_nul_character_in_a_dataframe_or_parquet_is_an_error(tmp_path):
         st.load_cohort(tmp_path / "n.parquet", **ARGS)
 
 
+@pytest.mark.parametrize("kind", ["object", "category"])
+def test_a_lone_surrogate_in_a_dataframe_is_an_error_naming_column_and_rows(kind):
+    frame = _frame()
+    frame.loc[3, "grade"] = "bad\udc80"  # text no file can hold: never written, never hashed
+    frame.loc[7, "grade"] = "\ud800"
+    frame = frame.astype({"grade": kind})
+    with pytest.raises(st.InputError, match=r"column 'grade' .* not valid Unicode at rows 4, 8$"):
+        st.load_cohort(frame, **ARGS)
+    frame = frame.rename(columns={"grade": "gr\udc80de"})
+    with pytest.raises(st.InputError, match=r"column name 'gr\\udc80de' is not valid Unicode"):
+        st.load_cohort(frame, **ARGS)
+
+
 # --- time columns that are not numbers of the time unit -------------------------------------
 
 
