@@ -495,11 +495,13 @@ def workload_w5(repeats: int, with_r: bool) -> Outcome:
         outcome.agreement["R survival"] = result["agreement R"]
     outcome.memory = {
         "peak_rss_mib": round(result["peak_rss_mib"], 1),
-        "figure_process_peak_rss_mib": round(result["figure_process_peak_rss_mib"], 1),
+        "output_processes_peak_rss_mib": round(result["output_processes_peak_rss_mib"], 1),
     }
     outcome.notes.append(
-        "the figures are drawn in a forked process (cohorts of 100,000 rows or more): its "
-        "peak RSS counts in full the pages it shares with the main process (copy-on-write)"
+        "the tables and figures are written by a process forked before the analysis (an "
+        "output process, for cohort files of 8 MB or more), which forks once more to draw "
+        "the forest plot: the second peak RSS is the larger of theirs, and counts in full "
+        "the pages they share with the main process (copy-on-write)"
     )
     outcome.notes.append(
         "an LRT p-value may differ from R's in its fourth digit: its two log-likelihoods "

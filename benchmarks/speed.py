@@ -223,8 +223,8 @@ _PROCESS = (
 
 def run_analyze(plan: Path, out: Path) -> tuple[float, float, float]:
     """Wall seconds and peak RSS (MiB) of one ``survtdm1 analyze`` process (start-up
-    included), and the peak RSS of the process it forks to draw the figures (its pages
-    shared with the main process, copy-on-write, counted in full)."""
+    included), and the largest peak RSS of the processes it forks to write the outputs
+    (their pages shared with the main process, copy-on-write, counted in full)."""
     start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", _PROCESS, "analyze", str(plan), "--out", str(out), "--quiet"],
@@ -255,7 +255,7 @@ def w5(folder: Path, repeats: int, with_r: bool) -> dict:
     out = {
         "survtdm1": statistics.median(times),
         "peak_rss_mib": max(peaks),
-        "figure_process_peak_rss_mib": max(children),
+        "output_processes_peak_rss_mib": max(children),
         "repeats": repeats,
     }
     print(
