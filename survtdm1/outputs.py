@@ -583,6 +583,7 @@ class OutputWorker:
 
     def __init__(self, modules: Iterable[str]):
         self._child = self._send = self._receive = None
+        self._busy = False
         if not sys.platform.startswith("linux") or "polars" in sys.modules:
             return
         import multiprocessing
@@ -612,10 +613,12 @@ class OutputWorker:
         finally:
             self._send.close()
             self._send = None
+        self._busy = True
         try:
             status, payload = self._receive.recv()
         except EOFError:  # the child died before answering
             status, payload = "died", None
+        self._busy = False
         self._child.join()
         if status == "ok":
             return payload
@@ -625,12 +628,15 @@ class OutputWorker:
         raise OutputError(f"writing the outputs failed: the process ended with code {code}")
 
     def close(self) -> None:
-        """End the process (it exits when it finds its job pipe closed)."""
+        """End the process: it exits when it finds its job pipe closed, and is stopped
+        when its job was interrupted here (by Ctrl-C)."""
         if self._child is None:
             return
         if self._send is not None:
             self._send.close()
             self._send = None
+        if self._busy:
+            self._child.terminate()
         self._receive.close()
         self._child.join()
         self._child = None
@@ -646,7 +652,10 @@ def _serve(modules: tuple[str, ...], receive, send, parents: tuple) -> None:
     """The worker: import ``modules``, then run the one job that comes through ``receive``
     (``parents``: the parent's ends of the two pipes, inherited by the fork)."""
     import importlib
+    import signal
 
+    # Ctrl-C is the parent's to handle: it ends this process (see OutputWorker.close)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     for end in parents:
         end.close()
 

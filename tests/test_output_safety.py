@@ -707,3 +707,33 @@ def test_an_analysis_that_fails_ends_its_unused_output_worker(tmp_path):
     err = done.stderr.strip().splitlines()
     assert done.returncode == 2 and len(err) == 1 and "no_such_column" in err[0], err
     assert done.stdout.strip() == "[]"  # no job was given; the process still ended
+
+
+def _wait_forever():
+    time.sleep(600)
+
+
+def test_ctrl_c_is_left_to_the_parent_which_ends_a_busy_output_worker(no_polars, capfd):
+    import signal
+
+    from survtdm1.outputs import OutputWorker
+
+    worker = OutputWorker([])
+    child = worker._child
+    os.kill(child.pid, signal.SIGINT)  # as a Ctrl-C reaches the whole process group
+    time.sleep(0.3)
+    assert child.is_alive()
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 0.5)
+    started = time.monotonic()
+    try:
+        with pytest.raises(KeyboardInterrupt), worker:
+            worker.run(_wait_forever)  # interrupted here while the worker is busy
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+    assert time.monotonic() - started < 30 and not child.is_alive()
+    assert "Traceback" not in capfd.readouterr().err
