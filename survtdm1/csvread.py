@@ -1,14 +1,15 @@
 """Reading CSV text safely: compressed files, NUL bytes, and R's missing values.
 
-:func:`csv_text` returns a CSV file's text (decompressed by its suffix:
-``.gz``, ``.bz2``, ``.xz``, ``.zip`` with one file) after checking that it is
-UTF-8 and holds no NUL byte (pandas would end a value there and invent a
-level); :func:`read_csv_text` parses it with the missing values of R's
+:func:`csv_data` returns a CSV file's bytes (decompressed by its suffix:
+``.gz``, ``.bz2``, ``.xz``, ``.zip`` with one file) after checking that they
+are UTF-8 and hold no NUL byte (pandas would end a value there and invent a
+level); :func:`read_csv_data` parses them with the missing values of R's
 ``read.csv`` (:data:`MISSING_TOKENS`).
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from collections.abc import Sequence
@@ -34,8 +35,9 @@ def is_csv_name(path: Path) -> bool:
     return bool(suffixes) and suffixes[-1] in (".csv", ".txt")
 
 
-def csv_bytes(path: Path) -> bytes:
-    """The CSV's bytes, decompressed by its suffix (.gz, .bz2, .zip, .xz)."""
+def csv_bytes(path: Path, raw: bytes | None = None) -> bytes:
+    """The CSV's bytes, decompressed by its suffix (.gz, .bz2, .zip, .xz); ``raw``: the
+    file's bytes when already read."""
     import bz2
     import gzip
     import lzma
@@ -43,37 +45,56 @@ def csv_bytes(path: Path) -> bytes:
 
     suffix = path.suffix.lower()
     try:
+        if raw is None:
+            raw = path.read_bytes()
         if suffix == ".gz":
-            return gzip.decompress(path.read_bytes())
+            return gzip.decompress(raw)
         if suffix == ".bz2":
-            return bz2.decompress(path.read_bytes())
+            return bz2.decompress(raw)
         if suffix == ".xz":
-            return lzma.decompress(path.read_bytes())
+            return lzma.decompress(raw)
         if suffix == ".zip":
-            with zipfile.ZipFile(path) as archive:
+            with zipfile.ZipFile(io.BytesIO(raw)) as archive:
                 members = [m for m in archive.infolist() if not m.is_dir()]
                 if len(members) != 1:
                     raise InputError(
                         f"{path}: a .zip must hold exactly one CSV file, not {len(members)}"
                     )
                 return archive.read(members[0])
-        return path.read_bytes()
+        return raw
     except InputError:
         raise
     except (OSError, EOFError, ValueError, lzma.LZMAError, zipfile.BadZipFile) as err:
         raise InputError(f"{path}: cannot be decompressed ({err})") from None
 
 
-def csv_text(path: Path) -> str:
-    """The CSV as text; a NUL byte (which pandas reads as the end of a value) is an error."""
-    raw = csv_bytes(path)
+def csv_data(path: Path, raw: bytes | None = None) -> bytes:
+    """The CSV's bytes (:func:`csv_bytes`) once checked: UTF-8 text without a NUL byte
+    (which pandas reads as the end of a value); a byte order mark is dropped.
+
+    The text is checked in blocks, never held whole: parsing the bytes as they
+    are saves a copy of the file in memory and an encoding pass.
+    """
+    data = csv_bytes(path, raw)
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise InputError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from None
-    if "\x00" in text:
-        raise InputError(f"{path}: {_where_nul(text)} holds a NUL byte (\\x00); {_NUL_HINT}")
-    return text
+        _check_utf8(data)
+    except UnicodeDecodeError:
+        try:  # again at once, for the error's position in the file (a byte order mark counted)
+            data.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise InputError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from None
+    if b"\x00" in data:  # in UTF-8 that byte is the NUL character, and nothing else
+        where = _where_nul(data.decode("utf-8-sig"))
+        raise InputError(f"{path}: {where} holds a NUL byte (\\x00); {_NUL_HINT}")
+    return data[len(codecs.BOM_UTF8) :] if data.startswith(codecs.BOM_UTF8) else data
+
+
+def _check_utf8(data: bytes, block: int = 1 << 24) -> None:
+    """UnicodeDecodeError unless ``data`` is UTF-8 (decoded in blocks of ``block`` bytes)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    for start in range(0, len(data), block):
+        decoder.decode(view[start : start + block], final=start + block >= len(data))
 
 
 _NUL_HINT = "a value cannot contain it (is the file UTF-16 or binary?)"
@@ -97,21 +118,19 @@ def _where_nul(text: str) -> str:
     return "a line"
 
 
-def read_csv_text(
-    text: str, as_written: Sequence[str] = (), names: Sequence[str] = ()
+def read_csv_data(
+    data: bytes, as_written: Sequence[str] = (), names: Sequence[str] = ()
 ) -> pd.DataFrame:
-    """pandas.read_csv on checked text, missing values as R's read.csv (see MISSING_TOKENS).
+    """pandas.read_csv on checked UTF-8 bytes (:func:`csv_data`), missing values as R's
+    read.csv (see MISSING_TOKENS).
 
     The columns ``as_written`` (of the header ``names``) are read as text, with
     only an empty (or blank) cell missing, in the same single parse.
     """
-    # parsed from UTF-8 bytes: a StringIO would hold the text as four bytes per character
     if not as_written:
-        return pd.read_csv(
-            io.BytesIO(text.encode("utf-8")), keep_default_na=False, na_values=MISSING_TOKENS
-        )
+        return pd.read_csv(io.BytesIO(data), keep_default_na=False, na_values=MISSING_TOKENS)
     frame = pd.read_csv(
-        io.BytesIO(text.encode("utf-8")),
+        io.BytesIO(data),
         keep_default_na=False,
         na_values={name: MISSING_TOKENS for name in names if name not in as_written},
         dtype={name: str for name in as_written},

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ._text import describe_rows
-from .csvread import csv_text, is_csv_name, read_csv_text
+from .csvread import csv_data, is_csv_name, read_csv_data
 from .exceptions import InputError
 
 SAS_SUFFIXES = (".xpt", ".sas7bdat")
@@ -93,14 +93,18 @@ def read_table(source, keep_as_written: tuple[str, ...] = ()) -> Table:
         raise InputError(f"{path}: is a folder, not a data file")
     if not path.is_file():
         raise InputError(f"{path}: file not found")
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
     suffix = path.suffix.lower()
     labels: dict[str, str] = {}
     try:
+        raw = path.read_bytes() if is_csv_name(path) else None  # read once: hashed, parsed
+        digest = hashlib.sha256(raw).hexdigest() if raw is not None else _file_digest(path)
+    except OSError as err:
+        raise InputError(f"{path}: cannot be read: {_first_line(err)}") from None
+    try:
         if suffix == ".parquet":
             frame = pd.read_parquet(path)
-        elif is_csv_name(path):
-            frame = read_csv(path, keep_as_written)
+        elif raw is not None:
+            frame = read_csv(path, keep_as_written, raw)
         elif suffix in SAS_SUFFIXES:
             frame, labels = read_sas(path)
         else:
@@ -149,14 +153,23 @@ def _unencodable(frame: pd.DataFrame) -> str:
     return "text that is not valid Unicode"
 
 
-def read_csv(path: Path, keep_as_written: tuple[str, ...] = ()) -> pd.DataFrame:
-    """A CSV file; repeated header names are an error (pandas would rename them).
+def _file_digest(path: Path) -> str:
+    """SHA-256 of a file read in blocks (a large SAS file is never held whole for it)."""
+    with open(path, "rb") as stream:
+        return hashlib.file_digest(stream, "sha256").hexdigest()
+
+
+def read_csv(
+    path: Path, keep_as_written: tuple[str, ...] = (), raw: bytes | None = None
+) -> pd.DataFrame:
+    """A CSV file (``raw``: its bytes when already read); repeated header names are an
+    error (pandas would rename them).
 
     The text checks (compression, NUL bytes, UTF-8, R's missing values) are
     those of :mod:`survtdm1.csvread`.
     """
-    text = csv_text(path)
-    names = _header(text)
+    data = csv_data(path, raw)
+    names = _header(data)
     if not names:
         raise InputError(f"{path}: empty file (no header line)")
     repeated = sorted({n for n in names if names.count(n) > 1})
@@ -166,16 +179,17 @@ def read_csv(path: Path, keep_as_written: tuple[str, ...] = ()) -> pd.DataFrame:
     # such columns (the arm) are kept as written, so that "01", "2.0" or "NA" (an arm
     # coded like that) stay what they are; only an empty cell is missing
     written = [c for c in dict.fromkeys(keep_as_written) if c in names]
-    return read_csv_text(text, as_written=written, names=names)
+    return read_csv_data(data, as_written=written, names=names)
 
 
-def _header(text: str) -> list[str]:
-    """The header line's names (read from the text's start: a StringIO of the whole
-    text would hold it as four bytes per character)."""
-    head = text[: 1 << 16]
-    if "\n" not in head:
-        head = text
-    return next(csv.reader(io.StringIO(head, newline="")), [])
+def _header(data: bytes) -> list[str]:
+    """The header line's names, read from the checked bytes' start."""
+    head = data[: 1 << 16]
+    if b"\n" not in head:
+        head = data
+    # a character cut at the block's end is after the header line: left out
+    text = head.decode("utf-8", errors="ignore")
+    return next(csv.reader(io.StringIO(text, newline="")), [])
 
 
 def read_sas(path: Path) -> tuple[pd.DataFrame, dict[str, str]]:

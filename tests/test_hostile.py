@@ -198,6 +198,35 @@ def test_a_lone_surrogate_in_a_dataframe_is_an_error_naming_column_and_rows(kind
         st.load_cohort(frame, **ARGS)
 
 
+def test_utf8_is_checked_in_blocks_whatever_the_cut():
+    from survtdm1.csvread import _check_utf8
+
+    data = ("é€😀x" * 50).encode("utf-8")  # characters of 2, 3 and 4 bytes
+    for block in (1, 2, 3, 5, 7, 64):
+        _check_utf8(data, block=block)  # a character cut between blocks is whole
+        with pytest.raises(UnicodeDecodeError):
+            _check_utf8(data[:-2], block=block)  # ends inside a character
+        with pytest.raises(UnicodeDecodeError):
+            _check_utf8(data[:40] + b"\xff" + data[40:], block=block)
+
+
+def test_a_csv_reads_the_same_with_a_byte_order_mark_and_long_lines(tmp_path):
+    frame = _frame(n=40)
+    frame["grade"] = ["é" * 30000 + str(i % 2) for i in range(40)]  # the header's block ends
+    plain, marked = tmp_path / "plain.csv", tmp_path / "marked.csv"  # inside a character
+    frame.to_csv(plain, index=False)
+    marked.write_bytes(b"\xef\xbb\xbf" + plain.read_bytes())
+    one, two = st.load_cohort(plain, **ARGS), st.load_cohort(marked, **ARGS)
+    pd.testing.assert_frame_equal(one.data, two.data)
+    assert list(one.data.columns[: frame.shape[1]]) == list(frame.columns)
+    assert set(one.data["grade"].str[-1]) == {"0", "1"}
+    bad = plain.read_bytes().replace(b"SUBJ-0003", b"SUBJ-\xff003")
+    (tmp_path / "bad.csv").write_bytes(b"\xef\xbb\xbf" + bad)
+    at = 3 + bad.index(b"\xff")  # the byte's position in the file, its mark counted
+    with pytest.raises(st.InputError, match=rf"bad\.csv: not UTF-8 text .* at byte {at}\)"):
+        st.load_cohort(tmp_path / "bad.csv", **ARGS)
+
+
 # --- time columns that are not numbers of the time unit -------------------------------------
 
 
