@@ -204,8 +204,11 @@ def write_documents(
     if not figures:
         return tables()
     if isinstance(result, MultiArmResult):
-        every = lambda: drawn.write_figures(result, plan, provenance, folder)  # noqa: E731
-        return alongside(tables, every, rows)
+
+        def every_figure() -> list[Path]:
+            return drawn.write_figures(result, plan, provenance, folder)
+
+        return alongside(tables, every_figure, rows)
     written = alongside(
         lambda: tables() + drawn.write_curves(result, plan, folder),
         lambda: drawn.write_forest(result, plan, folder),
