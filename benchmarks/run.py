@@ -206,6 +206,9 @@ def workload_w1(repeats: int, with_r: bool) -> Outcome:
     }
     if speed._survival_package() is not None:
         functions["survival"] = lambda: speed.survival_package_battery(plain, subgroups)
+        functions["survival battery"] = lambda: speed.survival_package_full_battery(
+            plain, subgroups, **options
+        )
     else:
         outcome.notes.append("the survival package (PyPI) is not installed: skipped")
     floor_run = _compiled_floor(plain, subgroups, options, outcome)
@@ -234,11 +237,25 @@ def workload_w1(repeats: int, with_r: bool) -> Outcome:
     )
     sp_time = floor_time = None
     if "survival" in timed:
-        sp_time, sp = timed["survival"]
+        sp_time, sp = timed["survival battery"]
         outcome.timings.append(
-            Timing("survival (PyPI) loop", sp_time, repeats, "its Cox fits only (no KM)")
+            Timing("survival (PyPI) loop", sp_time, repeats, "the lifelines loop's estimates")
         )
-        outcome.agreement["survival (PyPI), HR"] = max_relative_difference(ours, sp)
+        outcome.agreement["survival (PyPI), the battery"] = max_relative_difference(
+            ours, sp, SURVIVAL_NOT_COMPARED
+        )
+        outcome.notes.append(
+            "not compared with the survival package: the KM confidence limits of medians and "
+            "landmark survival (its survfit's limits differ from R's by up to 0.7%; "
+            "survtdm1's agree with R's, see the R survival row)"
+        )
+        fits_time, fits = timed["survival"]
+        outcome.timings.append(
+            Timing("survival (PyPI) loop, Cox fits only", fits_time, repeats, "no KM, no tests")
+        )
+        outcome.agreement["survival (PyPI), Cox fits only, HR"] = max_relative_difference(
+            ours, fits
+        )
     if floor_run is not None:
         floor_time, out = timed["floor"]
         outcome.timings.append(
@@ -257,13 +274,18 @@ def workload_w1(repeats: int, with_r: bool) -> Outcome:
     outcome.memory = _memory_in_subprocess("W1")
     outcome.targets = [
         ("W1 >= 100x faster than the lifelines loop", ll_time / ours_time >= 100),
-        ("W1 >= 5x faster than a loop of the survival package's Cox fits",
+        ("W1 >= 5x faster than a loop of the survival package (the lifelines loop's work)",
          sp_time is not None and sp_time / ours_time >= 5),
         ("estimates agree with lifelines to 1e-6", _agree(outcome, "lifelines")),
         ("W1 within 3x of the compiled single-pass floor",
          floor_time is not None and ours_time / floor_time <= 3),
     ]  # fmt: skip
     return outcome
+
+
+#: Estimates of the survival package's battery left out of the agreement: its KM
+#: confidence limits are not R's (see workload_w1's note).
+SURVIVAL_NOT_COMPARED = ("median_lower", "median_upper", "landmark_lower", "landmark_upper")
 
 
 def _without_kernel(function):

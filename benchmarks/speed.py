@@ -294,11 +294,9 @@ def w5(folder: Path, repeats: int, with_r: bool) -> dict:
 
 
 def survival_package_battery(frame: pd.DataFrame, subgroups) -> dict:
-    """W1's Cox models with the ``survival`` package: every level, interaction and trend fit.
-
-    (Cox fits only: the package's KM is not looped; the comparison is of the
-    models, which are most of the battery's work.)
-    """
+    """W1's Cox models with the ``survival`` package: every level, interaction and trend fit
+    (the fits only, no curves and no tests: a second row beside
+    :func:`survival_package_full_battery`, which does the lifelines loop's work)."""
     import lifelines_loop
 
     survival = _survival_package()
@@ -322,4 +320,114 @@ def survival_package_battery(frame: pd.DataFrame, subgroups) -> dict:
             rows = codes == k
             fitted = estimator.fit(treated[rows][:, None], np.column_stack([time_, event])[rows])
             out[f"{spec['column']}={label}.hr"] = float(np.exp(np.ravel(fitted.coef_)[0]))
+    return out
+
+
+def survival_package_full_battery(frame: pd.DataFrame, subgroups, *, landmark, rmst_tau) -> dict:
+    """W1 with the ``survival`` package doing the work of the lifelines loop
+    (``lifelines_loop.battery``), the same estimates under the same keys:
+
+    - per level: the Cox HR (Wald CI and p) and each arm's KM median and landmark survival;
+    - per subgroup: the interaction's likelihood-ratio and Wald tests, the trend test;
+    - overall: the Cox HR, the log-rank test (``survdiff``), the PH test (``cox_zph``) and
+      each arm's KM median with its CI, landmark survival with its CI, and RMST.
+
+    Cox models by ``CoxPHEstimator`` (as :func:`survival_package_battery`), the overall
+    one by ``coxph`` (which ``cox_zph`` takes); curves by ``survfit``. p-values and the
+    RMST integral in numpy/scipy.
+    """
+    import lifelines_loop
+    from scipy import stats
+
+    survival = _survival_package()
+    estimator = survival.CoxPHEstimator(n_iters=50, ties="efron")
+    time_ = frame["time"].to_numpy(float)
+    event = frame["event"].to_numpy(float)
+    treated = frame["treated"].to_numpy(float)
+    z975 = stats.norm.ppf(0.975)
+
+    def cox(columns, rows=None):
+        x = np.column_stack(columns)
+        y = np.column_stack([time_, event])
+        if rows is not None:
+            x, y = x[rows], y[rows]
+        return estimator.fit(x, y).model_
+
+    def effect(model) -> dict:
+        coef, se = model.coefficients[0], np.sqrt(model.var[0][0])
+        return {
+            "hr": float(np.exp(coef)),
+            "hr_lower": float(np.exp(coef - z975 * se)),
+            "hr_upper": float(np.exp(coef + z975 * se)),
+            "p_value": float(2.0 * stats.norm.sf(abs(coef / se))),
+        }
+
+    def km(rows):
+        return survival.survfit(survival.Surv(time_[rows], event[rows]))
+
+    def at(curve, t) -> int:
+        """The index of the curve's last time at or before ``t`` (W1's landmark is after
+        every arm's first time)."""
+        return int(np.searchsorted(np.asarray(curve.time), t, side="right")) - 1
+
+    def median(curve) -> list[float]:
+        """The median and its CI limits (NaN where not reached)."""
+        q = survival.quantile(curve, 0.5)
+        values = (q.quantile[0][0], q.lower[0][0], q.upper[0][0])
+        return [np.nan if v is None else float(v) for v in values]
+
+    out = {}
+    for spec in subgroups:
+        labels, codes, ordered = lifelines_loop.levels(frame, spec)
+        known = codes >= 0
+        df = len(labels) - 1
+        dummies = [(codes == k).astype(float) for k in range(1, df + 1)]
+        reduced = cox([treated, *dummies], known)
+        full = cox([treated, *dummies, *[treated * d for d in dummies]], known)
+        coef = np.asarray(full.coefficients)[1 + df :]
+        var = np.asarray(full.var)[1 + df :, 1 + df :]
+        tests = {
+            "p_interaction": float(stats.chi2.sf(2.0 * (full.loglik[1] - reduced.loglik[1]), df)),
+            "p_interaction_wald": float(stats.chi2.sf(coef @ np.linalg.solve(var, coef), df)),
+            "p_trend": np.nan,
+        }
+        if ordered:
+            rank = codes + 1.0
+            trend = cox([treated, rank, treated * rank], known)
+            b, v = trend.coefficients[2], trend.var[2][2]
+            tests["p_trend"] = float(2.0 * stats.norm.sf(abs(b / np.sqrt(v))))
+        for k, label in enumerate(labels):
+            rows = codes == k
+            values = effect(cox([treated], rows))
+            for arm, flag in (("treatment", 1.0), ("control", 0.0)):
+                curve = km(rows & (treated == flag))
+                values[f"median_{arm}"] = median(curve)[0]
+                values[f"landmark_{arm}"] = float(curve.surv[at(curve, landmark)])
+            values.update(tests)
+            out.update({f"{spec['column']}={label}.{key}": v for key, v in values.items()})
+    data = pd.DataFrame({"time": time_, "event": event, "treated": treated})
+    model = survival.coxph("Surv(time, event) ~ treated", data=data, ties="efron")
+    out.update({f"overall.{k}": v for k, v in effect(model).items()})
+    out["overall.p_logrank"] = float(
+        survival.survdiff(survival.Surv(time_, event), group=treated).pvalue
+    )
+    out["overall.p_ph"] = float(survival.cox_zph(model).table[-1]["p"])  # GLOBAL
+    for arm, flag in (("treatment", 1.0), ("control", 0.0)):
+        curve = km(treated == flag)
+        times, surv = np.asarray(curve.time), np.asarray(curve.surv)
+        middle, lower, upper = median(curve)
+        i = at(curve, landmark)
+        steps = np.concatenate([[0.0], times[times < rmst_tau], [rmst_tau]])
+        heights = np.concatenate([[1.0], surv[times < rmst_tau]])
+        out.update(
+            {
+                f"overall.{arm}.median": middle,
+                f"overall.{arm}.median_lower": lower,
+                f"overall.{arm}.median_upper": upper,
+                f"overall.{arm}.landmark": float(surv[i]),
+                f"overall.{arm}.landmark_lower": float(curve.lower[i]),
+                f"overall.{arm}.landmark_upper": float(curve.upper[i]),
+                f"overall.{arm}.rmst": float(np.sum(np.diff(steps) * heights)),
+            }
+        )
     return out
