@@ -583,7 +583,6 @@ class OutputWorker:
 
     def __init__(self, modules: Iterable[str]):
         self._child = self._send = self._receive = None
-        self._busy = False
         if not sys.platform.startswith("linux") or "polars" in sys.modules:
             return
         import multiprocessing
@@ -613,12 +612,10 @@ class OutputWorker:
         finally:
             self._send.close()
             self._send = None
-        self._busy = True
         try:
             status, payload = self._receive.recv()
         except EOFError:  # the child died before answering
             status, payload = "died", None
-        self._busy = False
         self._child.join()
         if status == "ok":
             return payload
@@ -628,14 +625,15 @@ class OutputWorker:
         raise OutputError(f"writing the outputs failed: the process ended with code {code}")
 
     def close(self) -> None:
-        """End the process: it exits when it finds its job pipe closed, and is stopped
-        when its job was interrupted here (by Ctrl-C)."""
+        """End the process. Unused, it exits when it finds its job pipe closed. Given a
+        job, it is stopped: a no-op once the job has answered, and the end of a job
+        interrupted here (by Ctrl-C)."""
         if self._child is None:
             return
         if self._send is not None:
             self._send.close()
             self._send = None
-        if self._busy:
+        else:
             self._child.terminate()
         self._receive.close()
         self._child.join()

@@ -120,7 +120,7 @@ def read_table(source, keep_as_written: tuple[str, ...] = ()) -> Table:
     duplicated = frame.columns[frame.columns.duplicated()].tolist()
     if duplicated:
         raise InputError(f"{path}: duplicated column names {duplicated}")
-    return Table(frame, path.name, digest, labels, nul_checked=is_csv_name(path))
+    return Table(frame, path.name, digest, labels, nul_checked=raw is not None)
 
 
 def _check_unicode(frame: pd.DataFrame) -> None:
