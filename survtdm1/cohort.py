@@ -15,6 +15,7 @@ stacked file (``paramcd``), subject-level columns joined from ADSL by the id
 
 from __future__ import annotations
 
+import ctypes
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -60,6 +61,13 @@ def format_codes(values: pd.Series, missing=None) -> tuple[np.ndarray, list[str]
     >>> format_codes(pd.Series([2.0, None, 1.5, 2]))
     (array([ 0, -1,  1,  0]), ['2', '1.5'])
     """
+    if values.dtype == object:
+        shared = _shared_objects(values.to_numpy())
+        if shared is not None:
+            key_codes, uniques = shared
+            if missing is not None:
+                key_codes = np.where(missing, -1, key_codes)
+            return _labelled(key_codes, uniques)
     mixed = values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) not in (
         "string",
         "empty",
@@ -79,16 +87,49 @@ def format_codes(values: pd.Series, missing=None) -> tuple[np.ndarray, list[str]
     return _labelled(key_codes, [value for _, value in uniques])
 
 
+#: Above this many distinct objects, :func:`format_codes` factorizes an object column by value
+MAX_SHARED_OBJECTS = 4096
+
+
+def _shared_objects(values: np.ndarray) -> tuple[np.ndarray, list] | None:
+    """An object array factorized by identity: a code per row (in order of first
+    appearance) and the distinct objects, missing ones (None, NaN) coded as such
+    by :func:`_labelled`; None when it holds more than :data:`MAX_SHARED_OBJECTS`.
+
+    A CSV parse shares one string object per distinct value, so that hashing
+    the objects' addresses (machine integers) replaces hashing and comparing
+    their text, about five times faster on a million rows. Equal values held by
+    distinct objects get distinct codes here and one label in :func:`_labelled`.
+    """
+    values = np.ascontiguousarray(values)
+    if values.shape[0] == 0:
+        return None
+    # the addresses of the objects `values` holds (and keeps alive meanwhile)
+    cells = (ctypes.c_size_t * values.shape[0]).from_address(values.ctypes.data)
+    codes, addresses = pd.factorize(np.ctypeslib.as_array(cells), use_na_sentinel=False)
+    if addresses.shape[0] > MAX_SHARED_OBJECTS:
+        return None
+    # codes count up from 0 in order of first appearance: each is first met where the
+    # running maximum grows
+    firsts = np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1))
+    return codes.astype(np.int64, copy=False), list(values[firsts])
+
+
 def _labelled(key_codes: np.ndarray, uniques) -> tuple[np.ndarray, list[str]]:
-    """Codes of distinct keys turned into codes of distinct labels (-1 stays -1)."""
+    """Codes of distinct keys turned into codes of distinct labels (-1 stays -1, as
+    does a missing key)."""
     lookup: dict[str, int] = {}
     label_of_key = np.array(
-        [lookup.setdefault(format_value(v), len(lookup)) for v in uniques], dtype=np.int64
+        [-1 if _is_missing(v) else lookup.setdefault(format_value(v), len(lookup)) for v in uniques]
+        + [-1],  # key code -1: missing
+        dtype=np.int64,
     )
-    codes = np.full(key_codes.shape[0], -1, dtype=np.int64)
-    known = key_codes >= 0
-    codes[known] = label_of_key[key_codes[known]]
-    return codes, list(lookup)
+    return label_of_key[key_codes], list(lookup)
+
+
+def _is_missing(value) -> bool:
+    """A missing value as pandas counts it (None, NaN, NaT, NA), for one object."""
+    return pd.api.types.is_scalar(value) and bool(pd.isna(value))
 
 
 @dataclass(frozen=True)

@@ -11,14 +11,17 @@ directly).
 
 from __future__ import annotations
 
+import io
 import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hs
 
 import survtdm1 as st
-from survtdm1 import cox, cox_cells, km
+from survtdm1 import cohort, cox, cox_cells, km
 from survtdm1.cohort import format_codes, format_value
 from survtdm1.cox_cells import TimeBlocks, cell_table
 from survtdm1.subgroups import survival
@@ -158,6 +161,51 @@ def test_format_codes_equals_format_value_row_by_row(values):
     expected = [format_value(v) if pd.notna(v) else None for v in series]
     assert [labels[k] if k >= 0 else None for k in codes] == expected
     assert labels == list(dict.fromkeys(e for e in expected if e is not None))
+
+
+# cells as a CSV parse or a user's frame may hold them: text, numbers, booleans, missing values
+_CELLS = hs.sampled_from(
+    ["pos", "neg", "1", "1.0", "", 1, 1.0, 2.5, True, False, None, np.nan, pd.NA]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    cells=hs.lists(_CELLS, max_size=40),
+    shared=hs.booleans(),
+    limit=hs.sampled_from([1, 3, cohort.MAX_SHARED_OBJECTS]),
+)
+def test_format_codes_by_identity_equals_format_value_row_by_row(cells, shared, limit):
+    # shared: one object per distinct value (as a CSV parse gives), else a new object per
+    # cell; `limit` makes the identity path give way to the factorize by value
+    values = np.array(cells if shared else [_fresh(v) for v in cells], dtype=object)
+    saved = cohort.MAX_SHARED_OBJECTS
+    cohort.MAX_SHARED_OBJECTS = limit
+    try:
+        codes, labels = format_codes(pd.Series(values, dtype=object))
+    finally:
+        cohort.MAX_SHARED_OBJECTS = saved
+    expected = [None if pd.isna(v) else format_value(v) for v in values]
+    assert [labels[k] if k >= 0 else None for k in codes] == expected
+    assert labels == list(dict.fromkeys(e for e in expected if e is not None))
+
+
+def _fresh(value):
+    """An equal value held by a new object (text and numbers), else the value itself."""
+    if isinstance(value, str):
+        return value.encode().decode()
+    if type(value) is float:
+        return float(repr(value))
+    return value
+
+
+def test_format_codes_of_a_parsed_text_column_uses_one_object_per_value():
+    # the identity path applies where a CSV parse shares its strings
+    parsed = pd.read_csv(io.StringIO("x\n" + "\n".join(["pos", "neg", "NA", "pos"] * 50)))["x"]
+    assert cohort._shared_objects(parsed.to_numpy()) is not None
+    codes, labels = format_codes(parsed)
+    assert labels == ["pos", "neg"]
+    assert codes[:4].tolist() == [0, 1, -1, 0]
 
 
 def _level_table(time, event, treated):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import io
 import lzma
 import re
 import warnings
@@ -225,6 +226,50 @@ def test_a_csv_reads_the_same_with_a_byte_order_mark_and_long_lines(tmp_path):
     at = 3 + bad.index(b"\xff")  # the byte's position in the file, its mark counted
     with pytest.raises(st.InputError, match=rf"bad\.csv: not UTF-8 text .* at byte {at}\)"):
         st.load_cohort(tmp_path / "bad.csv", **ARGS)
+
+
+# cells of a CSV: text, numbers written as text, R's and pandas' missing values, blanks
+_TEXT_CELLS = ["pos", "neg", "NA", "", "1.50", "01", " ", "é", '"a,b"', "None"]
+_NUMBER_CELLS = ["1", "2.5", "-3", "NaN", "nan", "True", "False", ""]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    rows=st_.lists(
+        st_.tuples(
+            st_.sampled_from(_TEXT_CELLS),
+            st_.sampled_from(_NUMBER_CELLS),
+            st_.sampled_from(_TEXT_CELLS + _NUMBER_CELLS),
+        ),
+        max_size=25,
+    ),
+    sample_rows=st_.sampled_from([1, 4, 1000]),
+    sample_levels=st_.sampled_from([1, 100]),
+    as_written=st_.sampled_from([(), ("a",), ("c",)]),
+)
+def test_text_columns_parsed_as_categories_read_as_a_plain_parse(
+    rows, sample_rows, sample_levels, as_written
+):
+    # the frame is the one of a plain pandas parse, whichever columns the first rows
+    # (SAMPLE_ROWS) make categories: text found only later, one level or many
+    from survtdm1 import csvread
+
+    data = "\n".join(["a,b,c"] + [",".join(row) for row in rows]).encode()
+    options = {"keep_default_na": False, "na_values": csvread.MISSING_TOKENS}
+    if as_written:
+        options["na_values"] = {n: csvread.MISSING_TOKENS for n in "abc" if n not in as_written}
+    plain = pd.read_csv(io.BytesIO(data), dtype=dict.fromkeys(as_written, str), **options)
+    for name in as_written:
+        plain[name] = plain[name].where(~plain[name].str.strip().eq(""), np.nan)
+    saved = csvread.SAMPLE_ROWS, csvread.SAMPLE_LEVELS
+    csvread.SAMPLE_ROWS, csvread.SAMPLE_LEVELS = sample_rows, sample_levels
+    try:
+        read = csvread.read_csv_data(data, as_written=as_written, names=list("abc"))
+    finally:
+        csvread.SAMPLE_ROWS, csvread.SAMPLE_LEVELS = saved
+    pd.testing.assert_frame_equal(read, plain, check_exact=True)
+    for name in read.columns:  # the same Python types in text columns ("1.50" stays text)
+        assert [type(v) for v in read[name]] == [type(v) for v in plain[name]]
 
 
 # --- time columns that are not numbers of the time unit -------------------------------------
