@@ -53,6 +53,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import _forked
 from .csvread import read_written_csv as read_csv  # noqa: F401  (re-exported)
 from .csvread import restore_cell  # noqa: F401  (re-exported)
 from .exceptions import OutputError
@@ -514,50 +515,18 @@ PARALLEL_ROWS = 100_000
 
 def alongside(first: Callable[[], list], second: Callable[[], list], rows: int) -> list:
     """``first() + second()``, with ``second`` run in a forked child process while
-    ``first`` runs here, when ``rows >= PARALLEL_ROWS`` on Linux.
+    ``first`` runs here, when ``rows >= PARALLEL_ROWS`` on Linux
+    (:func:`survtdm1._forked.alongside`).
 
     Both write into the same staging folder. The child's return value (a list
     of paths) comes back through a pipe; an error in the child is raised here
     (after ``first`` has finished, so that the staging folder is left whole to
-    :func:`publish`, which removes it). Warnings raised in the child are printed
-    by it, not raised here.
+    :func:`publish`, which removes it), and so are its warnings.
     """
-    # Linux only: forking is unsafe with some of macOS's system libraries
-    if rows < PARALLEL_ROWS or not sys.platform.startswith("linux"):
-        return first() + second()
-    import multiprocessing
-
-    context = multiprocessing.get_context("fork")
-    receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=_run_child, args=(second, send), daemon=True)
-    child.start()
-    send.close()
-    try:
-        here = first()
-    finally:
-        try:
-            status, payload = receive.recv()
-        except EOFError:  # the child died before answering
-            status, payload = "died", None
-        child.join()
-        receive.close()
-    if status == "ok":
-        return here + payload
-    if status == "error":
-        raise payload
-    raise OutputError(f"drawing the figures failed: the process ended with code {child.exitcode}")
-
-
-def _run_child(second: Callable[[], list], send, what: str = "drawing the figures") -> None:
-    try:
-        result = ("ok", second())
-    except BaseException as err:  # noqa: BLE001  (any failure is reported to the parent)
-        result = ("error", err)
-    try:
-        send.send(result)
-    except Exception as err:  # an exception that cannot be pickled
-        send.send(("error", OutputError(f"{what} failed: {result[1]!r} ({err})")))
-    send.close()
+    here, there = _forked.alongside(
+        first, second, parallel=rows >= PARALLEL_ROWS, what="drawing the figures"
+    )
+    return here + there
 
 
 # --------------------------------------------------------------------------------------
@@ -612,17 +581,8 @@ class OutputWorker:
         finally:
             self._send.close()
             self._send = None
-        try:
-            status, payload = self._receive.recv()
-        except EOFError:  # the child died before answering
-            status, payload = "died", None
-        self._child.join()
-        if status == "ok":
-            return payload
-        if status == "error":
-            raise payload
-        code = self._child.exitcode
-        raise OutputError(f"writing the outputs failed: the process ended with code {code}")
+        answer = _forked.receive_answer(self._receive, self._child)
+        return _forked.unpack_answer(answer, self._child.exitcode, "writing the outputs")
 
     def close(self) -> None:
         """End the process. Unused, it exits when it finds its job pipe closed. Given a
@@ -665,4 +625,4 @@ def _serve(modules: tuple[str, ...], receive, send, parents: tuple) -> None:
         job, args = receive.recv()
     except EOFError:  # closed unused
         return
-    _run_child(lambda: job(*args), send, what="writing the outputs")
+    _forked.run_child(lambda: job(*args), send, what="writing the outputs")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from .. import cox, km
+from .. import _forked, cox, km
 from ..cohort import Cohort
 from ..cox_cells import TimeBlocks
 from ..firth import firth_cox
@@ -96,6 +96,11 @@ class _Arms:
         return self.data.event
 
 
+#: From this many rows, the battery's later subgroups and its overall summary are
+#: computed in a forked process while this one computes the earlier subgroups
+PARALLEL_ROWS = 100_000
+
+
 def survival_battery(
     cohort: Cohort,
     specs,
@@ -106,84 +111,143 @@ def survival_battery(
     multiplicity: str,
     endpoint_name: str | None,
 ) -> SubgroupResult:
-    """The subgroup battery of a survival endpoint; see :func:`survtdm1.subgroup_analysis`."""
+    """The subgroup battery of a survival endpoint; see :func:`survtdm1.subgroup_analysis`.
+
+    From :data:`PARALLEL_ROWS` rows (on Linux), a forked process computes the
+    later subgroups and the overall summary while this one computes the
+    earlier ones: the same numbers, in about half the time on two cores.
+    """
     data = cox.SortedSurvival.from_arrays(cohort.times, cohort.events)
     arms = _Arms(data, data.sort_rows(cohort.treated))
     model = _model_rows(cohort, settings, strata) if settings.needs_model else None
-    rows, curves = [], {}
-    subgroups = list(iter_subgroups(cohort, specs, arrange=data.sort_rows))
     blocks = TimeBlocks.from_sorted(data.time) if _fast_path_applies(settings) else None
-    tables = [None] * len(subgroups)
-    n_levels = [len(subgroup.split.labels) for subgroup in subgroups]
-    if blocks is not None:  # every fit and curve from arm x level x time counts
-        tables = [
-            fast.subgroup_table(blocks, data.event, arms.treated, subgroup.codes, levels)
-            for subgroup, levels in zip(subgroups, n_levels, strict=True)
-        ]
-    fits = fast.level_fits(tables, n_levels, settings.ties) if blocks is not None else {}
-    for i, (subgroup, counts) in enumerate(zip(subgroups, tables, strict=True)):
-        if model is not None and settings.model_options:
-            tests = _model_interaction_tests(model, subgroup, settings)
-        elif counts is not None:
-            tests = _test_notes(
-                *fast.interaction_tests(counts, subgroup.split.ordered, settings.ties),
-                subgroup.split.ordered,
-            )
-        else:
-            tests = _interaction_tests(arms, subgroup.codes, subgroup.split.ordered, settings.ties)
-        level_fits = [fits.get((i, k)) for k in range(n_levels[i])]
-        pieces = [None] * n_levels[i]
-        if counts is not None:
-            pieces = fast.subgroup_pieces(counts, level_fits, settings)
-        for k, level in enumerate(subgroup.levels()):
-            values, curves[(subgroup.spec.column, level.label)], _ = _level_row(
-                arms, level.mask, settings, cohort, pieces[k]
-            )
-            if model is not None:
-                _model_effect(values, model, model.codes(subgroup) == k, settings, cohort)
-            _landmark_note(values, settings, cohort)
-            rows.append(subgroup.row(level, values, tests))
-            add_note(rows[-1], tests["subgroup_note"], tests["subgroup_note_kind"])
-    table = assemble_table(rows, SURVIVAL_COLUMNS, multiplicity)
+    battery = _Battery(cohort, settings, arms, model, blocks)
+    specs = list(specs)
+    half = (len(specs) + 1) // 2  # the overall summary weighs about one subgroup
+    first, (second, summary) = _forked.alongside(
+        lambda: battery.subgroups(specs[:half]),
+        lambda: (battery.subgroups(specs[half:]), battery.overall(strata, risk_times)),
+        parallel=len(specs) > 1 and cohort.times.shape[0] >= PARALLEL_ROWS,
+        what="the subgroup battery",
+        error=RuntimeError,
+    )
+    table = assemble_table(first.rows + second.rows, SURVIVAL_COLUMNS, multiplicity)
     warn_notes(table, stacklevel=4)
-    exclusions = list(cohort.excluded) + missing_ledger(subgroups)
-
-    overall_pieces = None
-    if blocks is not None:  # the overall fit and curves from counts too
-        everyone = np.zeros(arms.time.shape[0], dtype=np.int64)
-        whole = fast.subgroup_table(blocks, data.event, arms.treated, everyone, 1)
-        fit = fast.level_fits([whole], [1], settings.ties).get((0, 0))
-        overall_pieces = fast.subgroup_pieces(whole, [fit], settings)[0]
-    overall, overall_curves = _overall(arms, settings, cohort, overall_pieces)
-    _horizon_notes(overall, overall_curves, settings, cohort)
-    if model is not None:
-        _model_effect(overall, model, np.ones(model.treated.shape[0], bool), settings, cohort)
-        exclusions += model.missing
-    overall["stratified"] = None
-    if strata:
-        overall["stratified"], missing = _stratified(arms, cohort, strata, settings)
-        exclusions += missing
-    times = risk_times if risk_times is not None else default_risk_times(cohort.times)
+    exclusions = list(cohort.excluded) + first.ledger + second.ledger + summary.exclusions
     return SubgroupResult(
         table=table,
-        overall=overall,
+        overall=summary.overall,
         exclusions=pd.DataFrame(exclusions, columns=["reason", "n"]),
-        at_risk=_at_risk(arms, cohort, times),
-        overall_curves=overall_curves,
-        level_curves=curves,
+        at_risk=summary.at_risk,
+        overall_curves=summary.curves,
+        level_curves=first.curves | second.curves,
         treatment_label=cohort.treatment_label,
         control_label=cohort.control_label,
         time_unit=cohort.time_unit,
         endpoint="survival",
-        risk_times=times,
+        risk_times=summary.risk_times,
         conf_level=settings.conf_level,
         warnings=table_notes(table),
         endpoint_name=endpoint_name or guess_endpoint_name(cohort.time),
         landmark=settings.landmark,
         rmst_tau=settings.rmst_tau,
-        cutpoints=subgroup_cuts(subgroups),
+        cutpoints=first.cuts | second.cuts,
         settings=settings.provenance(cohort.time_unit),
     )
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """The table rows, level curves, missing-value ledger and maxstat cuts of some subgroups."""
+
+    rows: list
+    curves: dict
+    ledger: list
+    cuts: dict
+
+
+@dataclass(frozen=True)
+class _Summary:
+    """The overall summary, its curves, its exclusions and the at-risk table."""
+
+    overall: dict
+    curves: dict
+    exclusions: list
+    at_risk: pd.DataFrame
+    risk_times: tuple
+
+
+@dataclass(frozen=True)
+class _Battery:
+    """What every part of a survival battery shares: the rows sorted by time, their
+    arms, the model rows (strata, covariates, clusters) and the distinct times."""
+
+    cohort: Cohort
+    settings: Settings
+    arms: _Arms
+    model: _Model | None
+    blocks: TimeBlocks | None
+
+    def subgroups(self, specs) -> _Rows:
+        """The rows of the subgroups ``specs``, in order."""
+        cohort, settings, arms, model = self.cohort, self.settings, self.arms, self.model
+        subgroups = list(iter_subgroups(cohort, specs, arrange=arms.data.sort_rows))
+        n_levels = [len(subgroup.split.labels) for subgroup in subgroups]
+        tables = [None] * len(subgroups)
+        if self.blocks is not None:  # every fit and curve from arm x level x time counts
+            tables = [
+                fast.subgroup_table(self.blocks, arms.event, arms.treated, subgroup.codes, levels)
+                for subgroup, levels in zip(subgroups, n_levels, strict=True)
+            ]
+        fits = fast.level_fits(tables, n_levels, settings.ties) if self.blocks is not None else {}
+        rows, curves = [], {}
+        for i, (subgroup, counts) in enumerate(zip(subgroups, tables, strict=True)):
+            tests = self._tests(subgroup, counts)
+            level_fits = [fits.get((i, k)) for k in range(n_levels[i])]
+            pieces = [None] * n_levels[i]
+            if counts is not None:
+                pieces = fast.subgroup_pieces(counts, level_fits, settings)
+            for k, level in enumerate(subgroup.levels()):
+                values, curves[(subgroup.spec.column, level.label)], _ = _level_row(
+                    arms, level.mask, settings, cohort, pieces[k]
+                )
+                if model is not None:
+                    _model_effect(values, model, model.codes(subgroup) == k, settings, cohort)
+                _landmark_note(values, settings, cohort)
+                rows.append(subgroup.row(level, values, tests))
+                add_note(rows[-1], tests["subgroup_note"], tests["subgroup_note_kind"])
+        return _Rows(rows, curves, missing_ledger(subgroups), subgroup_cuts(subgroups))
+
+    def _tests(self, subgroup, counts) -> dict:
+        """The subgroup's interaction (and trend) tests."""
+        settings, ordered = self.settings, subgroup.split.ordered
+        if self.model is not None and settings.model_options:
+            return _model_interaction_tests(self.model, subgroup, settings)
+        if counts is not None:
+            return _test_notes(*fast.interaction_tests(counts, ordered, settings.ties), ordered)
+        return _interaction_tests(self.arms, subgroup.codes, ordered, settings.ties)
+
+    def overall(self, strata: list[str] | None, risk_times) -> _Summary:
+        """The overall summary (stratified by ``strata`` too) and the at-risk table."""
+        cohort, settings, arms, model = self.cohort, self.settings, self.arms, self.model
+        pieces = None
+        if self.blocks is not None:  # the overall fit and curves from counts too
+            everyone = np.zeros(arms.time.shape[0], dtype=np.int64)
+            whole = fast.subgroup_table(self.blocks, arms.event, arms.treated, everyone, 1)
+            fit = fast.level_fits([whole], [1], settings.ties).get((0, 0))
+            pieces = fast.subgroup_pieces(whole, [fit], settings)[0]
+        overall, curves = _overall(arms, settings, cohort, pieces)
+        _horizon_notes(overall, curves, settings, cohort)
+        exclusions = []
+        if model is not None:
+            _model_effect(overall, model, np.ones(model.treated.shape[0], bool), settings, cohort)
+            exclusions += model.missing
+        overall["stratified"] = None
+        if strata:
+            overall["stratified"], missing = _stratified(arms, cohort, strata, settings)
+            exclusions += missing
+        times = risk_times if risk_times is not None else default_risk_times(cohort.times)
+        return _Summary(overall, curves, exclusions, _at_risk(arms, cohort, times), times)
 
 
 @dataclass(frozen=True)
