@@ -123,11 +123,11 @@ def survival_battery(
     blocks = TimeBlocks.from_sorted(data.time) if _fast_path_applies(settings) else None
     battery = _Battery(cohort, settings, arms, model, blocks)
     specs = list(specs)
-    half = (len(specs) + 1) // 2  # the overall summary weighs about one subgroup
+    half = (len(specs) + 2) // 2  # the overall summary weighs about two subgroups
     first, (second, summary) = _forked.alongside(
         lambda: battery.subgroups(specs[:half]),
         lambda: (battery.subgroups(specs[half:]), battery.overall(strata, risk_times)),
-        parallel=len(specs) > 1 and cohort.times.shape[0] >= PARALLEL_ROWS,
+        parallel=cohort.times.shape[0] >= PARALLEL_ROWS,
         what="the subgroup battery",
         error=RuntimeError,
     )
