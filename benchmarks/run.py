@@ -517,13 +517,17 @@ def workload_w5(repeats: int, with_r: bool) -> Outcome:
         outcome.agreement["R survival"] = result["agreement R"]
     outcome.memory = {
         "peak_rss_mib": round(result["peak_rss_mib"], 1),
-        "output_processes_peak_rss_mib": round(result["output_processes_peak_rss_mib"], 1),
+        "forked_processes_peak_rss_mib": round(result["forked_processes_peak_rss_mib"], 1),
+        "all_processes_peak_pss_mib": round(result["all_processes_peak_pss_mib"], 1),
     }
     outcome.notes.append(
-        "the tables and figures are written by a process forked before the analysis (an "
-        "output process, for cohort files of 8 MB or more), which forks once more to draw "
-        "the forest plot: the second peak RSS is the larger of theirs, and counts in full "
-        "the pages they share with the main process (copy-on-write)"
+        "survtdm1 analyze forks: an output process before the analysis (for cohort files "
+        "of 8 MB or more), which forks once more to draw the forest plot, and a second "
+        "battery process after the data are read (from 100,000 rows). The forked processes' "
+        "peak RSS is the largest of theirs and counts in full the pages they share with the "
+        "main process (copy-on-write); all_processes_peak_pss_mib is the largest sum of "
+        "every process's PSS (a shared page counted once), sampled every 20 ms in an "
+        "untimed run: the memory the run uses"
     )
     outcome.notes.append(
         "an LRT p-value may differ from R's in its fourth digit: its two log-likelihoods "
@@ -534,7 +538,10 @@ def workload_w5(repeats: int, with_r: bool) -> Outcome:
     )
     outcome.targets = [
         ("W5 about 5 s (10x faster than the 49.7 s before)", ours <= 5.0),
-        ("W5 peak memory < 1 GiB", result["peak_rss_mib"] < 1024),
+        (
+            "W5 peak memory < 1 GiB (main process, and all processes together)",
+            max(result["peak_rss_mib"], result["all_processes_peak_pss_mib"]) < 1024,
+        ),
         ("W5 >= 20x faster than R survival", r_time is not None and r_time / ours >= 20),
     ]
     return outcome
