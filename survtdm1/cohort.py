@@ -87,14 +87,18 @@ def format_codes(values: pd.Series, missing=None) -> tuple[np.ndarray, list[str]
     return _labelled(key_codes, [value for _, value in uniques])
 
 
-#: Above this many distinct objects, :func:`format_codes` factorizes an object column by value
+#: Above this many distinct objects, or one per :data:`ROWS_PER_SHARED_OBJECT` rows,
+#: :func:`format_codes` factorizes an object column by value (each distinct object is
+#: formatted: worth it only where many rows share one)
 MAX_SHARED_OBJECTS = 4096
+ROWS_PER_SHARED_OBJECT = 64
 
 
 def _shared_objects(values: np.ndarray) -> tuple[np.ndarray, list] | None:
     """An object array factorized by identity: a code per row (in order of first
     appearance) and the distinct objects, missing ones (None, NaN) coded as such
-    by :func:`_labelled`; None when it holds more than :data:`MAX_SHARED_OBJECTS`.
+    by :func:`_labelled`; None when it holds more than :data:`MAX_SHARED_OBJECTS`,
+    or more than one per :data:`ROWS_PER_SHARED_OBJECT` rows.
 
     A CSV parse shares one string object per distinct value, so that hashing
     the objects' addresses (machine integers) replaces hashing and comparing
@@ -107,7 +111,7 @@ def _shared_objects(values: np.ndarray) -> tuple[np.ndarray, list] | None:
     # the addresses of the objects `values` holds (and keeps alive meanwhile)
     cells = (ctypes.c_size_t * values.shape[0]).from_address(values.ctypes.data)
     codes, addresses = pd.factorize(np.ctypeslib.as_array(cells), use_na_sentinel=False)
-    if addresses.shape[0] > MAX_SHARED_OBJECTS:
+    if addresses.shape[0] > min(MAX_SHARED_OBJECTS, values.shape[0] // ROWS_PER_SHARED_OBJECT):
         return None
     # codes count up from 0 in order of first appearance: each is first met where the
     # running maximum grows

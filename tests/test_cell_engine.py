@@ -179,12 +179,12 @@ def test_format_codes_by_identity_equals_format_value_row_by_row(cells, shared, 
     # shared: one object per distinct value (as a CSV parse gives), else a new object per
     # cell; `limit` makes the identity path give way to the factorize by value
     values = np.array(cells if shared else [_fresh(v) for v in cells], dtype=object)
-    saved = cohort.MAX_SHARED_OBJECTS
-    cohort.MAX_SHARED_OBJECTS = limit
+    saved = cohort.MAX_SHARED_OBJECTS, cohort.ROWS_PER_SHARED_OBJECT
+    cohort.MAX_SHARED_OBJECTS, cohort.ROWS_PER_SHARED_OBJECT = limit, 1
     try:
         codes, labels = format_codes(pd.Series(values, dtype=object))
     finally:
-        cohort.MAX_SHARED_OBJECTS = saved
+        cohort.MAX_SHARED_OBJECTS, cohort.ROWS_PER_SHARED_OBJECT = saved
     expected = [None if pd.isna(v) else format_value(v) for v in values]
     assert [labels[k] if k >= 0 else None for k in codes] == expected
     assert labels == list(dict.fromkeys(e for e in expected if e is not None))
