@@ -50,7 +50,8 @@ def alongside(
 
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=run_child, args=(there, send, what, error), daemon=True)
+    # not a daemon: it may fork in turn (the figure process forks for the forest SVG)
+    child = context.Process(target=run_child, args=(there, send, what, error))
     child.start()
     send.close()
     try:

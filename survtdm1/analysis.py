@@ -194,9 +194,11 @@ def write_documents(
 
     From :data:`~survtdm1.outputs.PARALLEL_ROWS` analysed ``rows``, a second
     process draws the forest plot (or, with several arms, every figure) while
-    this one writes the tables and the KM curves.
+    this one writes the tables and the KM curves; that process writes the
+    forest plot's PNG file while a third writes its SVG file.
     """
     from . import figures as drawn
+    from .outputs import PARALLEL_ROWS  # read when called (tests lower it)
 
     def tables() -> list[Path]:
         return write_tables(result, plan, folder)
@@ -211,7 +213,7 @@ def write_documents(
         return alongside(tables, every_figure, rows)
     written = alongside(
         lambda: tables() + drawn.write_curves(result, plan, folder),
-        lambda: drawn.write_forest(result, plan, folder),
+        lambda: drawn.write_forest(result, plan, folder, parallel=rows >= PARALLEL_ROWS),
         rows=rows,
     )
     return written + [drawn.write_report(result, plan, provenance, folder)]

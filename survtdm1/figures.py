@@ -10,6 +10,8 @@ import re
 import unicodedata
 from pathlib import Path
 
+from . import _forked
+
 
 def write_figures(result, plan, provenance: dict, out: Path) -> list[Path]:
     """Write ``forest.png``, ``forest.svg``, ``km.png`` (or ``response.png``) and
@@ -25,12 +27,19 @@ def write_figures(result, plan, provenance: dict, out: Path) -> list[Path]:
     ]
 
 
-def write_forest(result, plan, out: Path) -> list[Path]:
-    """``forest.png`` and ``forest.svg`` of a two-arm result."""
+def write_forest(result, plan, out: Path, parallel: bool = False) -> list[Path]:
+    """``forest.png`` and ``forest.svg`` of a two-arm result; with ``parallel``, the SVG
+    file is written by a forked process while this one writes the PNG file."""
     from .plots import save_figure
 
     figure = _forest_figure(result, _arm_labels(result, plan), plan.display)
-    return save_figure(figure, out / "forest", formats=("png", "svg"))
+    png, svg = _forked.alongside(
+        lambda: save_figure(figure, out / "forest", formats=("png",)),
+        lambda: save_figure(figure, out / "forest", formats=("svg",)),
+        parallel=parallel,
+        what="drawing the forest plot",
+    )
+    return png + svg
 
 
 def write_curves(result, plan, out: Path) -> list[Path]:

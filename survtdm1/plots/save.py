@@ -16,6 +16,10 @@ __all__ = ["MIN_PNG_WIDTH", "save_figure"]
 MIN_PNG_WIDTH = 800
 _RASTER = {"png", "jpg", "jpeg", "tif", "tiff"}
 _VECTOR = {"svg", "pdf", "eps", "ps"}
+#: zlib level of a PNG: on the forest and KM figures, 3 takes half the time of the default
+#: 6 (0.1 s against 0.19 s for a 1,500 x 1,600 pixel forest plot) for files 3 % smaller to
+#: 11 % larger; the pixels are the same
+PNG_COMPRESS_LEVEL = 3
 
 
 def save_figure(
@@ -78,6 +82,8 @@ def save_figure(
             options: dict = {"format": fmt, "facecolor": "white"}
             if fmt in _RASTER:
                 options["dpi"] = raster_dpi
+            if fmt == "png":
+                options["pil_kwargs"] = {"compress_level": PNG_COMPRESS_LEVEL}
             if fmt in {"svg", "pdf"}:
                 options["metadata"] = {"Date": None}
             fig.savefig(path, **options)
