@@ -269,14 +269,15 @@ def write_docx(result: Any, path: str | Path, *, title: str, labels: Mapping[str
     document.add_paragraph(titles[1])
     table = document.add_table(rows=2 + len(rows), cols=len(header))
     table.style = "Table Grid"
+    # each row's cells are listed once (table.cell(i, j) walks the whole grid on every call)
+    top = table.rows[0].cells  # listed before merging: the spans are disjoint, left to right
     for start, stop, name in _spans(shown["groups"]):
-        cell = table.cell(0, start)
+        cell = top[start]
         if stop - start > 1:
-            cell = cell.merge(table.cell(0, stop - 1))
+            cell = cell.merge(top[stop - 1])
         cell.text = name
-    for j, name in enumerate(header):
-        table.cell(1, j).text = name
-    # a row's cells are listed once (table.cell(i, j) walks the whole grid on every call)
+    for cell, name in zip(table.rows[1].cells, header, strict=True):
+        cell.text = name
     body = table.rows[2:]
     for docx_row, row, kind in zip(body, rows, shown["kinds"], strict=True):
         cells = docx_row.cells
