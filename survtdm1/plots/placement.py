@@ -342,5 +342,5 @@ def _settle(figure: Figure, placers: Sequence[Callable[[], tuple]]) -> None:
         before = [place() for place in placers]
         figure.draw_without_rendering()
         if [place() for place in placers] == before:
-            break
+            return  # laid out with this choice already
     figure.draw_without_rendering()
