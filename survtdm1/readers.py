@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -97,7 +98,8 @@ def read_table(source, keep_as_written: tuple[str, ...] = ()) -> Table:
     labels: dict[str, str] = {}
     try:
         raw = path.read_bytes() if is_csv_name(path) else None  # read once: hashed, parsed
-        digest = hashlib.sha256(raw).hexdigest() if raw is not None else _file_digest(path)
+        hashing = _Digest(raw) if raw is not None else None  # while the bytes are parsed
+        digest = _file_digest(path) if raw is None else ""
     except OSError as err:
         raise InputError(f"{path}: cannot be read: {_first_line(err)}") from None
     try:
@@ -120,7 +122,26 @@ def read_table(source, keep_as_written: tuple[str, ...] = ()) -> Table:
     duplicated = frame.columns[frame.columns.duplicated()].tolist()
     if duplicated:
         raise InputError(f"{path}: duplicated column names {duplicated}")
+    if hashing is not None:
+        digest = hashing.hexdigest()
     return Table(frame, path.name, digest, labels, nul_checked=raw is not None)
+
+
+class _Digest(threading.Thread):
+    """The SHA-256 of ``data``, computed in a thread while the caller goes on (hashlib
+    lets other threads run while it hashes: a CSV file is hashed while it is parsed)."""
+
+    def __init__(self, data: bytes):
+        super().__init__(daemon=True)
+        self._data, self._hexdigest = data, ""
+        self.start()
+
+    def run(self) -> None:
+        self._hexdigest = hashlib.sha256(self._data).hexdigest()
+
+    def hexdigest(self) -> str:
+        self.join()
+        return self._hexdigest
 
 
 def _check_unicode(frame: pd.DataFrame) -> None:
