@@ -168,3 +168,15 @@ def test_the_split_battery_raises_the_first_subgroups_error_and_warns_as_one(
         w.category is SeparationWarning and str(w.message).startswith("age = <30: Firth")
         for w in caught
     )
+
+
+def test_without_subgroups_the_battery_stays_in_one_process(katherine, monkeypatch, tmp_path):
+    # the overall summary alone: a second process would have nothing to run beside it
+    marks = _child_ran(monkeypatch, tmp_path)
+    monkeypatch.setattr(survival, "PARALLEL_ROWS", 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = st.subgroup_analysis(katherine, [])
+        assert result.table.empty and not marks.exists()
+        st.subgroup_analysis(katherine, [{"column": "pik3ca"}])
+    assert marks.exists()

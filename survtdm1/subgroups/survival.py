@@ -113,9 +113,9 @@ def survival_battery(
 ) -> SubgroupResult:
     """The subgroup battery of a survival endpoint; see :func:`survtdm1.subgroup_analysis`.
 
-    From :data:`PARALLEL_ROWS` rows (on Linux), a forked process computes the
-    later subgroups and the overall summary while this one computes the
-    earlier ones: the same numbers, in about half the time on two cores.
+    From :data:`PARALLEL_ROWS` rows (on Linux), with subgroups, a forked process
+    computes the later subgroups and the overall summary while this one computes
+    the earlier ones: the same numbers, in about half the time on two cores.
     """
     data = cox.SortedSurvival.from_arrays(cohort.times, cohort.events)
     arms = _Arms(data, data.sort_rows(cohort.treated))
@@ -127,7 +127,7 @@ def survival_battery(
     first, (second, summary) = _forked.alongside(
         lambda: battery.subgroups(specs[:half]),
         lambda: (battery.subgroups(specs[half:]), battery.overall(strata, risk_times)),
-        parallel=cohort.times.shape[0] >= PARALLEL_ROWS,
+        parallel=bool(specs) and cohort.times.shape[0] >= PARALLEL_ROWS,
         what="the subgroup battery",
         error=RuntimeError,
     )
