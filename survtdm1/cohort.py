@@ -113,10 +113,9 @@ def _shared_objects(values: np.ndarray) -> tuple[np.ndarray, list] | None:
     codes, addresses = pd.factorize(np.ctypeslib.as_array(cells), use_na_sentinel=False)
     if addresses.shape[0] > min(MAX_SHARED_OBJECTS, values.shape[0] // ROWS_PER_SHARED_OBJECT):
         return None
-    # codes count up from 0 in order of first appearance: each is first met where the
-    # running maximum grows
-    firsts = np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1))
-    return codes.astype(np.int64, copy=False), list(values[firsts])
+    # the object at each distinct address (alive: `values` holds it)
+    objects = [ctypes.cast(int(address), ctypes.py_object).value for address in addresses]
+    return codes.astype(np.int64, copy=False), objects
 
 
 def _labelled(key_codes: np.ndarray, uniques) -> tuple[np.ndarray, list[str]]:
