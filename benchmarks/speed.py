@@ -217,7 +217,10 @@ _PROCESS = (
     "import resource\n"
     "child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
     "sys.stderr.write(f'\\nMAXRSS_KIB {peak}\\nCHILD_MAXRSS_KIB {child}\\n')\n"
-    "sys.exit(status)\n"
+    "sys.stdout.flush()\n"
+    "sys.stderr.flush()\n"
+    "import os\n"
+    "os._exit(status)  # as the survtdm1 command (cli.run): no interpreter teardown\n"
 )
 
 

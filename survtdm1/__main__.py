@@ -1,7 +1,5 @@
 """``python -m survtdm1``."""
 
-import sys
+from .cli import run
 
-from .cli import main
-
-sys.exit(main())
+run()

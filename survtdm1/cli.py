@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -256,5 +257,17 @@ def main(argv=None) -> int:
     return status
 
 
+def run() -> None:
+    """The ``survtdm1`` command: :func:`main`, then an exit without the interpreter's
+    teardown (as mypy's fast exit). By then every output file is closed and published
+    and every child process has ended; freeing a large run's modules and cohort one
+    object at a time would only keep the shell waiting (0.15 s after a 1M-row analysis).
+    """
+    status = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(int(status or 0))
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

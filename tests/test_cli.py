@@ -138,3 +138,23 @@ def test_privacy_min_count_suppresses_small_cells_everywhere(workdir):
     assert all(v == "<40" or int(v) >= 40 for v in exclusions["n"])
     report = (out / "report.html").read_text()
     assert "&lt;40" in report
+
+
+def test_the_command_prints_every_written_file_before_its_fast_exit(workdir):
+    # `survtdm1` leaves without the interpreter's teardown (cli.run): its output on a pipe
+    # (block-buffered: PYTHONUNBUFFERED unset) is flushed first, and its status is main()'s
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    result = subprocess.run(
+        [sys.executable, "-m", "survtdm1", "analyze", "plan.toml", "--out", "out"],
+        capture_output=True,
+        text=True,
+        cwd=workdir,
+        env={**env, "PYTHONPATH": str(ROOT)},
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    printed = result.stdout.splitlines()
+    assert {Path(line).name for line in printed} >= {"subgroups.csv", "forest.png", "report.html"}
+    assert all((workdir / line).exists() or Path(line).exists() for line in printed)
+    failed = run("analyze", "missing.toml", "--out", "out", cwd=workdir)
+    assert failed.returncode == 2 and failed.stderr.count("\n") == 1
