@@ -123,7 +123,8 @@ def survival_battery(
     blocks = TimeBlocks.from_sorted(data.time) if _fast_path_applies(settings) else None
     battery = _Battery(cohort, settings, arms, model, blocks)
     specs = list(specs)
-    half = (len(specs) + 2) // 2  # the overall summary weighs about two subgroups
+    # the overall summary (with its PH test) weighs about three subgroups
+    half = len(specs) - max(0, (len(specs) - 3) // 2)
     first, (second, summary) = _forked.alongside(
         lambda: battery.subgroups(specs[:half]),
         lambda: (battery.subgroups(specs[half:]), battery.overall(strata, risk_times)),
