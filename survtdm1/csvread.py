@@ -90,7 +90,10 @@ def csv_data(path: Path, raw: bytes | None = None) -> bytes:
 
 
 def _check_utf8(data: bytes, block: int = 1 << 24) -> None:
-    """UnicodeDecodeError unless ``data`` is UTF-8 (decoded in blocks of ``block`` bytes)."""
+    """UnicodeDecodeError unless ``data`` is UTF-8 (decoded in blocks of ``block`` bytes;
+    ASCII bytes, as most CSV files hold, are UTF-8 without decoding)."""
+    if data.isascii():
+        return
     decoder = codecs.getincrementaldecoder("utf-8")()
     view = memoryview(data)
     for start in range(0, len(data), block):
