@@ -522,8 +522,9 @@ def workload_w5(repeats: int, with_r: bool) -> Outcome:
     }
     outcome.notes.append(
         "survtdm1 analyze forks: an output process before the analysis (for cohort files "
-        "of 8 MB or more), which forks once more to draw the forest plot, and a second "
-        "battery process after the data are read (from 100,000 rows). The forked processes' "
+        "of 8 MB or more), which forks once more to draw the forest plot (and that process "
+        "once more for its SVG file), and a second battery process after the data are read "
+        "(from 100,000 rows, with subgroups). The forked processes' "
         "peak RSS is the largest of theirs and counts in full the pages they share with the "
         "main process (copy-on-write); all_processes_peak_pss_mib is the largest sum of "
         "every process's PSS (a shared page counted once), sampled every 20 ms in an "
