@@ -552,7 +552,7 @@ class OutputWorker:
 
     def __init__(self, modules: Iterable[str]):
         self._child = self._send = self._receive = None
-        if not sys.platform.startswith("linux") or "polars" in sys.modules:
+        if not _forked.can_fork() or "polars" in sys.modules:
             return
         import multiprocessing
 

@@ -99,7 +99,7 @@ def read_table(source, keep_as_written: tuple[str, ...] = ()) -> Table:
     try:
         raw = path.read_bytes() if is_csv_name(path) else None  # read once: hashed, parsed
         hashing = _Digest(raw) if raw is not None else None  # while the bytes are parsed
-        digest = _file_digest(path) if raw is None else ""
+        digest = _file_digest(path) if hashing is None else None
     except OSError as err:
         raise InputError(f"{path}: cannot be read: {_first_line(err)}") from None
     try:
