@@ -13,15 +13,19 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ._preload import importing
 from ._version import __version__
 from .cohort import Cohort, load_cohort
 from .outputs import WORKER_BYTES, OutputWorker, alongside, publish, write_csv
 from .plan import Plan, read_plan
-from .subgroups import MultiArmResult, SubgroupResult, compare_arms, subgroup_analysis
 from .tables import write_tables
+
+if TYPE_CHECKING:  # imported when analysing (see analyze)
+    from .subgroups import MultiArmResult, SubgroupResult
 
 #: [cohort] keys for sponsor (CDISC ADaM) data, passed to load_cohort as they are
 SPONSOR_KEYS = ("censor", "paramcd", "adsl", "population", "response_values", "responders")
@@ -89,7 +93,7 @@ class AnalysisResult:
         cutpoints = shared.cutpoints_summary()
         if cutpoints:
             out["cutpoints"] = _jsonable(cutpoints)
-        if isinstance(shared, MultiArmResult):
+        if self.multiarm is not None:
             out["comparisons"] = _jsonable(shared.comparisons)
         return out
 
@@ -177,6 +181,7 @@ def _jsonable(value):
 #: What :func:`write_documents` imports: an :class:`~survtdm1.outputs.OutputWorker`
 #: started with these is ready to write when the analysis ends.
 WRITING_MODULES = (
+    "survtdm1.subgroups",
     "survtdm1.tables",
     "survtdm1.figures",
     "survtdm1.plots",
@@ -199,6 +204,7 @@ def write_documents(
     """
     from . import figures as drawn
     from .outputs import PARALLEL_ROWS  # read when called (tests lower it)
+    from .subgroups import MultiArmResult
 
     def tables() -> list[Path]:
         return write_tables(result, plan, folder)
@@ -252,19 +258,23 @@ def analyze(plan: str | os.PathLike | dict) -> AnalysisResult:
     c = plan.cohort
     # rows sharing a cluster value are not duplicated ids when `cluster` names the id
     clustered_by_id = c.get("id") is not None and plan.analysis.get("cluster") == c.get("id")
-    cohort = load_cohort(
-        c["path"],
-        arm=c["arm"],
-        treatment=c["treatment"],
-        control=c["control"],
-        time=c.get("time"),
-        event=c.get("event"),
-        response=c.get("response"),
-        time_unit=c.get("time_unit", "months"),
-        id=c.get("id"),
-        repeated_ids=clustered_by_id,
-        **{key: c[key] for key in SPONSOR_KEYS if key in c},
-    )
+    # the analysis modules (scipy among them) are imported while the cohort file is parsed
+    with importing("survtdm1.subgroups", "scipy.special"):
+        cohort = load_cohort(
+            c["path"],
+            arm=c["arm"],
+            treatment=c["treatment"],
+            control=c["control"],
+            time=c.get("time"),
+            event=c.get("event"),
+            response=c.get("response"),
+            time_unit=c.get("time_unit", "months"),
+            id=c.get("id"),
+            repeated_ids=clustered_by_id,
+            **{key: c[key] for key in SPONSOR_KEYS if key in c},
+        )
+    from .subgroups import compare_arms, subgroup_analysis
+
     options = {"endpoint_name": c.get("endpoint_name"), **plan.analysis}
     if cohort.treatments is not None:
         multiarm = compare_arms(cohort, plan.subgroups, **options)

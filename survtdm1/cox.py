@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-from scipy import special
 
+from . import _special as special
 from . import cox_cells, newton
 from ._checks import TIES
 from .cox_cells import (

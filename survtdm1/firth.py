@@ -42,9 +42,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
-from scipy.special import expit
 
+from . import _special as special
 from . import newton
 from .cox import CoxProblem, SortedSurvival
 
@@ -211,7 +210,7 @@ def _logistic_quantities(y: np.ndarray, X: np.ndarray) -> Quantities:
 
     def quantities(beta: np.ndarray):
         eta = X @ beta
-        prob = expit(eta)
+        prob = special.expit(eta)
         weight = prob * (1.0 - prob)
         info = (X * weight[:, None]).T @ X
         penalty, info_inv = _logdet_and_inverse(info)

@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
 
+from . import _special as special
 from ._checks import CONF_TYPES
 
 _TOLERANCE = np.sqrt(np.finfo(float).eps)

@@ -14,7 +14,8 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
+
+from . import _special as special
 
 NAN = float("nan")
 MAX_COEF = 15.0  # a |coefficient| beyond this is taken as separation, as R's glm warns

@@ -18,12 +18,14 @@ PACKAGE = Path(__file__).resolve().parents[1] / "survtdm1"
 
 # module (dotted, without "survtdm1.") or package prefix ending in "." -> floor
 FLOORS = {
-    # 0: version, errors, option checks, display text, forked work
+    # 0: version, errors, option checks, display text, forked work, deferred imports
     "_version": 0,
     "exceptions": 0,
     "_checks": 0,
     "_text": 0,
     "_forked": 0,
+    "_preload": 0,
+    "_special": 0,
     # 1: data
     "cohort": 1,
     "levels": 1,

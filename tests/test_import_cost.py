@@ -91,3 +91,37 @@ def test_an_unknown_name_is_an_attribute_error():
 
     with pytest.raises(AttributeError, match="no attribute 'no_such_name'"):
         survtdm1.no_such_name  # noqa: B018
+
+
+def test_the_modules_an_output_process_imports_leave_scipy_unloaded():
+    # an output process imports these before it unpickles a result and writes its
+    # files; the estimators import scipy.special when one of its functions is used
+    code = (
+        "import importlib, survtdm1.analysis as a\n"
+        "for name in a.WRITING_MODULES: importlib.import_module(name)"
+    )
+    modules = _modules_after(code)
+    assert "rtflite" in modules and "survtdm1.subgroups" in modules
+    assert not _loaded(modules, "scipy")
+
+
+def test_scipy_special_is_imported_when_first_used():
+    from scipy import special as scipy_special
+
+    from survtdm1 import _special
+
+    assert _special.chdtrc is scipy_special.chdtrc  # the function itself, then kept
+    assert "chdtrc" in vars(_special)
+    with pytest.raises(AttributeError, match="no_such_function"):
+        _special.no_such_function  # noqa: B018
+
+
+def test_modules_imported_by_a_thread_are_loaded_when_the_block_ends():
+    # a module that cannot be imported is left to the caller's own import (its error)
+    code = (
+        "from survtdm1._preload import importing\n"
+        "with importing('fractions', 'no_such_module_here', 'decimal'):\n"
+        "    pass"
+    )
+    assert not {"fractions", "decimal"} & _modules_after("import survtdm1._preload")
+    assert {"fractions", "decimal"} <= _modules_after(code)
