@@ -158,6 +158,82 @@ def read_csv_data(
         and pd.api.types.infer_dtype(sample[name], skipna=True) == "string"
         and sample[name].nunique() <= SAMPLE_LEVELS
     ]
+    frame = _parse(data, text, categories, options)
+    for name in set(text) - set(categories):
+        column = frame[name]
+        # blank cells are missing; each distinct value is looked at once
+        blank = [v for v in set(column.dropna().tolist()) if not v.strip()]
+        if blank:
+            frame[name] = column.where(~column.isin(blank), np.nan)
+    return frame
+
+
+#: From this many bytes, a CSV without quote characters is parsed in two halves at
+#: once: the second in a thread, while pandas' tokenizer releases the GIL
+PARALLEL_BYTES = 8_000_000
+
+
+def _parse(data: bytes, text: dict, categories: list[str], options: dict) -> pd.DataFrame:
+    """The parse of :func:`read_csv_data`, with the ``categories`` columns parsed as
+    categories and returned as text; in two halves from :data:`PARALLEL_BYTES`."""
+    cut = _split_point(data)
+    if cut is None:
+        return _parse_text(data, text, categories, options)
+    from concurrent.futures import ThreadPoolExecutor
+
+    header = data[: data.index(b"\n") + 1]
+    try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="survtdm1-csv") as pool:
+            later = pool.submit(_parse_text, header + data[cut:], text, categories, options)
+            halves = [_parse_text(data[:cut], text, categories, options), later.result()]
+    except Exception:
+        halves = None  # a malformed file: the whole parse reports it (its line numbers)
+    if halves is None or not _halves_agree(*halves, typed=set(text) | set(categories)):
+        return _parse_text(data, text, categories, options)
+    return pd.concat(halves, ignore_index=True)
+
+
+def _split_point(data: bytes) -> int | None:
+    """Where the second half of a split parse starts (after a line end near the middle),
+    or None to parse whole: a small file, or one with quote characters (a quoted value
+    may hold a line end)."""
+    if len(data) < PARALLEL_BYTES or b'"' in data:
+        return None
+    end = data.find(b"\n")
+    header = data[:end].removesuffix(b"\r")
+    cut = data.find(b"\n", len(data) // 2) + 1
+    if end < 0 or not header.strip() or b"\r" in header or not 0 < cut < len(data):
+        # no line end, a blank first line (pandas skips it to the header), or lines
+        # ended by a lone carriage return (the header is not the first "\n" line)
+        return None
+    return cut
+
+
+def _halves_agree(first: pd.DataFrame, second: pd.DataFrame, typed: set[str]) -> bool:
+    """Whether joining two halves gives the frame of one parse: both have rows, the
+    header's columns, a plain row index (a first row with one value more than the
+    header makes pandas take it as an index) and the same type in each column, text
+    columns holding only text (``typed``: columns parsed with a given type).
+
+    pandas infers a column's type from its values: numbers in one half and text in
+    the other, or True/False and missing values in one half, would be read otherwise
+    by one parse."""
+    if not (len(first) and len(second)) or list(first.columns) != list(second.columns):
+        return False
+    if not all(isinstance(half.index, pd.RangeIndex) for half in (first, second)):
+        return False
+    for name in first.columns:
+        a, b = first[name], second[name]
+        if a.dtype != b.dtype:
+            return False
+        if a.dtype == object and name not in typed:
+            kinds = {pd.api.types.infer_dtype(half, skipna=True) for half in (a, b)}
+            if not kinds <= {"string", "empty"}:
+                return False
+    return True
+
+
+def _parse_text(data: bytes, text: dict, categories: list[str], options: dict) -> pd.DataFrame:
     frame = pd.read_csv(
         io.BytesIO(data), dtype=text | dict.fromkeys(categories, "category"), **options
     )
@@ -168,12 +244,6 @@ def read_csv_data(
                 [v for v in column.cat.categories if not v.strip()]
             )
         frame[name] = column.astype(object)
-    for name in set(text) - set(categories):
-        column = frame[name]
-        # blank cells are missing; each distinct value is looked at once
-        blank = [v for v in set(column.dropna().tolist()) if not v.strip()]
-        if blank:
-            frame[name] = column.where(~column.isin(blank), np.nan)
     return frame
 
 

@@ -246,30 +246,108 @@ _NUMBER_CELLS = ["1", "2.5", "-3", "NaN", "nan", "True", "False", ""]
     sample_rows=st_.sampled_from([1, 4, 1000]),
     sample_levels=st_.sampled_from([1, 100]),
     as_written=st_.sampled_from([(), ("a",), ("c",)]),
+    split=st_.booleans(),
+    line_end=st_.sampled_from(["\n", "\r\n", "\r"]),
 )
 def test_text_columns_parsed_as_categories_read_as_a_plain_parse(
-    rows, sample_rows, sample_levels, as_written
+    rows, sample_rows, sample_levels, as_written, split, line_end
 ):
     # the frame is the one of a plain pandas parse, whichever columns the first rows
-    # (SAMPLE_ROWS) make categories: text found only later, one level or many
+    # (SAMPLE_ROWS) make categories: text found only later, one level or many; and
+    # whether the file is parsed whole or in two halves (split: from 0 bytes on)
     from survtdm1 import csvread
 
-    data = "\n".join(["a,b,c"] + [",".join(row) for row in rows]).encode()
+    data = line_end.join(["a,b,c"] + [",".join(row) for row in rows]).encode()
     options = {"keep_default_na": False, "na_values": csvread.MISSING_TOKENS}
     if as_written:
         options["na_values"] = {n: csvread.MISSING_TOKENS for n in "abc" if n not in as_written}
-    plain = pd.read_csv(io.BytesIO(data), dtype=dict.fromkeys(as_written, str), **options)
-    for name in as_written:
-        plain[name] = plain[name].where(~plain[name].str.strip().eq(""), np.nan)
-    saved = csvread.SAMPLE_ROWS, csvread.SAMPLE_LEVELS
+    try:
+        plain = pd.read_csv(io.BytesIO(data), dtype=dict.fromkeys(as_written, str), **options)
+    except pd.errors.ParserError as err:  # pandas fails on some text ended by a lone "\r"
+        plain = err
+    else:
+        for name in as_written:
+            plain[name] = plain[name].where(~plain[name].str.strip().eq(""), np.nan)
+    saved = csvread.SAMPLE_ROWS, csvread.SAMPLE_LEVELS, csvread.PARALLEL_BYTES
     csvread.SAMPLE_ROWS, csvread.SAMPLE_LEVELS = sample_rows, sample_levels
+    csvread.PARALLEL_BYTES = 0 if split else saved[2]
     try:
         read = csvread.read_csv_data(data, as_written=as_written, names=list("abc"))
+    except pd.errors.ParserError as err:
+        read = err
     finally:
-        csvread.SAMPLE_ROWS, csvread.SAMPLE_LEVELS = saved
+        csvread.SAMPLE_ROWS, csvread.SAMPLE_LEVELS, csvread.PARALLEL_BYTES = saved
+    if isinstance(plain, Exception) or isinstance(read, Exception):  # the same error
+        assert str(read) == str(plain)
+        return
     pd.testing.assert_frame_equal(read, plain, check_exact=True)
     for name in read.columns:  # the same Python types in text columns ("1.50" stays text)
         assert [type(v) for v in read[name]] == [type(v) for v in plain[name]]
+
+
+def _split_parse(monkeypatch, data: bytes, names) -> tuple:
+    """read_csv_data whole and in two halves, and where the halves meet (None: whole)."""
+    from survtdm1 import csvread
+
+    whole = csvread.read_csv_data(data, names=names)
+    monkeypatch.setattr(csvread, "PARALLEL_BYTES", 0)
+    return whole, csvread.read_csv_data(data, names=names), csvread._split_point(data)
+
+
+def test_a_large_csv_parsed_in_two_halves_is_the_frame_of_one_parse(monkeypatch):
+    rng = np.random.default_rng(5)
+    n = 3000
+    frame = pd.DataFrame(
+        {
+            "id": np.arange(n),
+            "t": rng.exponential(20, n).round(3),
+            "status": rng.choice(["positive", "negative", "NA", ""], n),
+            "x": rng.integers(0, 5, n),
+        }
+    )
+    frame.loc[n - 5 :, "x"] = np.nan  # missing values in the second half only: floats
+    data = frame.to_csv(index=False).encode()
+    whole, halves, cut = _split_parse(monkeypatch, data, list(frame.columns))
+    assert cut is not None and len(data) // 2 <= cut < len(data)
+    pd.testing.assert_frame_equal(halves, whole, check_exact=True)
+    assert halves["x"].dtype == np.float64 and len(halves) == n
+
+
+def test_a_csv_with_quotes_or_lone_carriage_returns_is_parsed_whole(monkeypatch):
+    rows = "".join(f'{i},"a\nb",{i % 3}\n' for i in range(50))
+    whole, halves, cut = _split_parse(monkeypatch, ("id,text,x\n" + rows).encode(), None)
+    assert cut is None  # a quoted value may hold a line end
+    pd.testing.assert_frame_equal(halves, whole)
+    assert halves["text"].tolist() == ["a\nb"] * 50
+    data = ("id,x\r" + "".join(f"{i},{i}\r" for i in range(40)) + "40,40\n").encode()
+    assert _split_parse(monkeypatch, data, None)[2] is None
+    data = ("\nid,x\n" + "".join(f"{i},{i}\n" for i in range(40))).encode()
+    assert _split_parse(monkeypatch, data, None)[2] is None  # a blank first line
+
+
+@pytest.mark.parametrize("where", ["second half", "first row of the second half"])
+def test_a_bad_line_in_a_split_csv_is_reported_as_by_one_parse(tmp_path, monkeypatch, where):
+    # pandas' own message, with the line number in the whole file; a row with one value
+    # more than the header, first in the second half, would make that half's row index
+    from survtdm1 import csvread
+    from survtdm1.readers import read_table
+
+    lines = ["id,t,e"] + [f"{i},{i + 1}.5,{i % 2}" for i in range(200)]
+    monkeypatch.setattr(csvread, "PARALLEL_BYTES", 0)
+    cut = csvread._split_point(("\n".join(lines) + "\n").encode())
+    first_of_second = ("\n".join(lines) + "\n").encode()[:cut].count(b"\n")
+    bad = first_of_second + (7 if where == "second half" else 0)
+    lines[bad] += ",9"
+    path = tmp_path / "bad.csv"
+    path.write_text("\n".join(lines) + "\n")
+    messages = []
+    for parallel_bytes in (10**12, 0):  # whole, then in two halves
+        monkeypatch.setattr(csvread, "PARALLEL_BYTES", parallel_bytes)
+        with pytest.raises(st.InputError) as raised:
+            read_table(path)
+        messages.append(str(raised.value))
+    assert messages[1] == messages[0]
+    assert "bad.csv: cannot be read" in messages[0] and f"line {bad + 1}" in messages[0]
 
 
 # --- time columns that are not numbers of the time unit -------------------------------------
