@@ -18,6 +18,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -579,10 +580,62 @@ static PyObject *evaluate_py(PyObject *self, PyObject *args)
     return PyFloat_FromDouble(loglik);
 }
 
+PyDoc_STRVAR(count_doc,
+             "count_cells(block, cell, event, n_blocks, n_cells, rows, events)\n\n"
+             "Adds to rows[b, c] and events[b, c] the rows and the events (event != 0) with "
+             "time block b and cell c: block and cell are int64, event is one byte per row, "
+             "rows and events are int64 buffers of n_blocks x n_cells. Rows with cell < 0 "
+             "are left out; a block or cell out of range is a ValueError.");
+
+static PyObject *count_cells(PyObject *self, PyObject *args)
+{
+    Py_buffer views[5];
+    Py_ssize_t n_blocks, n_cells, n, i, bad = -1;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*y*y*nnw*w*", &views[0], &views[1], &views[2], &n_blocks,
+                          &n_cells, &views[3], &views[4]))
+        return NULL;
+    n = views[2].len;
+    if (n_blocks < 0 || n_cells < 1 || views[0].len != (Py_ssize_t)sizeof(int64_t) * n ||
+        views[1].len != (Py_ssize_t)sizeof(int64_t) * n ||
+        views[3].len != (Py_ssize_t)sizeof(int64_t) * n_blocks * n_cells ||
+        views[4].len != views[3].len) {
+        PyErr_SetString(PyExc_ValueError, "count_cells: buffers of unexpected sizes");
+        release(views, 5);
+        return NULL;
+    }
+    {
+        const int64_t *block = views[0].buf, *cell = views[1].buf;
+        const unsigned char *event = views[2].buf;
+        int64_t *rows = views[3].buf, *events = views[4].buf;
+        Py_BEGIN_ALLOW_THREADS
+        for (i = 0; i < n; i++) {
+            const int64_t c = cell[i], b = block[i];
+            if (c < 0)
+                continue;
+            if (c >= n_cells || b < 0 || b >= n_blocks) {
+                bad = i;
+                break;
+            }
+            rows[b * n_cells + c] += 1;
+            events[b * n_cells + c] += event[i] != 0;
+        }
+        Py_END_ALLOW_THREADS
+    }
+    release(views, 5);
+    if (bad >= 0) {
+        PyErr_Format(PyExc_ValueError, "count_cells: row %zd has a block or cell out of range",
+                     bad);
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"fit", fit, METH_VARARGS, fit_doc},
     {"evaluate", evaluate_py, METH_VARARGS, evaluate_doc},
     {"invert", invert_py, METH_VARARGS, invert_doc},
+    {"count_cells", count_cells, METH_VARARGS, count_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -210,6 +210,19 @@ def cell_table(blocks: TimeBlocks, event: np.ndarray, cell: np.ndarray, n_cells:
     ``event`` and ``cell`` are per sorted row (the order of ``blocks``).
     """
     n_blocks = blocks.time.shape[0]
+    if KERNEL is not None:  # one pass over the rows, without index arrays
+        rows = np.zeros((n_blocks, n_cells), dtype=np.int64)
+        events = np.zeros((n_blocks, n_cells), dtype=np.int64)
+        KERNEL.count_cells(
+            np.ascontiguousarray(blocks.block, dtype=np.int64),
+            np.ascontiguousarray(cell, dtype=np.int64),
+            np.ascontiguousarray(event, dtype=bool),
+            n_blocks,
+            n_cells,
+            rows,
+            events,
+        )
+        return CellTable(blocks.time, rows, events)
     keep = cell >= 0
     index = blocks.block * n_cells + cell
     if not keep.all():

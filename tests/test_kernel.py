@@ -225,6 +225,38 @@ def test_bad_arguments_are_refused():
         )  # fmt: skip
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_compiled_cell_counts_equal_the_numpy_counts(seed, monkeypatch):
+    # rows and events by time block and cell, rows of cell -1 (a missing level) left out
+    rng = np.random.default_rng(seed)
+    n, n_blocks, n_cells = 5000, 40 + seed, 3 + 2 * seed
+    blocks = TimeBlocks(np.arange(n_blocks, dtype=float), np.sort(rng.integers(0, n_blocks, n)))
+    cell = rng.integers(-1, n_cells, n)
+    event = rng.random(n) < 0.4
+    compiled = cell_table(blocks, event, cell, n_cells)
+    monkeypatch.setattr(cox_cells, "KERNEL", None)
+    numpy_counts = cell_table(blocks, event, cell, n_cells)
+    for name in ("rows", "events"):
+        got, expected = getattr(compiled, name), getattr(numpy_counts, name)
+        assert got.dtype == expected.dtype and got.shape == (n_blocks, n_cells)
+        np.testing.assert_array_equal(got, expected)
+    assert compiled.rows.sum() == (cell >= 0).sum()
+    assert compiled.events.sum() == (event & (cell >= 0)).sum()
+
+
+def test_cell_counts_out_of_range_are_refused():
+    rows, events = np.zeros((2, 3), dtype=np.int64), np.zeros((2, 3), dtype=np.int64)
+    block, event = np.array([0, 1], dtype=np.int64), np.array([True, False])
+    count = cox_cells.KERNEL.count_cells
+    with pytest.raises(ValueError, match="row 1 has a block or cell out of range"):
+        count(block, np.array([0, 3], dtype=np.int64), event, 2, 3, rows, events)
+    with pytest.raises(ValueError, match="row 1 has a block or cell out of range"):
+        count(np.array([0, 2], dtype=np.int64), np.array([0, 1], dtype=np.int64), event, 2, 3,
+              rows, events)  # fmt: skip
+    with pytest.raises(ValueError, match="unexpected sizes"):
+        count(block, np.array([0, 1], dtype=np.int32), event, 2, 3, rows, events)
+
+
 def test_the_battery_is_the_same_with_and_without_the_kernel(monkeypatch):
     cohort = st.load_cohort(
         st.datasets.katherine(),
