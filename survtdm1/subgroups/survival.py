@@ -10,6 +10,7 @@ calls this module or :mod:`survtdm1.subgroups.binary`.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -117,11 +118,8 @@ def survival_battery(
     computes the later subgroups and the overall summary while this one computes
     the earlier ones: the same numbers, in about half the time on two cores.
     """
-    data = cox.SortedSurvival.from_arrays(cohort.times, cohort.events)
-    arms = _Arms(data, data.sort_rows(cohort.treated))
     model = _model_rows(cohort, settings, strata) if settings.needs_model else None
-    blocks = TimeBlocks.from_sorted(data.time) if _fast_path_applies(settings) else None
-    battery = _Battery(cohort, settings, arms, model, blocks)
+    battery = _Battery(cohort, settings, model)  # each process sorts the rows itself
     specs = list(specs)
     # the overall summary (with its PH test) weighs about three subgroups
     half = len(specs) - max(0, (len(specs) - 3) // 2)
@@ -180,14 +178,27 @@ class _Summary:
 
 @dataclass(frozen=True)
 class _Battery:
-    """What every part of a survival battery shares: the rows sorted by time, their
-    arms, the model rows (strata, covariates, clusters) and the distinct times."""
+    """What every part of a survival battery shares: the model rows (strata,
+    covariates, clusters) and, computed when first used (by each process of a
+    battery in two, at the same time), the rows sorted by time with their arms
+    and the distinct times."""
 
     cohort: Cohort
     settings: Settings
-    arms: _Arms
     model: _Model | None
-    blocks: TimeBlocks | None
+
+    @cached_property
+    def arms(self) -> _Arms:
+        """The rows sorted by time, with their arms."""
+        data = cox.SortedSurvival.from_arrays(self.cohort.times, self.cohort.events)
+        return _Arms(data, data.sort_rows(self.cohort.treated))
+
+    @cached_property
+    def blocks(self) -> TimeBlocks | None:
+        """The distinct times of the sorted rows, where fits come from cell counts."""
+        if not _fast_path_applies(self.settings):
+            return None
+        return TimeBlocks.from_sorted(self.arms.data.time)
 
     def subgroups(self, specs) -> _Rows:
         """The rows of the subgroups ``specs``, in order."""
