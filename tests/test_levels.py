@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st_
 
 from survtdm1.exceptions import InputError, PlanError
 from survtdm1.levels import SubgroupSpec, as_spec, split_levels
@@ -119,3 +121,28 @@ def test_natural_order_reads_numbers_as_pandas_does():
         labels = list(dict.fromkeys(rng.choice(pool, size=size).tolist()))
         assert _natural_order(labels) == _order_by_pandas(labels), labels
     assert _natural_order(["10", "9", "1.5"]) == ["1.5", "9", "10"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    cuts=st_.lists(
+        st_.floats(-5, 5, allow_nan=False).map(lambda v: round(v, 1)), min_size=1, max_size=10
+    ).map(sorted),
+    x=st_.lists(
+        st_.one_of(
+            st_.floats(-6, 6, allow_nan=False).map(lambda v: round(v, 1)),
+            st_.sampled_from([float("nan"), float("inf"), -float("inf")]),
+        ),
+        max_size=40,
+    ),
+    side=st_.sampled_from(["left", "right"]),
+)
+def test_cut_codes_are_those_of_searchsorted(cuts, x, side):
+    # the comparisons that code a cut column: values on a cut, tied cuts (equal
+    # quantiles), NaN and infinite values
+    from survtdm1.levels import _bins
+
+    cuts, x = np.array(cuts), np.array(x, dtype=float)
+    codes = _bins(cuts, x, side)
+    np.testing.assert_array_equal(codes, np.searchsorted(cuts, x, side=side))
+    assert codes.dtype == np.searchsorted(cuts, x, side=side).dtype
