@@ -181,11 +181,12 @@ def _parse(data: bytes, text: dict, categories: list[str], options: dict) -> pd.
         return _parse_text(data, text, categories, options)
     from concurrent.futures import ThreadPoolExecutor
 
-    header = data[: data.index(b"\n") + 1]
+    view = memoryview(data)
+    header = view[: data.index(b"\n") + 1]
     try:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="survtdm1-csv") as pool:
-            later = pool.submit(_parse_text, header + data[cut:], text, categories, options)
-            halves = [_parse_text(data[:cut], text, categories, options), later.result()]
+            later = pool.submit(_parse_text, _Pieces(header, view[cut:]), text, categories, options)
+            halves = [_parse_text(_Pieces(view[:cut]), text, categories, options), later.result()]
     except Exception:
         halves = None  # a malformed file: the whole parse reports it (its line numbers)
     if halves is None or not _halves_agree(*halves, typed=set(text) | set(categories)):
@@ -233,10 +234,34 @@ def _halves_agree(first: pd.DataFrame, second: pd.DataFrame, typed: set[str]) ->
     return True
 
 
-def _parse_text(data: bytes, text: dict, categories: list[str], options: dict) -> pd.DataFrame:
-    frame = pd.read_csv(
-        io.BytesIO(data), dtype=text | dict.fromkeys(categories, "category"), **options
-    )
+class _Pieces(io.RawIOBase):
+    """A binary file that reads the given buffers one after the other, without
+    copying them first (a half of a large CSV, after the header line)."""
+
+    def __init__(self, *pieces: memoryview):
+        super().__init__()
+        self._pieces = list(pieces)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while self._pieces and not self._pieces[0]:
+            self._pieces.pop(0)
+        if not self._pieces:
+            return 0
+        piece = self._pieces[0]
+        size = min(len(buffer), len(piece))
+        buffer[:size] = piece[:size]
+        self._pieces[0] = piece[size:]
+        return size
+
+
+def _parse_text(source, text: dict, categories: list[str], options: dict) -> pd.DataFrame:
+    """One parse of CSV bytes (or a binary file of them), ``categories`` as text."""
+    if isinstance(source, bytes):
+        source = io.BytesIO(source)  # shares the bytes: no copy
+    frame = pd.read_csv(source, dtype=text | dict.fromkeys(categories, "category"), **options)
     for name in categories:
         column = frame[name]
         if name in text:  # blank cells are missing
