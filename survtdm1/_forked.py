@@ -8,6 +8,7 @@ back only its result, pickled.
 
 from __future__ import annotations
 
+import os
 import sys
 import warnings
 from collections.abc import Callable
@@ -33,9 +34,13 @@ def alongside(
     parallel: bool,
     what: str,
     error: type[Exception] = OutputError,
+    yielding: bool = False,
 ) -> tuple[Here, There]:
     """``(here(), there())``, with ``there`` run in a forked child while ``here`` runs
     in this process when ``parallel`` (and :func:`can_fork`).
+
+    A ``yielding`` child runs at a lower priority (``os.nice``): work that can wait
+    for a free core, so that this process and its others go first.
 
     As if run one after the other: an error of ``here`` is raised first, then
     one of ``there``; the warnings of ``there`` are raised here, after those of
@@ -51,7 +56,8 @@ def alongside(
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
     # not a daemon: it may fork in turn (the figure process forks for the forest SVG)
-    child = context.Process(target=run_child, args=(there, send, what, error))
+    work = _yielding(there) if yielding else there
+    child = context.Process(target=run_child, args=(work, send, what, error))
     child.start()
     send.close()
     try:
@@ -60,6 +66,19 @@ def alongside(
         answer = receive_answer(receive, child)
         receive.close()
     return first, unpack_answer(answer, child.exitcode, what, error)
+
+
+#: How much a yielding child lowers its priority (nice 10: about a tenth of a core
+#: that it shares with a process of the default priority)
+YIELDING_NICE = 10
+
+
+def _yielding(function: Callable[[], There]) -> Callable[[], There]:
+    def run() -> There:
+        os.nice(YIELDING_NICE)
+        return function()
+
+    return run
 
 
 def receive_answer(receive, child) -> tuple:

@@ -29,7 +29,8 @@ def write_figures(result, plan, provenance: dict, out: Path) -> list[Path]:
 
 def write_forest(result, plan, out: Path, parallel: bool = False) -> list[Path]:
     """``forest.png`` and ``forest.svg`` of a two-arm result; with ``parallel``, the SVG
-    file is written by a forked process while this one writes the PNG file."""
+    file is written by a forked process while this one writes the PNG file (at a lower
+    priority: the PNG file is the longest piece of the outputs, and goes first)."""
     from .plots import save_figure
 
     figure = _forest_figure(result, _arm_labels(result, plan), plan.display)
@@ -38,6 +39,7 @@ def write_forest(result, plan, out: Path, parallel: bool = False) -> list[Path]:
         lambda: save_figure(figure, out / "forest", formats=("svg",)),
         parallel=parallel,
         what="drawing the forest plot",
+        yielding=True,
     )
     return png + svg
 

@@ -29,6 +29,22 @@ def test_there_runs_in_a_child_and_here_in_this_process():
     assert here == there == os.getpid()
 
 
+def _niceness():
+    return os.nice(0)
+
+
+def test_a_yielding_child_runs_at_a_lower_priority_and_this_process_does_not():
+    start = os.nice(0)
+    here, there = _forked.alongside(_niceness, _niceness, parallel=True, what="x", yielding=True)
+    assert here == os.nice(0) == start
+    assert there == min(19, start + _forked.YIELDING_NICE)
+    # run here, a yielding function leaves this process's priority alone
+    assert _forked.alongside(_niceness, _niceness, parallel=False, what="x", yielding=True) == (
+        start,
+        start,
+    )
+
+
 def _fail(message):
     def fail():
         raise ValueError(message)
