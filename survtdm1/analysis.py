@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._preload import importing
+from ._preload import gc_paused, importing
 from ._version import __version__
 from .cohort import Cohort, load_cohort
 from .outputs import WORKER_BYTES, OutputWorker, alongside, publish, write_csv
@@ -259,7 +259,7 @@ def analyze(plan: str | os.PathLike | dict) -> AnalysisResult:
     # rows sharing a cluster value are not duplicated ids when `cluster` names the id
     clustered_by_id = c.get("id") is not None and plan.analysis.get("cluster") == c.get("id")
     # the analysis modules (scipy among them) are imported while the cohort file is parsed
-    with importing("survtdm1.subgroups", "scipy.special"):
+    with importing("survtdm1.subgroups", "scipy.special"), gc_paused():
         cohort = load_cohort(
             c["path"],
             arm=c["arm"],

@@ -30,8 +30,11 @@ def _say(message: str) -> None:
 
 
 def _analyze(plan, out: Path, quiet: bool) -> list[Path]:
-    from .analysis import analyze, output_worker
-    from .outputs import check_output_folder
+    from ._preload import gc_paused
+
+    with gc_paused():
+        from .analysis import analyze, output_worker
+        from .outputs import check_output_folder
 
     check_output_folder(out)  # a symlink or a folder locked by another run: fail before the work
     # progress goes to an interactive terminal only, so that a failing run

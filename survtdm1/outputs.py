@@ -53,7 +53,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import _forked
+from . import _forked, _preload
 from .csvread import read_written_csv as read_csv  # noqa: F401  (re-exported)
 from .csvread import restore_cell  # noqa: F401  (re-exported)
 from .exceptions import OutputError
@@ -617,10 +617,11 @@ def _serve(modules: tuple[str, ...], receive, send, parents: tuple) -> None:
     for end in parents:
         end.close()
 
-    for name in modules:
-        # a library that cannot be imported fails in the job, with its own message
-        with contextlib.suppress(Exception):
-            importlib.import_module(name)
+    with _preload.gc_paused():
+        for name in modules:
+            # a library that cannot be imported fails in the job, with its own message
+            with contextlib.suppress(Exception):
+                importlib.import_module(name)
     try:
         job, args = receive.recv()
     except EOFError:  # closed unused

@@ -125,3 +125,22 @@ def test_modules_imported_by_a_thread_are_loaded_when_the_block_ends():
     )
     assert not {"fractions", "decimal"} & _modules_after("import survtdm1._preload")
     assert {"fractions", "decimal"} <= _modules_after(code)
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_collector_is_paused_in_the_block_and_then_as_before(enabled):
+    import gc
+
+    from survtdm1._preload import gc_paused
+
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        with gc_paused():
+            assert not gc.isenabled()
+        assert gc.isenabled() == enabled
+        with pytest.raises(KeyError), gc_paused():
+            raise KeyError("x")  # an error in the block leaves it as before too
+        assert gc.isenabled() == enabled
+    finally:
+        (gc.enable if was else gc.disable)()
