@@ -121,8 +121,8 @@ def survival_battery(
     model = _model_rows(cohort, settings, strata) if settings.needs_model else None
     battery = _Battery(cohort, settings, model)  # each process sorts the rows itself
     specs = list(specs)
-    # the overall summary (with its PH test) weighs about three subgroups
-    half = len(specs) - max(0, (len(specs) - 3) // 2)
+    # the overall summary (KM curves, PH test, at-risk table) weighs about five subgroups
+    half = len(specs) - max(0, (len(specs) - 5) // 2)
     first, (second, summary) = _forked.alongside(
         lambda: battery.subgroups(specs[:half]),
         lambda: (battery.subgroups(specs[half:]), battery.overall(strata, risk_times)),
