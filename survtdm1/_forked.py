@@ -8,6 +8,7 @@ back only its result, pickled.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import warnings
@@ -75,7 +76,8 @@ YIELDING_NICE = 10
 
 def _yielding(function: Callable[[], There]) -> Callable[[], There]:
     def run() -> There:
-        os.nice(YIELDING_NICE)
+        with contextlib.suppress(OSError):  # a system that refuses it: the usual priority
+            os.nice(YIELDING_NICE)
         return function()
 
     return run

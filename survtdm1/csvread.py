@@ -201,11 +201,13 @@ def _split_point(data: bytes) -> int | None:
     if len(data) < PARALLEL_BYTES or b'"' in data:
         return None
     end = data.find(b"\n")
+    if end < 0:
+        return None
     header = data[:end].removesuffix(b"\r")
     cut = data.find(b"\n", len(data) // 2) + 1
-    if end < 0 or not header.strip() or b"\r" in header or not 0 < cut < len(data):
-        # no line end, a blank first line (pandas skips it to the header), or lines
-        # ended by a lone carriage return (the header is not the first "\n" line)
+    if not header.strip() or b"\r" in header or not 0 < cut < len(data):
+        # a blank first line (pandas skips it to the header), lines ended by a lone
+        # carriage return (the header is not the first "\n" line), no line after the middle
         return None
     return cut
 
