@@ -12,23 +12,24 @@ import contextlib
 import gc
 import importlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+
+
+def import_each(modules: Iterable[str]) -> None:
+    """Import ``modules`` ahead of their use. A module that cannot be imported is
+    skipped: the import where it is used raises the error, with its own message."""
+    for name in modules:
+        with contextlib.suppress(Exception):
+            importlib.import_module(name)
 
 
 @contextlib.contextmanager
 def importing(*modules: str) -> Iterator[None]:
-    """Import ``modules`` in a thread during the ``with`` block, which waits for them
-    when it ends. A module that cannot be imported is skipped: the caller's own
-    import raises the error where the module is used."""
-
-    def run() -> None:
-        for name in modules:
-            try:
-                importlib.import_module(name)
-            except Exception:
-                continue
-
-    thread = threading.Thread(target=run, name="survtdm1-import", daemon=True)
+    """:func:`import_each` of ``modules`` in a thread during the ``with`` block, which
+    waits for them when it ends."""
+    thread = threading.Thread(
+        target=import_each, args=(modules,), name="survtdm1-import", daemon=True
+    )
     thread.start()
     try:
         yield

@@ -609,7 +609,6 @@ class OutputWorker:
 def _serve(modules: tuple[str, ...], receive, send, parents: tuple) -> None:
     """The worker: import ``modules``, then run the one job that comes through ``receive``
     (``parents``: the parent's ends of the two pipes, inherited by the fork)."""
-    import importlib
     import signal
 
     # Ctrl-C is the parent's to handle: it ends this process (see OutputWorker.close)
@@ -618,10 +617,7 @@ def _serve(modules: tuple[str, ...], receive, send, parents: tuple) -> None:
         end.close()
 
     with _preload.gc_paused():
-        for name in modules:
-            # a library that cannot be imported fails in the job, with its own message
-            with contextlib.suppress(Exception):
-                importlib.import_module(name)
+        _preload.import_each(modules)  # one that cannot be imported fails in the job
     try:
         job, args = receive.recv()
     except EOFError:  # closed unused
