@@ -631,11 +631,140 @@ static PyObject *count_cells(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+PyDoc_STRVAR(fit_arms_doc,
+             "fit_arms(at_risk, events, B, L, levels, efron, min_ties, coef, var, loglik, "
+             "start, iterations, converged, max_iter, max_halvings, step_tol, loglik_slack, "
+             "settle_tol, cond_limit)\n\n"
+             "fit() of the arm within each level k of levels (int64), at once: the cells 2k "
+             "(control) and 2k + 1 (treated) of the B x 2L int64 counts at_risk and events "
+             "(those of a survtdm1.cox_cells.CellTable), at their event times, with the "
+             "design [[0], [1]] from beta = 0. Writes, per level, coef, var, loglik and "
+             "loglik at the start (float64), iterations and converged (int64); iterations "
+             "is -1 where a step met an exactly singular information matrix and -3 where "
+             "an event time has min_ties events or more (fit() then takes the level, with "
+             "its series).");
+
+static PyObject *fit_arms(PyObject *self, PyObject *args)
+{
+    Py_buffer views[9];
+    Py_ssize_t B, L, m, i, b;
+    int efron, failed = 0;
+    long min_ties;
+    Rules rules;
+    double cond_limit, *scratch;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*y*nny*plw*w*w*w*w*w*lldddd", &views[0], &views[1], &B, &L,
+                          &views[2], &efron, &min_ties, &views[3], &views[4], &views[5],
+                          &views[6], &views[7], &views[8], &rules.max_iter,
+                          &rules.max_halvings, &rules.step_tol, &rules.loglik_slack,
+                          &rules.settle_tol, &cond_limit))
+        return NULL;
+    m = views[2].len / (Py_ssize_t)sizeof(int64_t);
+    if (B < 0 || L < 1 || views[0].len != (Py_ssize_t)sizeof(int64_t) * B * 2 * L ||
+        views[1].len != views[0].len || views[2].len != (Py_ssize_t)sizeof(int64_t) * m) {
+        PyErr_SetString(PyExc_ValueError, "fit_arms: buffers of unexpected sizes");
+        release(views, 9);
+        return NULL;
+    }
+    for (i = 3; i < 9; i++) {
+        if (views[i].len != (Py_ssize_t)sizeof(double) * m) {
+            PyErr_SetString(PyExc_ValueError, "fit_arms: outputs of unexpected sizes");
+            release(views, 9);
+            return NULL;
+        }
+    }
+    for (i = 0; i < m; i++) {
+        const int64_t k = ((const int64_t *)views[2].buf)[i];
+        if (k < 0 || k >= L) {
+            PyErr_Format(PyExc_ValueError, "fit_arms: level %lld out of range", (long long)k);
+            release(views, 9);
+            return NULL;
+        }
+    }
+    /* R and D (B x 2), a power table of zeros (no series), the problem's own scratch
+     * (5 C + 2 p = 12 doubles) and invert's (2 p p = 2) */
+    scratch = calloc((size_t)(4 * B + B * (TERMS + 3) + 14), sizeof(double));
+    if (scratch == NULL) {
+        release(views, 9);
+        return PyErr_NoMemory();
+    }
+    Py_BEGIN_ALLOW_THREADS
+    {
+        const int64_t *at_risk = views[0].buf, *events = views[1].buf, *levels = views[2].buf;
+        double *coef = views[3].buf, *var = views[4].buf, *loglik = views[5].buf;
+        double *start = views[6].buf;
+        int64_t *iterations = views[7].buf, *converged = views[8].buf;
+        double *R = scratch, *D = R + 2 * B, *power = D + 2 * B;
+        double *cells = power + B * (TERMS + 3), *invert_work = cells + 12;
+        const Py_ssize_t C = 2 * L;
+        for (i = 0; i < m; i++) {
+            const Py_ssize_t k = (Py_ssize_t)levels[i];
+            double Z[2], present[2], n_cell[2], info = 0.0, beta = 0.0, n, mean;
+            Py_ssize_t nb = 0;
+            int large = 0, done = 0;
+            long it;
+            /* the level's event times, as CellTable.event_cells selects them */
+            for (b = 0; b < B; b++) {
+                const int64_t d0 = events[b * C + 2 * k], d1 = events[b * C + 2 * k + 1];
+                if (d0 + d1 <= 0)
+                    continue;
+                large |= d0 + d1 >= min_ties;
+                R[2 * nb] = (double)at_risk[b * C + 2 * k];
+                R[2 * nb + 1] = (double)at_risk[b * C + 2 * k + 1];
+                D[2 * nb] = (double)d0;
+                D[2 * nb + 1] = (double)d1;
+                nb++;
+            }
+            coef[i] = var[i] = loglik[i] = start[i] = NAN;
+            converged[i] = 0;
+            if (large) {
+                iterations[i] = -3;
+                continue;
+            }
+            /* everyone is at risk at the first time; the design centred on the rows */
+            n_cell[0] = B ? (double)at_risk[2 * k] : 0.0;
+            n_cell[1] = B ? (double)at_risk[2 * k + 1] : 0.0;
+            n = n_cell[0] + n_cell[1];
+            mean = n_cell[1] / (n > 1.0 ? n : 1.0);
+            Z[0] = 0.0 - mean;
+            Z[1] = 1.0 - mean;
+            present[0] = n_cell[0] > 0.0;
+            present[1] = n_cell[1] > 0.0;
+            {
+                Problem pr = {R, D, Z, present, nb, 2, 1, efron, power, 0.0, cells, cells + 2};
+                memset(cells, 0, sizeof(double) * 12);
+                for (b = 0; b < nb; b++) {
+                    cells[0] += D[2 * b];
+                    cells[1] += D[2 * b + 1];
+                }
+                it = newton(&pr, &rules, &beta, &info, &loglik[i], &start[i], &done);
+            }
+            if (it == -2) {
+                failed = 1;
+                break;
+            }
+            iterations[i] = it;
+            if (it < 0)
+                continue;
+            coef[i] = beta;
+            converged[i] = done;
+            invert(1, &info, &var[i], cond_limit, invert_work);
+        }
+    }
+    Py_END_ALLOW_THREADS
+    free(scratch);
+    release(views, 9);
+    if (failed)
+        return PyErr_NoMemory();
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"fit", fit, METH_VARARGS, fit_doc},
     {"evaluate", evaluate_py, METH_VARARGS, evaluate_doc},
     {"invert", invert_py, METH_VARARGS, invert_doc},
     {"count_cells", count_cells, METH_VARARGS, count_doc},
+    {"fit_arms", fit_arms, METH_VARARGS, fit_arms_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -411,15 +411,7 @@ def _fit_compiled(table: CellTable, design, ties: str, init, loglik_null) -> Cox
         return None
     zero = np.zeros(problem.p)
     beta = zero.copy() if init is None else np.array(init, dtype=float)
-    rules = (
-        newton.MAX_ITER,
-        newton.MAX_HALVINGS,
-        newton.STEP_TOL,
-        newton.LOGLIK_SLACK,
-        newton.SETTLE_TOL,
-        newton.COND_LIMIT,
-    )
-    iterations, converged, loglik, start, var = problem.newton(beta, rules)
+    iterations, converged, loglik, start, var = problem.newton(beta, newton.RULES)
     if iterations < 0:
         return None
     if loglik_null is None:  # known when another design was fitted to the same rows
@@ -442,6 +434,60 @@ ARM_DESIGN = np.array([[0.0], [1.0]])  # the arm's cells (control, treatment)
 def fit_arm_cells(tables: list[CellTable], *, ties: str = "efron") -> list[CoxFit]:
     """:func:`fit_cells` with the design ``[[0], [1]]`` (the arm) on each of many tables."""
     return [fit_cells(table, ARM_DESIGN, ties=ties) for table in tables]
+
+
+def fit_arm_levels(table: CellTable, levels: list[int], *, ties: str = "efron") -> list[CoxFit]:
+    """:func:`fit_arm_cells` of the cells ``2k`` (control) and ``2k + 1`` (treated) of
+    ``table``, for each level ``k`` of ``levels`` (each with events).
+
+    The compiled kernel fits them all in one call; a level it leaves (a singular
+    step, or tied groups large enough for Efron's series) is fitted alone.
+    """
+    if ties not in TIES:
+        raise ValueError(f"ties must be one of {TIES}, not {ties!r}")
+    if cox_cells.KERNEL is None or not levels:
+        return fit_arm_cells([table.select([2 * k, 2 * k + 1]) for k in levels], ties=ties)
+    at_risk, events = table.at_risk(), table.events
+    m = len(levels)
+    coef, var, loglik, start = (np.empty(m) for _ in range(4))
+    iterations, converged = np.empty(m, dtype=np.int64), np.empty(m, dtype=np.int64)
+    cox_cells.KERNEL.fit_arms(
+        np.ascontiguousarray(at_risk, dtype=np.int64),
+        np.ascontiguousarray(events, dtype=np.int64),
+        events.shape[0],
+        events.shape[1] // 2,
+        np.asarray(levels, dtype=np.int64),
+        ties == "efron",
+        cox_cells.SERIES_MIN_TIES,
+        coef,
+        var,
+        loglik,
+        start,
+        iterations,
+        converged,
+        *newton.RULES,
+    )
+    first = at_risk[0] if at_risk.shape[0] else np.zeros(events.shape[1], dtype=np.int64)
+    died = events.sum(axis=0)
+    fits = []
+    for i, k in enumerate(levels):
+        if iterations[i] < 0:
+            fits.append(fit_cells(table.select([2 * k, 2 * k + 1]), ARM_DESIGN, ties=ties))
+            continue
+        beta, variance = coef[i : i + 1], var[i : i + 1].reshape(1, 1)
+        fits.append(
+            CoxFit(
+                coef=beta,
+                var=variance,
+                loglik=float(loglik[i]),
+                loglik_null=float(start[i]),
+                n=int(first[2 * k] + first[2 * k + 1]),
+                n_events=int(died[2 * k] + died[2 * k + 1]),
+                iterations=int(iterations[i]),
+                converged=bool(converged[i]) and not newton.diverged(beta, variance),
+            )
+        )
+    return fits
 
 
 def _binary_fit(time, event, x: np.ndarray, ties: str) -> CoxFit | None:

@@ -284,3 +284,50 @@ def test_the_battery_is_the_same_with_and_without_the_kernel(monkeypatch):
         compiled[numbers].to_numpy(float), numpy_table[numbers].to_numpy(float), rtol=1e-9
     )
     assert compiled.drop(columns=numbers).equals(numpy_table.drop(columns=numbers))
+
+
+def _fields(fit):
+    """Every field of a fit, NaN equal to NaN."""
+    return repr((fit.coef.tolist(), fit.var.tolist(), fit.loglik, fit.loglik_null, fit.n,
+                 fit.n_events, fit.iterations, fit.converged))  # fmt: skip
+
+
+@pytest.mark.parametrize("ties", ["efron", "breslow"])
+@pytest.mark.parametrize(
+    ("n", "seed", "decimals", "levels"), [*CASES, (3000, 5, -1, 3), (4000, 8, -1, 2)]
+)
+def test_the_level_fits_in_one_call_equal_the_fits_one_by_one(n, seed, decimals, levels, ties):
+    # the same arithmetic from the same counts: equal bit for bit. Times rounded to tens
+    # give tied groups of 32 events and more, which the one-call fit hands back
+    table = _table(n, seed, decimals, levels)
+    died, rows = table.events.sum(axis=0), table.rows.sum(axis=0)
+    fitted = [k for k in range(levels) if min(died[2 * k : 2 * k + 2]) > 0 < rows[2 * k]]
+    at_once = cox.fit_arm_levels(table, fitted, ties=ties)
+    one_by_one = cox.fit_arm_cells([table.select([2 * k, 2 * k + 1]) for k in fitted], ties=ties)
+    assert [_fields(f) for f in at_once] == [_fields(f) for f in one_by_one]
+    if decimals < 0:  # the series path was taken by the fallback
+        assert table.events.max() >= cox_cells.SERIES_MIN_TIES
+
+
+def test_level_fits_in_one_call_of_a_diverging_level_and_without_the_kernel(monkeypatch):
+    # level 0 as in the diverging fit above; level 1 an ordinary one
+    event = np.array([1, 1, 0, 0, 1, 1, 1, 1, 0, 1, 1, 0])
+    data = cox.SortedSurvival.from_arrays(np.arange(1.0, 13.0), event)
+    cells = data.sort_rows(np.array([0, 0, 1, 1, 1, 2, 3, 2, 3, 3, 2, 3]))
+    table = cell_table(TimeBlocks.from_sorted(data.time), data.event, cells, 4)
+    at_once = cox.fit_arm_levels(table, [0, 1])
+    one_by_one = cox.fit_arm_cells([table.select([0, 1]), table.select([2, 3])])
+    assert [_fields(f) for f in at_once] == [_fields(f) for f in one_by_one]
+    assert not at_once[0].converged and at_once[1].converged
+    monkeypatch.setattr(cox_cells, "KERNEL", None)
+    numpy_fits = cox.fit_arm_levels(table, [0, 1])
+    np.testing.assert_allclose(numpy_fits[1].coef, at_once[1].coef, rtol=1e-12)
+    assert cox.fit_arm_levels(table, []) == []
+
+
+def test_level_fits_of_a_level_out_of_range_are_refused():
+    table = _table(100, 7, 0, 2)
+    with pytest.raises(ValueError, match="level 2 out of range"):
+        cox.fit_arm_levels(table, [0, 2])
+    with pytest.raises(ValueError, match="ties"):
+        cox.fit_arm_levels(table, [0], ties="exact")

@@ -45,26 +45,25 @@ def subgroup_table(
     return cell_table(blocks, event, cell, 2 * n_levels)
 
 
-def _level_cells(table: CellTable, level: int) -> CellTable:
-    return table.select([2 * level, 2 * level + 1])
-
-
 def level_fits(tables: list[CellTable | None], n_levels: list[int], ties: str) -> dict:
     """The Cox fit of every level where both arms have events, of every subgroup.
 
     Returns ``{(subgroup index, level index): CoxFit}``
     (:func:`survtdm1.cox.fit_arm_cells`).
     """
-    keys, cells = [], []
+    fits = {}
     for i, (table, levels) in enumerate(zip(tables, n_levels, strict=True)):
         if table is None:
             continue
         rows, died = table.rows.sum(axis=0), table.events.sum(axis=0)
-        for k in range(levels):
-            if min(rows[2 * k], rows[2 * k + 1], died[2 * k], died[2 * k + 1]) > 0:
-                keys.append((i, k))
-                cells.append(_level_cells(table, k))
-    return dict(zip(keys, cox.fit_arm_cells(cells, ties=ties), strict=True))
+        fitted = [
+            k
+            for k in range(levels)
+            if min(rows[2 * k], rows[2 * k + 1], died[2 * k], died[2 * k + 1]) > 0
+        ]
+        for k, fit in zip(fitted, cox.fit_arm_levels(table, fitted, ties=ties), strict=True):
+            fits[(i, k)] = fit
+    return fits
 
 
 def subgroup_pieces(table: CellTable, fits: list, settings) -> list[LevelPieces]:
@@ -135,8 +134,9 @@ def interaction_tests(table: CellTable, ordered: bool, ties: str) -> tuple[dict,
     main = np.column_stack([arm, dummies])
     interactions = arm[:, None] * dummies
     there = rows > 0
-    keep = _estimable(main[there], interactions[there], rows[there])
-    interactions = interactions[:, keep]
+    if not there.all():  # with every cell present the model is saturated: all estimable
+        keep = _estimable(main[there], interactions[there], rows[there])
+        interactions = interactions[:, keep]
     df = interactions.shape[1]
     if df == 0 or events == 0:
         return out, df, events
