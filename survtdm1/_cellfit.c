@@ -759,12 +759,164 @@ static PyObject *fit_arms(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+PyDoc_STRVAR(km_columns_doc,
+             "km_columns(time, at_risk, events, rows, B, C, out_time, out_risk, out_died, "
+             "out_censored, out_surv, out_std_err, out_se_log, ends)\n\n"
+             "The Kaplan-Meier curve of every column of B x C int64 counts (at risk, events, "
+             "rows), at the times where the column has rows, laid end to end column by column "
+             "in the float64 outputs (B C doubles each): time, at risk, events, censored, S, "
+             "its standard error (NaN where S = 0) and the SE of log S, with the arithmetic "
+             "of survtdm1.km._curve_values. ends (C int64) receives where each curve ends. "
+             "Returns the number of points.");
+
+static PyObject *km_columns(PyObject *self, PyObject *args)
+{
+    Py_buffer views[12];
+    Py_ssize_t B, C, b, c, total = 0, i;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*nnw*w*w*w*w*w*w*w*", &views[0], &views[1], &views[2],
+                          &views[3], &B, &C, &views[4], &views[5], &views[6], &views[7],
+                          &views[8], &views[9], &views[10], &views[11]))
+        return NULL;
+    if (B < 0 || C < 1 || views[0].len != (Py_ssize_t)sizeof(double) * B ||
+        views[11].len != (Py_ssize_t)sizeof(int64_t) * C) {
+        PyErr_SetString(PyExc_ValueError, "km_columns: buffers of unexpected sizes");
+        release(views, 12);
+        return NULL;
+    }
+    for (i = 1; i < 11; i++) {
+        if (views[i].len != (Py_ssize_t)sizeof(double) * B * C) { /* int64 or float64 */
+            PyErr_SetString(PyExc_ValueError, "km_columns: buffers of unexpected sizes");
+            release(views, 12);
+            return NULL;
+        }
+    }
+    {
+        const double *time = views[0].buf;
+        const int64_t *at_risk = views[1].buf, *events = views[2].buf, *rows = views[3].buf;
+        double *t = views[4].buf, *risk = views[5].buf, *died = views[6].buf;
+        double *censored = views[7].buf, *surv = views[8].buf, *std_err = views[9].buf;
+        double *se_log = views[10].buf;
+        int64_t *ends = views[11].buf;
+        Py_BEGIN_ALLOW_THREADS
+        for (c = 0; c < C; c++) {
+            double s = 1.0, variance = 0.0;
+            for (b = 0; b < B; b++) {
+                const int64_t n_rows = rows[b * C + c];
+                double r, d, increment;
+                if (n_rows <= 0)
+                    continue;
+                r = (double)at_risk[b * C + c];
+                d = (double)events[b * C + c];
+                t[total] = time[b];
+                risk[total] = r;
+                died[total] = d;
+                censored[total] = (double)(n_rows - events[b * C + c]);
+                /* the running products and sums of numpy's cumprod and cumsum */
+                s *= 1.0 - d / r;
+                increment = r > d ? d / (r * (r - d)) : (d > 0.0 ? INFINITY : 0.0);
+                variance += increment;
+                surv[total] = s;
+                se_log[total] = sqrt(variance);
+                std_err[total] = s > 0.0 ? s * se_log[total] : NAN;
+                total++;
+            }
+            ends[c] = total;
+        }
+        Py_END_ALLOW_THREADS
+    }
+    release(views, 12);
+    return PyLong_FromSsize_t(total);
+}
+
+PyDoc_STRVAR(km_summaries_doc,
+             "km_summaries(time, surv, ends, p, tol, landmark, quantiles, at_landmark)\n\n"
+             "For curves laid end to end (as km_columns gives them; float64 time and surv, "
+             "int64 ends): the p quantile of each, as survtdm1.km._segment_quantiles reads "
+             "it from the curve with the point (0, 0) before its first time (NaN for a curve "
+             "without times), and S at the time landmark as survtdm1.km.survival_at (1 "
+             "before the first time, NaN after the last; all NaN for a NaN landmark).");
+
+static PyObject *km_summaries(PyObject *self, PyObject *args)
+{
+    Py_buffer views[5];
+    Py_ssize_t C, c, j, start = 0, total;
+    double p, tol, landmark;
+    int bad = 0;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*y*y*dddw*w*", &views[0], &views[1], &views[2], &p, &tol,
+                          &landmark, &views[3], &views[4]))
+        return NULL;
+    C = views[2].len / (Py_ssize_t)sizeof(int64_t);
+    total = views[0].len / (Py_ssize_t)sizeof(double);
+    if (views[1].len != views[0].len || views[2].len != (Py_ssize_t)sizeof(int64_t) * C ||
+        views[3].len != (Py_ssize_t)sizeof(double) * C || views[4].len != views[3].len) {
+        PyErr_SetString(PyExc_ValueError, "km_summaries: buffers of unexpected sizes");
+        release(views, 5);
+        return NULL;
+    }
+    {
+        const double *time = views[0].buf, *surv = views[1].buf;
+        const int64_t *ends = views[2].buf;
+        double *quantiles = views[3].buf, *at_landmark = views[4].buf;
+        for (c = 0; c < C; c++) {
+            const Py_ssize_t end = (Py_ssize_t)ends[c];
+            Py_ssize_t reach = -1, past = -1;
+            double x_reach = 0.0, x_past = 0.0, y_last = 0.0, x_last = 0.0, q = NAN;
+            if (end < start || end > total) {
+                bad = 1;
+                break;
+            }
+            at_landmark[c] = NAN;
+            if (end == start) {
+                quantiles[c] = NAN;
+                continue;
+            }
+            /* the points (0, 0), then (time, 1 - S): y rises, so the first point at or
+             * past a threshold is the first occurrence of its value */
+            for (j = start - 1; j < end; j++) {
+                const double x = j < start ? 0.0 : time[j], y = j < start ? 0.0 : 1.0 - surv[j];
+                if (reach < 0 && y + tol >= p) {
+                    reach = j;
+                    x_reach = x;
+                }
+                if (past < 0 && y - tol >= p) {
+                    past = j;
+                    x_past = x;
+                }
+                x_last = x;
+                y_last = y;
+            }
+            if (reach >= 0 && past >= 0)
+                q = (x_reach + x_past) / 2.0;
+            if (reach >= 0 && fabs(p - y_last) < tol)
+                q = (x_reach + x_last) / 2.0;
+            quantiles[c] = y_last < p ? NAN : q;
+            if (!isnan(landmark) && !(landmark > time[end - 1])) {
+                Py_ssize_t k = start;
+                while (k < end && time[k] <= landmark)
+                    k++;
+                at_landmark[c] = k == start ? 1.0 : surv[k - 1];
+            }
+            start = end;
+        }
+    }
+    release(views, 5);
+    if (bad) {
+        PyErr_SetString(PyExc_ValueError, "km_summaries: ends out of order");
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"fit", fit, METH_VARARGS, fit_doc},
     {"evaluate", evaluate_py, METH_VARARGS, evaluate_doc},
     {"invert", invert_py, METH_VARARGS, invert_doc},
     {"count_cells", count_cells, METH_VARARGS, count_doc},
     {"fit_arms", fit_arms, METH_VARARGS, fit_arms_doc},
+    {"km_columns", km_columns, METH_VARARGS, km_columns_doc},
+    {"km_summaries", km_summaries, METH_VARARGS, km_summaries_doc},
     {NULL, NULL, 0, NULL},
 };
 

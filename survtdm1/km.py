@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _special as special
+from . import cox_cells
 from ._checks import CONF_TYPES
 
 _TOLERANCE = np.sqrt(np.finfo(float).eps)
@@ -118,23 +119,93 @@ def kaplan_meier_columns(
     :func:`kaplan_meier_counts` (products and sums curve by curve), so each
     equals its own curve bit for bit; the element-wise steps run once for all.
     """
+    return _laid_columns(time, n_risk, n_event, n_rows, conf_type, conf_level)[0]
+
+
+@dataclass(frozen=True)
+class ColumnSummaries:
+    """The curves of :func:`kaplan_meier_columns`, with the median of each (as
+    :func:`median_estimates`) and S at the landmark (``survival_at(curve, landmark).surv``,
+    NaN without a landmark)."""
+
+    curves: list[KMCurve]
+    medians: np.ndarray
+    landmarks: np.ndarray
+
+
+def kaplan_meier_column_summaries(
+    time,
+    n_risk,
+    n_event,
+    n_rows,
+    *,
+    conf_type: str = "log-log",
+    conf_level: float = 0.95,
+    landmark: float | None = None,
+) -> ColumnSummaries:
+    """:func:`kaplan_meier_columns` with each curve's median and landmark survival."""
+    curves, laid = _laid_columns(time, n_risk, n_event, n_rows, conf_type, conf_level)
+    if laid is not None:  # the compiled kernel reads them off the curves laid end to end
+        times, surv, ends = laid
+        medians, landmarks = np.empty(len(curves)), np.empty(len(curves))
+        at = np.nan if landmark is None else float(landmark)
+        cox_cells.KERNEL.km_summaries(times, surv, ends, 0.5, _TOLERANCE, at, medians, landmarks)
+        return ColumnSummaries(curves, medians, landmarks)
+    landmarks = np.full(len(curves), np.nan)
+    if landmark is not None:
+        landmarks[:] = [survival_at(curve, landmark).surv for curve in curves]
+    return ColumnSummaries(curves, median_estimates(curves), landmarks)
+
+
+def _laid_columns(time, n_risk, n_event, n_rows, conf_type: str, conf_level: float):
+    """The curves of :func:`kaplan_meier_columns`, and (by the compiled kernel) their times,
+    survival and ends laid end to end, else None."""
     if conf_type not in CONF_TYPES:
         raise ValueError(f"conf_type must be one of {CONF_TYPES}, not {conf_type!r}")
     n_rows = np.asarray(n_rows)
-    # curve by curve (column-major), each curve's times in order
-    at = np.flatnonzero(n_rows.T.ravel() > 0)
-    times = np.broadcast_to(np.asarray(time, dtype=float), n_rows.T.shape).ravel()[at]
-    risk = np.asarray(n_risk).T.ravel()[at].astype(float)
-    died = np.asarray(n_event).T.ravel()[at].astype(float)
-    censored = n_rows.T.ravel()[at] - died
-    ends = np.cumsum((n_rows > 0).sum(axis=0)).tolist()
-    columns = (times, risk, died, censored, *_curve_values(risk, died, ends, conf_type, conf_level))
+    laid = None
+    if cox_cells.KERNEL is not None and n_rows.ndim == 2 and n_rows.shape[1]:
+        columns, ends = _compiled_columns(time, n_risk, n_event, n_rows, conf_type, conf_level)
+        laid = (columns[0], columns[4], ends)
+        ends = ends.tolist()
+    else:
+        # curve by curve (column-major), each curve's times in order
+        at = np.flatnonzero(n_rows.T.ravel() > 0)
+        times = np.broadcast_to(np.asarray(time, dtype=float), n_rows.T.shape).ravel()[at]
+        risk = np.asarray(n_risk).T.ravel()[at].astype(float)
+        died = np.asarray(n_event).T.ravel()[at].astype(float)
+        censored = n_rows.T.ravel()[at] - died
+        ends = np.cumsum((n_rows > 0).sum(axis=0)).tolist()
+        values = _curve_values(risk, died, ends, conf_type, conf_level)
+        columns = (times, risk, died, censored, *values)
     curves, start = [], 0
     for end in ends:
         part = (values[start:end] for values in columns)
         curves.append(KMCurve(*part, conf_type=conf_type, conf_level=conf_level))
         start = end
-    return curves
+    return curves, laid
+
+
+def _compiled_columns(time, n_risk, n_event, n_rows, conf_type: str, conf_level: float):
+    """The columns of :func:`kaplan_meier_columns` laid end to end, and where each curve
+    ends, by the compiled kernel (the arithmetic of :func:`_curve_values`, products and
+    sums in the same order); the confidence limits element-wise here."""
+    B, C = n_rows.shape
+    out = np.empty((7, B * C))
+    ends = np.empty(C, dtype=np.int64)
+    total = cox_cells.KERNEL.km_columns(
+        np.ascontiguousarray(time, dtype=float),
+        np.ascontiguousarray(n_risk, dtype=np.int64),
+        np.ascontiguousarray(n_event, dtype=np.int64),
+        np.ascontiguousarray(n_rows, dtype=np.int64),
+        B,
+        C,
+        *out,
+        ends,
+    )
+    times, risk, died, censored, surv, std_err, se_log = out[:, :total]
+    limits = _confidence_limits(surv, se_log, conf_type, conf_level)
+    return (times, risk, died, censored, surv, std_err, *limits), ends
 
 
 def _curve_values(risk, died, ends, conf_type: str, conf_level: float):

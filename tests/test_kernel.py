@@ -17,7 +17,7 @@ import pytest
 
 import survtdm1 as st
 from survtdm1 import cox, cox_cells
-from survtdm1.cox_cells import CellProblem, CompiledProblem, TimeBlocks, cell_table
+from survtdm1.cox_cells import CellProblem, CellTable, CompiledProblem, TimeBlocks, cell_table
 
 
 def test_the_kernel_is_built():
@@ -331,3 +331,67 @@ def test_level_fits_of_a_level_out_of_range_are_refused():
         cox.fit_arm_levels(table, [0, 2])
     with pytest.raises(ValueError, match="ties"):
         cox.fit_arm_levels(table, [0], ties="exact")
+
+
+@pytest.mark.parametrize("conf_type", ["log-log", "log", "plain"])
+@pytest.mark.parametrize(("n", "seed", "decimals", "levels"), CASES)
+def test_compiled_km_columns_equal_the_numpy_columns(n, seed, decimals, levels, conf_type,
+                                                      monkeypatch):  # fmt: skip
+    from survtdm1 import km
+
+    table = _table(n, seed, decimals, levels)  # the last level's treated cell has no rows
+    rows, events = table.rows.copy(), table.events.copy()
+    last = np.flatnonzero(rows[:, 0])[-1]
+    events[last, 0] = rows[last, 0]  # the last rows of a cell all die: S = 0 there
+    args = (table.time, CellTable(table.time, rows, events).at_risk(), events, rows)
+    compiled = km.kaplan_meier_columns(*args, conf_type=conf_type, conf_level=0.9)
+    monkeypatch.setattr(cox_cells, "KERNEL", None)
+    numpy_curves = km.kaplan_meier_columns(*args, conf_type=conf_type, conf_level=0.9)
+    assert len(compiled) == len(numpy_curves) == 2 * levels
+    assert compiled[0].surv[-1] == 0.0
+    if levels > 2:
+        assert compiled[-1].time.size == 0
+    for ours, theirs in zip(compiled, numpy_curves, strict=True):
+        for name in ("time", "n_risk", "n_event", "n_censor", "surv", "std_err", "lower",
+                     "upper"):  # fmt: skip
+            np.testing.assert_array_equal(getattr(ours, name), getattr(theirs, name))
+
+
+def _summaries(args, landmark):
+    from survtdm1 import km
+
+    return km.kaplan_meier_column_summaries(*args, landmark=landmark)
+
+
+@pytest.mark.parametrize(("n", "seed", "decimals", "levels"), [*CASES, (8, 9, 0, 2)])
+def test_compiled_medians_and_landmarks_equal_the_numpy_ones(n, seed, decimals, levels,
+                                                              monkeypatch):  # fmt: skip
+    from survtdm1 import km
+
+    table = _table(n, seed, decimals, levels)
+    args = (table.time, table.at_risk(), table.events, table.rows)
+    # before the first time, at a time, between times, after the last; none
+    landmarks = [0.0, float(table.time[3]), float(table.time[3]) + 1e-9, 1e9, None]
+    compiled = [_summaries(args, t) for t in landmarks]
+    monkeypatch.setattr(cox_cells, "KERNEL", None)
+    numpy_ones = [_summaries(args, t) for t in landmarks]
+    for t, ours, theirs in zip(landmarks, compiled, numpy_ones, strict=True):
+        np.testing.assert_array_equal(ours.medians, theirs.medians)
+        np.testing.assert_array_equal(ours.landmarks, theirs.landmarks)
+        want = [km.median_survival(c)[0] for c in theirs.curves]
+        np.testing.assert_array_equal(ours.medians, want)
+        want = [np.nan if t is None else km.survival_at(c, t).surv for c in theirs.curves]
+        np.testing.assert_array_equal(ours.landmarks, want)
+
+
+def test_a_compiled_median_on_a_flat_at_one_half_is_its_midpoint():
+    from survtdm1 import km
+
+    # one of two dies at 2: S = 1/2 from 2 to the last time 5, so the median is 3.5 (R)
+    time = np.array([1.0, 2.0, 5.0])
+    rows = np.array([[1, 0], [1, 1], [1, 1]])
+    events = np.array([[0, 0], [1, 0], [0, 0]])
+    at_risk = CellTable(time, rows, events).at_risk()
+    summaries = km.kaplan_meier_column_summaries(time, at_risk, events, rows)
+    assert summaries.medians[0] == 3.5 == km.median_survival(summaries.curves[0])[0]
+    assert np.isnan(summaries.medians[1])

@@ -73,19 +73,17 @@ def subgroup_pieces(table: CellTable, fits: list, settings) -> list[LevelPieces]
     The curves of all cells come from one pass over the table
     (:func:`survtdm1.km.kaplan_meier_columns`), each equal to its cell's own.
     """
-    curves = km.kaplan_meier_columns(
+    summaries = km.kaplan_meier_column_summaries(
         table.time,
         table.at_risk(),
         table.events,
         table.rows,
         conf_type=settings.conf_type,
         conf_level=settings.conf_level,
+        landmark=settings.landmark,
     )
+    curves, medians, landmarks = summaries.curves, summaries.medians, summaries.landmarks
     rows, died = table.rows.sum(axis=0), table.events.sum(axis=0)
-    medians = km.median_estimates(curves)
-    landmarks = [NAN] * len(curves)
-    if settings.landmark is not None:
-        landmarks = [km.survival_at(curve, settings.landmark).surv for curve in curves]
     pieces = []
     for level, fit in enumerate(fits):
         n, events, level_curves, level_medians, level_landmarks = {}, {}, {}, {}, {}
