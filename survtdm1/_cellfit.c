@@ -909,6 +909,55 @@ static PyObject *km_summaries(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+PyDoc_STRVAR(event_rows_doc,
+             "event_rows(at_risk, events, B, C, R, D, size, risk)\n\n"
+             "The rows of B x C int64 counts at risk and events that have events, as float64 "
+             "into R and D (B x C buffers, filled from the top), with their numbers of "
+             "events and at risk summed over the cells into size and risk (B doubles). "
+             "Returns how many rows were written.");
+
+static PyObject *event_rows(PyObject *self, PyObject *args)
+{
+    Py_buffer views[6];
+    Py_ssize_t B, C, b, c, nb = 0;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*y*nnw*w*w*w*", &views[0], &views[1], &B, &C, &views[2],
+                          &views[3], &views[4], &views[5]))
+        return NULL;
+    if (B < 0 || C < 1 || views[0].len != (Py_ssize_t)sizeof(int64_t) * B * C ||
+        views[1].len != views[0].len || views[2].len != views[0].len ||
+        views[3].len != views[0].len || views[4].len != (Py_ssize_t)sizeof(double) * B ||
+        views[5].len != views[4].len) {
+        PyErr_SetString(PyExc_ValueError, "event_rows: buffers of unexpected sizes");
+        release(views, 6);
+        return NULL;
+    }
+    {
+        const int64_t *at_risk = views[0].buf, *events = views[1].buf;
+        double *R = views[2].buf, *D = views[3].buf, *size = views[4].buf;
+        double *risk = views[5].buf;
+        for (b = 0; b < B; b++) {
+            double d = 0.0, r = 0.0;
+            int any = 0;
+            for (c = 0; c < C; c++)
+                any |= events[b * C + c] != 0;
+            if (!any)
+                continue;
+            for (c = 0; c < C; c++) { /* summed cell by cell, as cox_cells.row_sums */
+                R[nb * C + c] = (double)at_risk[b * C + c];
+                D[nb * C + c] = (double)events[b * C + c];
+                r += R[nb * C + c];
+                d += D[nb * C + c];
+            }
+            size[nb] = d;
+            risk[nb] = r;
+            nb++;
+        }
+    }
+    release(views, 6);
+    return PyLong_FromSsize_t(nb);
+}
+
 static PyMethodDef methods[] = {
     {"fit", fit, METH_VARARGS, fit_doc},
     {"evaluate", evaluate_py, METH_VARARGS, evaluate_doc},
@@ -917,6 +966,7 @@ static PyMethodDef methods[] = {
     {"fit_arms", fit_arms, METH_VARARGS, fit_arms_doc},
     {"km_columns", km_columns, METH_VARARGS, km_columns_doc},
     {"km_summaries", km_summaries, METH_VARARGS, km_summaries_doc},
+    {"event_rows", event_rows, METH_VARARGS, event_rows_doc},
     {NULL, NULL, 0, NULL},
 };
 

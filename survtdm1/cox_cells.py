@@ -81,6 +81,8 @@ class CellTable:
     @cached_property
     def event_cells(self) -> EventCells:
         """The event times only, as the compiled kernel takes them (computed once)."""
+        if KERNEL is not None and self.events.ndim == 2 and self.events.shape[1]:
+            return self._compiled_event_cells()
         has = row_sums(self.events) > 0
         R = self.at_risk()
         # everyone is at risk at the first time
@@ -88,6 +90,21 @@ class CellTable:
         D = np.compress(has, self.events, axis=0).astype(float)
         R = np.compress(has, R, axis=0).astype(float)
         return EventCells(R, D, n_cell, int(D.sum()), series_powers(row_sums(D), row_sums(R)))
+
+    def _compiled_event_cells(self) -> EventCells:
+        R = np.ascontiguousarray(self.at_risk(), dtype=np.int64)
+        B, C = R.shape
+        R_out, D_out, size, risk = np.empty((B, C)), np.empty((B, C)), np.empty(B), np.empty(B)
+        events = np.ascontiguousarray(self.events, dtype=np.int64)
+        kept = KERNEL.event_rows(R, events, B, C, R_out, D_out, size, risk)
+        size, risk = size[:kept], risk[:kept]
+        if kept and size.max() >= SERIES_MIN_TIES:
+            power = series_powers(size, risk)
+        else:  # no time with enough tied events for the series
+            power = np.zeros((kept, SERIES_TERMS + 3))
+        n_cell = R[0].astype(float) if B else np.zeros(C)
+        D = D_out[:kept]
+        return EventCells(R_out[:kept], D, n_cell, int(size.sum()), power)
 
     def at_risk(self) -> np.ndarray:
         """Number at risk (time >= t) in each cell at each distinct time (computed once;

@@ -123,7 +123,13 @@ def diverged(beta: np.ndarray, var: np.ndarray) -> np.ndarray | bool:
     if beta.shape == (1,):
         b, v = float(beta[0]), float(var[0, 0])
         return abs(b) > MAX_COEF or not np.isfinite(v) or v <= 0
-    # one fit (p,), (p, p) or a batch (B, p), (B, p, p): along the last axes
+    if beta.ndim == 1:  # one fit (p,), (p, p): the same tests without the batch's axes
+        return bool(
+            (np.abs(beta) > MAX_COEF).any()
+            or not np.isfinite(var).all()
+            or (var.diagonal() <= 0).any()
+        )
+    # a batch (B, p), (B, p, p): along the last axes
     bad = (
         np.any(np.abs(beta) > MAX_COEF, axis=-1)
         | ~np.all(np.isfinite(var.reshape(*beta.shape[:-1], -1)), axis=-1)

@@ -395,3 +395,41 @@ def test_a_compiled_median_on_a_flat_at_one_half_is_its_midpoint():
     summaries = km.kaplan_meier_column_summaries(time, at_risk, events, rows)
     assert summaries.medians[0] == 3.5 == km.median_survival(summaries.curves[0])[0]
     assert np.isnan(summaries.medians[1])
+
+
+@pytest.mark.parametrize(
+    ("n", "seed", "decimals", "levels"), [*CASES, (40_000, 5, 2, 3), (0, 1, 0, 2)]
+)
+def test_compiled_event_cells_equal_the_numpy_ones(n, seed, decimals, levels, monkeypatch):
+    # 40,000 rows: tied groups of 32 events and more, a small share of those at risk,
+    # whose Efron sums are taken as series
+    table = _table(n, seed, decimals, levels)
+    compiled = CellTable(table.time, table.rows, table.events).event_cells
+    monkeypatch.setattr(cox_cells, "KERNEL", None)
+    numpy_cells = CellTable(table.time, table.rows, table.events).event_cells
+    for name in ("R", "D", "n_cell", "power"):
+        got, want = getattr(compiled, name), getattr(numpy_cells, name)
+        assert got.dtype == want.dtype and got.shape == want.shape, name
+        np.testing.assert_array_equal(got, want)
+    assert compiled.n_events == numpy_cells.n_events
+    if n > 10_000:
+        assert compiled.power.any()
+
+
+def test_one_fit_diverges_as_the_same_fit_in_a_batch():
+    from survtdm1 import newton
+
+    rng = np.random.default_rng(43)
+    odd = [np.nan, np.inf, -np.inf, 11.0, -10.5, 0.0, -1.0]
+    seen = set()
+    for _ in range(3000):
+        p = int(rng.integers(1, 5))
+        beta, var = rng.normal(size=p), np.eye(p) * rng.uniform(0.1, 2.0)
+        for values in (beta, var):
+            flat = values.reshape(-1)  # a view: the odd value lands in beta or var
+            if rng.random() < 0.5:
+                flat[rng.integers(0, flat.size)] = rng.choice(odd)
+        one = newton.diverged(beta, var)
+        assert one == bool(newton.diverged(beta[None], var[None])[0])
+        seen.add(one)
+    assert seen == {True, False}
