@@ -62,22 +62,24 @@ def format_codes(values: pd.Series, missing=None) -> tuple[np.ndarray, list[str]
     (array([ 0, -1,  1,  0]), ['2', '1.5'])
     """
     if values.dtype == object:
-        shared = _shared_objects(values.to_numpy())
+        array = values.to_numpy()
+        shared = _shared_objects(array)
         if shared is not None:
             key_codes, uniques = shared
-            if missing is not None:
-                key_codes = np.where(missing, -1, key_codes)
-            return _labelled(key_codes, uniques)
-    mixed = values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) not in (
-        "string",
-        "empty",
-    )
-    if not mixed:  # one factorize over all rows: missing values get the code -1
+        elif pd.api.types.infer_dtype(array, skipna=True) in ("string", "empty"):
+            key_codes, uniques = pd.factorize(array, use_na_sentinel=True)  # text, by value
+        else:
+            return _mixed_codes(values, missing)
+    else:  # one factorize over all rows: missing values get the code -1
         key_codes, uniques = pd.factorize(values, use_na_sentinel=True)
-        if missing is not None:
-            key_codes = np.where(missing, -1, key_codes)
-        return _labelled(key_codes, uniques)
-    # mixed Python objects: 1, 1.0 and True are equal keys but not equal labels
+    if missing is not None:
+        key_codes = np.where(missing, -1, key_codes)
+    return _labelled(key_codes, uniques)
+
+
+def _mixed_codes(values: pd.Series, missing) -> tuple[np.ndarray, list[str]]:
+    """:func:`format_codes` of mixed Python objects: 1, 1.0 and True are equal keys but
+    not equal labels."""
     if missing is None:
         missing = values.isna().to_numpy()
     keys = values[~missing].map(lambda v: (type(v), v))
@@ -108,10 +110,14 @@ def _shared_objects(values: np.ndarray) -> tuple[np.ndarray, list] | None:
     values = np.ascontiguousarray(values)
     if values.shape[0] == 0:
         return None
+    limit = min(MAX_SHARED_OBJECTS, values.shape[0] // ROWS_PER_SHARED_OBJECT)
+    # too many distinct objects among the first rows already (a few hundred rows at least)
+    if len(set(map(id, values[: max(limit + 1, 256)]))) > limit:
+        return None
     # the addresses of the objects `values` holds (and keeps alive meanwhile)
     cells = (ctypes.c_size_t * values.shape[0]).from_address(values.ctypes.data)
     codes, addresses = pd.factorize(np.ctypeslib.as_array(cells), use_na_sentinel=False)
-    if addresses.shape[0] > min(MAX_SHARED_OBJECTS, values.shape[0] // ROWS_PER_SHARED_OBJECT):
+    if addresses.shape[0] > limit:
         return None
     # the object at each distinct address (alive: `values` holds it)
     objects = [ctypes.cast(int(address), ctypes.py_object).value for address in addresses]

@@ -256,8 +256,8 @@ def split_levels(
     """
     if spec.kind == "categorical":  # missing values found by the factorize
         return _categorical(spec, values, None, source)
-    missing = values.isna().to_numpy()
     x = numeric_values(spec, values, source)
+    missing = np.isnan(x)  # numeric_values refuses a value that is no number: NaN is missing
     if spec.kind == "maxstat":
         if cut is None:
             raise ValueError(f"subgroup {spec.column!r}: the maxstat cut must be given as cut=")
@@ -302,6 +302,8 @@ def _bins(cuts: np.ndarray, x: np.ndarray, side: str) -> np.ndarray:
 def numeric_values(spec: SubgroupSpec, values: pd.Series, source: str = "data") -> np.ndarray:
     """The column as floats (NaN where missing); InputError naming rows that are not numbers."""
     if values.dtype.kind in "iuf":  # numbers already (NaN or NA where missing)
+        if isinstance(values.dtype, np.dtype):  # numpy's: no NA to replace (a fast copy)
+            return values.to_numpy(dtype=float)
         return values.to_numpy(dtype=float, na_value=np.nan)
     missing = values.isna().to_numpy()
     numeric = pd.to_numeric(values, errors="coerce")
@@ -371,10 +373,13 @@ _PLAIN_NUMBER = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,15})?")
 
 
 def _may_be_number(label: str) -> bool:
-    """False for a label that pandas cannot read as a number: no digit, and no infinity."""
-    if any(ch.isdigit() for ch in label):
-        return True
-    return label.strip().lower().lstrip("+-") in ("inf", "infinity")
+    """False for a label that pandas cannot read as a number: every text pandas reads
+    as a number, float() reads too (not the reverse: "1_000", "\u0663")."""
+    try:
+        float(label)
+    except ValueError:
+        return False
+    return True
 
 
 def _natural_order(labels: list[str]) -> list[str]:

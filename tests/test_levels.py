@@ -113,7 +113,8 @@ def test_natural_order_reads_numbers_as_pandas_does():
     pool = [
         "0", "1", "2", "10", "-3", "1.5", "01", "1.0", "007", "2.25", "123456789012345",
         "1e3", " 5", "inf", "-Infinity", "nan", "1+", "3+", "IHC 2+", "Positive",
-        "negative", "Ä", "", "٣", "1_000", "0x10",
+        "negative", "Ä", "", "٣", "1_000", "0x10", "1d5", "1,000", "1e", "१", "+inf", "1.",
+        ".5", "1e400", "NA",
     ]  # fmt: skip
     rng = np.random.default_rng(29)
     for _ in range(400):
@@ -121,6 +122,20 @@ def test_natural_order_reads_numbers_as_pandas_does():
         labels = list(dict.fromkeys(rng.choice(pool, size=size).tolist()))
         assert _natural_order(labels) == _order_by_pandas(labels), labels
     assert _natural_order(["10", "9", "1.5"]) == ["1.5", "9", "10"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    labels=st_.lists(
+        st_.text(alphabet=st_.sampled_from(list("0123456789+-.eEdDxX_ ,infatyINFATY\u0663")),
+                 min_size=1, max_size=6),
+        min_size=1, max_size=4, unique=True,
+    )
+)  # fmt: skip
+def test_natural_order_of_number_like_text_reads_numbers_as_pandas_does(labels):
+    from survtdm1.levels import _natural_order
+
+    assert _natural_order(labels) == _order_by_pandas(labels)
 
 
 @settings(max_examples=200, deadline=None)
