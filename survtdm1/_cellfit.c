@@ -116,11 +116,49 @@ static int evaluate(const Problem *pr, const double *beta, double *loglik, doubl
         const double *Rb = pr->R + b * C, *Db = pr->D + b * C;
         double T0 = 0.0, F0 = 0.0, d = 0.0;
         double logs = 0.0, Sa = 0.0, Sb = 0.0, Saa = 0.0, Sab = 0.0, Sbb = 0.0;
+        for (c = 0; c < C; c++)
+            d += Db[c];
+        if (d == 0.0)
+            continue;
+        if (d == 1.0 || !pr->efron) {
+            /* one event, or Breslow's ties: no terms in f = l/d, so the events' weights
+             * (F0, F1) enter with the factor 0 and are left out, as are their sums
+             * (Sb, Sab, Sbb): the same numbers, with half the work per time */
+            memset(T1, 0, sizeof(double) * p);
+            for (c = 0; c < C; c++) {
+                const double r = Rb[c] * w[c];
+                const double *z = pr->Z + c * p;
+                if (r == 0.0)
+                    continue;
+                T0 += r;
+                for (j = 0; j < p; j++)
+                    T1[j] += r * z[j];
+            }
+            if (!(T0 > 0.0))
+                goto invalid;
+            if (pr->efron) { /* the one term of Efron's loop below, l = 0 */
+                logs = log(T0);
+                Sa = 1.0 / T0;
+                Saa = Sa * Sa;
+            } else {
+                logs = d * log(T0);
+                Sa = d / T0;
+                Saa = Sa / T0;
+            }
+            ll -= logs;
+            for (c = 0; c < C; c++)
+                on_rows[c] += Sa * Rb[c];
+            for (j = 0; j < p; j++) {
+                score[j] += T1[j] * Sa;
+                for (k = 0; k <= j; k++)
+                    info[j * p + k] -= T1[j] * T1[k] * Saa;
+            }
+            continue;
+        }
         memset(T1, 0, sizeof(double) * 2 * p);
         for (c = 0; c < C; c++) {
             const double r = Rb[c] * w[c], e = Db[c] * w[c];
             const double *z = pr->Z + c * p;
-            d += Db[c];
             if (r == 0.0)
                 continue; /* a cell's events are among its rows at risk */
             T0 += r;
@@ -130,8 +168,6 @@ static int evaluate(const Problem *pr, const double *beta, double *loglik, doubl
                 F1[j] += e * z[j];
             }
         }
-        if (d == 0.0)
-            continue;
         if (pr->efron && pr->power[b * (TERMS + 3)] > 0.0 &&
             (d - 1.0) * F0 / (d * T0) <= pr->max_ratio) {
             series_sums(pr->power + b * (TERMS + 3), d, T0, F0, &logs, &Sa, &Sb, &Saa, &Sab,
@@ -265,7 +301,7 @@ static int solve(Py_ssize_t p, const double *info, const double *score, double *
 static void invert(Py_ssize_t p, const double *info, double *var, double cond_limit,
                    double *work)
 {
-    double *A = work, *V = work + p * p, largest = 0.0, smallest = INFINITY;
+    double *A = work, *V = work + p * p, largest = 0.0, smallest = INFINITY, last_off = 0.0;
     Py_ssize_t i, j, k, sweep;
     for (i = 0; i < p * p; i++) {
         if (!isfinite(info[i]))
@@ -289,8 +325,12 @@ static void invert(Py_ssize_t p, const double *info, double *var, double cond_li
                 if (i != j)
                     off += A[i * p + j] * A[i * p + j];
             }
-        if (off <= 1e-32 * total)
+        /* diagonal to rounding (off-diagonal below 1e-15 of the whole); or a sweep that
+         * no longer shrinks the off-diagonal: rotations of rounding noise, which would
+         * otherwise go on to the hundredth sweep */
+        if (off <= 1e-30 * total || (sweep > 0 && off >= last_off))
             break;
+        last_off = off;
         for (i = 0; i < p - 1; i++) {
             for (j = i + 1; j < p; j++) {
                 const double aij = A[i * p + j];
