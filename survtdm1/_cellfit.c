@@ -77,16 +77,33 @@ static void series_sums(const double *S, double d, double T0, double F0, double 
     *Sbb = bb / (d * d * T0 * T0);
 }
 
+/* Models of up to this many coefficients are evaluated by copies of evaluate_with
+ * compiled for their p, with their sums in local arrays (in registers) */
+#define LOCAL_P 8
+
 /* Log-likelihood, score and information at beta. Returns 0, or 1 (loglik -inf,
- * score and information NaN) when a denominator is not positive. */
-static int evaluate(const Problem *pr, const double *beta, double *loglik, double *score,
-                    double *info)
+ * score and information NaN) when a denominator is not positive. With local, p
+ * is a constant of the inlined copy and the sums per time (T1, F1) and the score
+ * and information are summed in local arrays, copied out at the end: the same
+ * operations in the same order, which the compiler may keep in registers (it
+ * cannot for arrays that might overlap the inputs). */
+static inline __attribute__((always_inline)) int
+evaluate_with(const Problem *pr, const double *beta, double *loglik, double *score_out,
+              double *info_out, const Py_ssize_t p, const int local)
 {
-    const Py_ssize_t B = pr->B, C = pr->C, p = pr->p;
+    const Py_ssize_t B = pr->B, C = pr->C;
+    double sums[2 * LOCAL_P + LOCAL_P + LOCAL_P * LOCAL_P];
     double *eta = pr->work, *w = eta + C, *T1 = w + C, *F1 = T1 + p;
     double *on_rows = F1 + p, *on_events = on_rows + C;
+    double *score = score_out, *info = info_out;
     double shift = -INFINITY, ll = 0.0;
     Py_ssize_t b, c, j, k, l;
+    if (local) {
+        T1 = sums;
+        F1 = T1 + p;
+        score = F1 + p;
+        info = score + p;
+    }
 
     for (c = 0; c < C; c++) {
         double s = 0.0;
@@ -229,15 +246,44 @@ static int evaluate(const Problem *pr, const double *beta, double *loglik, doubl
         for (k = 0; k < j; k++)
             info[k * p + j] = info[j * p + k];
     }
+    if (local) {
+        memcpy(score_out, score, sizeof(double) * p);
+        memcpy(info_out, info, sizeof(double) * p * p);
+    }
     *loglik = ll;
     return 0;
 invalid:
     *loglik = -INFINITY;
     for (j = 0; j < p; j++)
-        score[j] = NAN;
+        score_out[j] = NAN;
     for (j = 0; j < p * p; j++)
-        info[j] = NAN;
+        info_out[j] = NAN;
     return 1;
+}
+
+static int evaluate(const Problem *pr, const double *beta, double *loglik, double *score,
+                    double *info)
+{
+    switch (pr->p) {
+    case 1:
+        return evaluate_with(pr, beta, loglik, score, info, 1, 1);
+    case 2:
+        return evaluate_with(pr, beta, loglik, score, info, 2, 1);
+    case 3:
+        return evaluate_with(pr, beta, loglik, score, info, 3, 1);
+    case 4:
+        return evaluate_with(pr, beta, loglik, score, info, 4, 1);
+    case 5:
+        return evaluate_with(pr, beta, loglik, score, info, 5, 1);
+    case 6:
+        return evaluate_with(pr, beta, loglik, score, info, 6, 1);
+    case 7:
+        return evaluate_with(pr, beta, loglik, score, info, 7, 1);
+    case 8:
+        return evaluate_with(pr, beta, loglik, score, info, 8, 1);
+    default:
+        return evaluate_with(pr, beta, loglik, score, info, pr->p, 0);
+    }
 }
 
 /* info^-1 score by Gaussian elimination with partial pivoting (as LAPACK's gesv).

@@ -335,12 +335,11 @@ def assemble_table(rows: list[dict], columns: list[str], multiplicity: str) -> p
 
 def table_notes(table: pd.DataFrame) -> tuple[str, ...]:
     """'column = level: note' for every row with a note."""
-    noted = table[table["note"].fillna("").astype(bool)]
+    columns = (table[name].tolist() for name in ("subgroup", "level", "note"))
     return tuple(
         f"{subgroup} = {level}: {note}"
-        for subgroup, level, note in zip(
-            noted["subgroup"], noted["level"], noted["note"], strict=True
-        )
+        for subgroup, level, note in zip(*columns, strict=True)
+        if isinstance(note, str) and note  # not an empty or missing note
     )
 
 
