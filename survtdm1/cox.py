@@ -467,8 +467,7 @@ def fit_arm_levels(table: CellTable, levels: list[int], *, ties: str = "efron") 
         converged,
         *newton.RULES,
     )
-    first = at_risk[0] if at_risk.shape[0] else np.zeros(events.shape[1], dtype=np.int64)
-    died = events.sum(axis=0)
+    first, died = table.totals
     fits = []
     for i, k in enumerate(levels):
         if iterations[i] < 0:

@@ -106,6 +106,14 @@ class CellTable:
         D = D_out[:kept]
         return EventCells(R_out[:kept], D, n_cell, int(size.sum()), power)
 
+    @cached_property
+    def totals(self) -> tuple[np.ndarray, np.ndarray]:
+        """Rows and events of each cell (computed once; not to be modified): the rows
+        are those at risk at the first time."""
+        at_risk = self.at_risk()
+        rows = at_risk[0] if at_risk.shape[0] else np.zeros(at_risk.shape[1], dtype=np.int64)
+        return rows, self.events.sum(axis=0)
+
     def at_risk(self) -> np.ndarray:
         """Number at risk (time >= t) in each cell at each distinct time (computed once;
         not to be modified)."""
@@ -116,7 +124,8 @@ class CellTable:
         # summed cell by cell along contiguous rows (a cumsum down a (B, C) array with
         # few columns is several times slower)
         backwards = np.ascontiguousarray(self.rows.T[:, ::-1])
-        return np.cumsum(backwards, axis=1)[:, ::-1].T
+        # laid out by time (C order), as the compiled kernel and the curves read it
+        return np.ascontiguousarray(np.cumsum(backwards, axis=1)[:, ::-1].T)
 
 
 @dataclass(frozen=True)

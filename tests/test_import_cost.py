@@ -144,3 +144,26 @@ def test_the_collector_is_paused_in_the_block_and_then_as_before(enabled):
         assert gc.isenabled() == enabled
     finally:
         (gc.enable if was else gc.disable)()
+
+
+def test_a_survival_battery_runs_with_the_collector_paused(monkeypatch):
+    import gc
+
+    import pandas as pd
+
+    import survtdm1 as st
+    from survtdm1.subgroups import battery
+
+    seen = []
+    real = battery.survival_battery
+
+    def watched(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(battery, "survival_battery", watched)
+    frame = pd.DataFrame({"t": [5, 8, 3, 9, 4, 7], "e": [1, 0, 1, 1, 1, 0], "arm": ["A", "B"] * 3})
+    cohort = st.load_cohort(frame, arm="arm", treatment="A", control="B", time="t", event="e")
+    assert gc.isenabled()
+    st.subgroup_analysis(cohort)
+    assert seen == [False] and gc.isenabled()

@@ -55,7 +55,7 @@ def level_fits(tables: list[CellTable | None], n_levels: list[int], ties: str) -
     for i, (table, levels) in enumerate(zip(tables, n_levels, strict=True)):
         if table is None:
             continue
-        rows, died = table.rows.sum(axis=0), table.events.sum(axis=0)
+        rows, died = table.totals
         fitted = [
             k
             for k in range(levels)
@@ -83,7 +83,7 @@ def subgroup_pieces(table: CellTable, fits: list, settings) -> list[LevelPieces]
         landmark=settings.landmark,
     )
     curves, medians, landmarks = summaries.curves, summaries.medians, summaries.landmarks
-    rows, died = table.rows.sum(axis=0), table.events.sum(axis=0)
+    rows, died = table.totals
     pieces = []
     for level, fit in enumerate(fits):
         n, events, level_curves, level_medians, level_landmarks = {}, {}, {}, {}, {}
@@ -122,11 +122,11 @@ def interaction_tests(table: CellTable, ordered: bool, ties: str) -> tuple[dict,
     Returns the test columns, the number of interaction terms and the events.
     """
     out = {"p_interaction": NAN, "p_interaction_wald": NAN, "p_trend": NAN}
-    events = float(table.events.sum())
+    rows, died = table.totals
+    events = float(died.sum())
     n_cells = table.rows.shape[1]
     arm = np.arange(n_cells) % 2
     level = np.arange(n_cells) // 2
-    rows = table.rows.sum(axis=0)
     present_levels = np.unique(level[rows > 0])
     dummies = (level[:, None] == present_levels[None, 1:]).astype(float)
     main = np.column_stack([arm, dummies])
