@@ -261,9 +261,9 @@ def _confidence_limits(surv, se_log, conf_type, conf_level):
         if conf_type == "log":
             s = np.where(surv > 0, surv, np.nan)
             return s * np.exp(-z * se_log), np.minimum(s * np.exp(z * se_log), 1.0)
-        s = np.where((surv > 0) & (surv < 1), surv, np.nan)
-        loglog = np.log(-np.log(s))
-        half = z * se_log / np.log(s)
+        log_s = np.log(np.where((surv > 0) & (surv < 1), surv, np.nan))
+        loglog = np.log(-log_s)
+        half = z * se_log / log_s
         return np.exp(-np.exp(loglog - half)), np.exp(-np.exp(loglog + half))
 
 

@@ -51,10 +51,18 @@ def adjust_interaction(table: pd.DataFrame, method: str = "holm") -> np.ndarray:
     """
     if table.empty:
         return np.array([], dtype=float)
+    names, p_values = table["subgroup"].tolist(), table["p_interaction"].to_numpy(dtype=float)
+    return adjust_interaction_rows(names, p_values, method)
+
+
+def adjust_interaction_rows(names: list, p_values, method: str = "holm") -> np.ndarray:
+    """:func:`adjust_interaction` of the rows of subgroups ``names`` with interaction
+    p-values ``p_values`` (NaN where not tested)."""
+    if not names:
+        return np.array([], dtype=float)
     # one p per subgroup: its first non-missing one (the rows of a subgroup share it)
-    names = table["subgroup"].tolist()
     first: dict = {}
-    for name, p in zip(names, table["p_interaction"].to_numpy(dtype=float), strict=True):
+    for name, p in zip(names, np.asarray(p_values, dtype=float), strict=True):
         if np.isnan(first.get(name, NAN)):
             first[name] = p
     per_subgroup = np.array(list(first.values()), dtype=float)
