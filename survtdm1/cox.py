@@ -409,13 +409,12 @@ def _fit_compiled(table: CellTable, design, ties: str, init, loglik_null) -> Cox
     problem = CompiledProblem(table, design, ties)
     if problem.n_events == 0:
         return None
-    zero = np.zeros(problem.p)
-    beta = zero.copy() if init is None else np.array(init, dtype=float)
+    beta = np.zeros(problem.p) if init is None else np.array(init, dtype=float)
     iterations, converged, loglik, start, var = problem.newton(beta, newton.RULES)
     if iterations < 0:
         return None
     if loglik_null is None:  # known when another design was fitted to the same rows
-        loglik_null = start if init is None else problem.loglik(zero)
+        loglik_null = start if init is None else problem.loglik(np.zeros(problem.p))
     return CoxFit(
         coef=beta,
         var=var,

@@ -147,6 +147,16 @@ class EventCells:
     n_events: int
     power: np.ndarray  # (B, SERIES_TERMS + 3): see series_powers
 
+    @cached_property
+    def n(self) -> int:
+        """Rows in all cells."""
+        return int(self.n_cell.sum())
+
+    @cached_property
+    def present(self) -> np.ndarray:
+        """1.0 for a cell with rows, else 0.0 (computed once)."""
+        return (self.n_cell > 0).astype(float)
+
 
 def series_powers(size: np.ndarray, at_risk: np.ndarray) -> np.ndarray:
     """``S_k(d) = sum_{l < d} l^k``, k = 0..SERIES_TERMS + 2, for the event times of ``size``
@@ -177,11 +187,10 @@ class CompiledProblem:
         if design.ndim != 2 or design.shape[0] != C:
             raise ValueError(f"design must have one row per cell ({C}), not {design.shape}")
         self.p = p = design.shape[1]
-        self.n = int(cells.n_cell.sum())
+        self.n = cells.n
         self.n_events = cells.n_events
         Z = design - (cells.n_cell @ design) / max(self.n, 1)
-        present = (cells.n_cell > 0).astype(float)
-        self._problem = (cells.R, cells.D, np.ascontiguousarray(Z), present, cells.power)
+        self._problem = (cells.R, cells.D, np.ascontiguousarray(Z), cells.present, cells.power)
         self._sizes = (B, C, p, ties == "efron", SERIES_MAX_RATIO)
 
     def evaluate(self, beta: np.ndarray):
@@ -200,7 +209,7 @@ class CompiledProblem:
         Returns (iterations, converged, loglik, loglik at the start, inverse information
         as :func:`survtdm1.newton.invert` gives it); iterations is -1 where a step met
         an exactly singular information matrix."""
-        info, var = np.empty((self.p, self.p)), np.empty((self.p, self.p))
+        info, var = np.empty((2, self.p, self.p))
         iterations, converged, loglik, start = KERNEL.fit(
             *self._problem, *self._sizes, beta, info, var, *rules
         )

@@ -13,6 +13,7 @@ that need general designs.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -124,24 +125,20 @@ def interaction_tests(table: CellTable, ordered: bool, ties: str) -> tuple[dict,
     out = {"p_interaction": NAN, "p_interaction_wald": NAN, "p_trend": NAN}
     rows, died = table.totals
     events = float(died.sum())
-    n_cells = table.rows.shape[1]
-    arm = np.arange(n_cells) % 2
-    level = np.arange(n_cells) // 2
-    present_levels = np.unique(level[rows > 0])
-    dummies = (level[:, None] == present_levels[None, 1:]).astype(float)
-    main = np.column_stack([arm, dummies])
-    interactions = arm[:, None] * dummies
     there = rows > 0
-    if not there.all():  # with every cell present the model is saturated: all estimable
+    if there.all():  # every cell present: the model is saturated, every term estimable
+        main, full_design = _saturated_designs(rows.shape[0])
+    else:
+        main, interactions = _designs(there)
         keep = _estimable(main[there], interactions[there], rows[there])
-        interactions = interactions[:, keep]
-    df = interactions.shape[1]
+        full_design = np.column_stack([main, interactions[:, keep]])
+    df = full_design.shape[1] - main.shape[1]
     if df == 0 or events == 0:
         return out, df, events
     reduced = fit_cells(table, main, ties=ties)
     full = fit_cells(
         table,
-        np.column_stack([main, interactions]),
+        full_design,
         ties=ties,
         init=np.append(reduced.coef, np.zeros(df)) if reduced.converged else None,
         loglik_null=reduced.loglik_null,  # every design has the same likelihood at zero
@@ -151,8 +148,40 @@ def interaction_tests(table: CellTable, ordered: bool, ties: str) -> tuple[dict,
         terms = np.arange(main.shape[1], main.shape[1] + df)
         out["p_interaction_wald"] = cox.wald_test(full, terms)[1]
     if ordered:
-        rank = level + 1.0
-        trend = fit_cells(table, np.column_stack([arm, rank, arm * rank]), ties=ties)
+        trend = fit_cells(table, _trend_design(rows.shape[0]), ties=ties)
         if trend.converged:
             out["p_trend"] = float(trend.wald_p()[2])
     return out, df, events
+
+
+def _designs(present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The main effects (arm, a dummy per present level but the first) and the arm x
+    dummy columns, on the cells ``arm + 2 * level`` (``present``: the cells with rows)."""
+    n_cells = present.shape[0]
+    arm = np.arange(n_cells) % 2
+    level = np.arange(n_cells) // 2
+    present_levels = np.unique(level[present])
+    dummies = (level[:, None] == present_levels[None, 1:]).astype(float)
+    return np.column_stack([arm, dummies]), arm[:, None] * dummies
+
+
+@functools.lru_cache(maxsize=64)
+def _saturated_designs(n_cells: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_designs` with every cell present: the main effects, and the full model
+    (main effects and every arm x dummy), made once per number of cells (read-only)."""
+    main, interactions = _designs(np.ones(n_cells, dtype=bool))
+    full = np.column_stack([main, interactions])
+    main.setflags(write=False)
+    full.setflags(write=False)
+    return main, full
+
+
+@functools.lru_cache(maxsize=64)
+def _trend_design(n_cells: int) -> np.ndarray:
+    """Arm, rank and arm x rank on the cells ``arm + 2 * level`` (rank = level + 1;
+    made once per number of cells, read-only)."""
+    arm = (np.arange(n_cells) % 2).astype(float)
+    rank = np.arange(n_cells) // 2 + 1.0
+    design = np.column_stack([arm, rank, arm * rank])
+    design.setflags(write=False)
+    return design

@@ -633,11 +633,16 @@ def default_risk_times(time: np.ndarray) -> tuple[float, ...]:
 
 
 def _at_risk(arms: _Arms, cohort: Cohort, times) -> pd.DataFrame:
-    rows = []
+    labels, counts = [], []
     for label, flag in ((cohort.treatment_label, 1.0), (cohort.control_label, 0.0)):
-        counts = km.n_at_risk(arms.time[arms.treated == flag], times)
-        rows += [(label, t, int(c)) for t, c in zip(times, counts, strict=True)]
-    return pd.DataFrame(rows, columns=["arm", "time", "n_at_risk"])
+        counts.append(np.asarray(km.n_at_risk(arms.time[arms.treated == flag], times)))
+        labels += [label] * len(times)
+    columns = {
+        "arm": np.array(labels, dtype=object),
+        "time": np.array(list(times) * 2, dtype=float),
+        "n_at_risk": np.concatenate(counts).astype(np.int64),
+    }
+    return pd.DataFrame(columns)
 
 
 # --------------------------------------------------------------------------------------
