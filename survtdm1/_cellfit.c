@@ -77,6 +77,34 @@ static void series_sums(const double *S, double d, double T0, double F0, double 
     *Sbb = bb / (d * d * T0 * T0);
 }
 
+/* The logs of the Efron denominators summed as the log of their product, kept as
+ * mantissa x 2^exponent (a log per event costs more than all the rest of its time's
+ * arithmetic): the same sum to rounding. A factor outside 2^-400..2^400 has its log
+ * added on its own. */
+typedef struct {
+    double mantissa, logs;
+    long exponent;
+} Product;
+
+static inline void product_times(Product *product, double x)
+{
+    if (x > 0x1p-400 && x < 0x1p400) {
+        product->mantissa *= x;
+        if (!(product->mantissa > 0x1p-600 && product->mantissa < 0x1p600)) {
+            int e;
+            product->mantissa = frexp(product->mantissa, &e);
+            product->exponent += e;
+        }
+    } else {
+        product->logs += log(x);
+    }
+}
+
+static inline double product_log(const Product *product)
+{
+    return log(product->mantissa) + (double)product->exponent * M_LN2 + product->logs;
+}
+
 /* Models of up to this many coefficients are evaluated by copies of evaluate_with
  * compiled for their p, with their sums in local arrays (in registers) */
 #define LOCAL_P 8
@@ -97,6 +125,7 @@ evaluate_with(const Problem *pr, const double *beta, double *loglik, double *sco
     double *on_rows = F1 + p, *on_events = on_rows + C;
     double *score = score_out, *info = info_out;
     double shift = -INFINITY, ll = 0.0;
+    Product denominators = {1.0, 0.0, 0};
     Py_ssize_t b, c, j, k, l;
     if (local) {
         T1 = sums;
@@ -154,15 +183,17 @@ evaluate_with(const Problem *pr, const double *beta, double *loglik, double *sco
             if (!(T0 > 0.0))
                 goto invalid;
             if (pr->efron) { /* the one term of Efron's loop below, l = 0 */
-                logs = log(T0);
+                product_times(&denominators, T0);
                 Sa = 1.0 / T0;
                 Saa = Sa * Sa;
             } else {
-                logs = d * log(T0);
+                if (d == 1.0)
+                    product_times(&denominators, T0);
+                else
+                    ll -= d * log(T0);
                 Sa = d / T0;
                 Saa = Sa / T0;
             }
-            ll -= logs;
             for (c = 0; c < C; c++)
                 on_rows[c] += Sa * Rb[c];
             for (j = 0; j < p; j++) {
@@ -198,7 +229,7 @@ evaluate_with(const Problem *pr, const double *beta, double *loglik, double *sco
                 double a, fa;
                 if (!(den > 0.0))
                     goto invalid;
-                logs += log(den);
+                product_times(&denominators, den);
                 a = 1.0 / den;
                 fa = f * a;
                 Sa += a;
@@ -250,7 +281,7 @@ evaluate_with(const Problem *pr, const double *beta, double *loglik, double *sco
         memcpy(score_out, score, sizeof(double) * p);
         memcpy(info_out, info, sizeof(double) * p * p);
     }
-    *loglik = ll;
+    *loglik = ll - product_log(&denominators);
     return 0;
 invalid:
     *loglik = -INFINITY;

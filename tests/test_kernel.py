@@ -78,6 +78,23 @@ def test_the_compiled_evaluation_equals_the_numpy_evaluation(n, seed, decimals, 
             np.testing.assert_array_equal(c_info, c_info.T)
 
 
+@pytest.mark.parametrize("ties", ["efron", "breslow"])
+def test_denominators_of_every_size_give_the_numpy_log_likelihood(ties):
+    # the kernel sums the logs of the denominators as the log of their product, kept in
+    # range by renormalising; coefficients up to 800 make some denominators fall below
+    # 2^-400 (5 times at -800 here), whose logs are then added one by one
+    table = _table(400, 1, 0, 3)
+    design = _designs(3)["interaction"]
+    numpy_side = CellProblem(table, design, ties)
+    compiled = CompiledProblem(table, design, ties)
+    for size in (300.0, 800.0):
+        for sign in (1.0, -1.0):
+            beta = sign * size * np.linspace(-1.0, 1.0, design.shape[1])
+            ll, _, _ = numpy_side.evaluate(beta)
+            c_ll, _, _ = compiled.evaluate(beta)
+            assert np.isfinite(ll) and c_ll == pytest.approx(ll, rel=1e-12)
+
+
 def test_large_tied_groups_summed_as_series_equal_the_event_by_event_sums():
     # 200,000 rows in whole months: hundreds of tied events per time, a small share of
     # those at risk, so that the kernel takes the series (as the numpy TiedSeries does)
