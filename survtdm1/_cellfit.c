@@ -455,6 +455,24 @@ singular:
         var[i] = NAN;
 }
 
+/* Whether a fit's estimate and variance are usable, as survtdm1.newton.diverged
+ * judges them (there, the opposite): every |coefficient| at most max_coef, and the
+ * variance finite with a positive diagonal. */
+static int usable(Py_ssize_t p, const double *beta, const double *var, double max_coef)
+{
+    Py_ssize_t j;
+    for (j = 0; j < p; j++)
+        if (fabs(beta[j]) > max_coef)
+            return 0;
+    for (j = 0; j < p * p; j++)
+        if (!isfinite(var[j]))
+            return 0;
+    for (j = 0; j < p; j++)
+        if (var[j * p + j] <= 0.0)
+            return 0;
+    return 1;
+}
+
 static int falls(double loglik, double new_loglik, const Rules *rules)
 {
     return !isfinite(new_loglik) ||
@@ -590,27 +608,30 @@ static void release(Py_buffer *views, int count)
 
 PyDoc_STRVAR(fit_doc,
              "fit(R, D, Z, present, power, B, C, p, efron, max_ratio, beta, info, var, "
-             "max_iter, max_halvings, step_tol, loglik_slack, settle_tol, cond_limit)\n\n"
+             "max_iter, max_halvings, step_tol, loglik_slack, settle_tol, cond_limit, "
+             "max_coef)\n\n"
              "Newton-Raphson with step halving from beta (overwritten with the estimate); info "
              "receives the information there and var its inverse (NaN beyond cond_limit). "
-             "Returns (iterations, converged, loglik, loglik_start); iterations is -1 where a "
-             "step met an exactly singular information matrix.");
+             "Returns (iterations, converged, loglik, loglik_start, usable); iterations is -1 "
+             "where a step met an exactly singular information matrix; usable is 0 where a "
+             "|coefficient| exceeds max_coef or the variance is not finite with a positive "
+             "diagonal (survtdm1.newton.diverged).");
 
 static PyObject *fit(PyObject *self, PyObject *args)
 {
     Py_buffer views[8];
     Py_ssize_t B, C, p;
-    int efron, converged = 0;
+    int efron, converged = 0, ok = 0;
     Rules rules;
     Problem pr;
     long iterations;
-    double loglik = 0.0, loglik_start = 0.0, max_ratio, cond_limit, *work;
+    double loglik = 0.0, loglik_start = 0.0, max_ratio, cond_limit, max_coef, *work;
     (void)self;
-    if (!PyArg_ParseTuple(args, "y*y*y*y*y*nnnpdw*w*w*lldddd", &views[0], &views[1],
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*nnnpdw*w*w*llddddd", &views[0], &views[1],
                           &views[2], &views[3], &views[4], &B, &C, &p, &efron, &max_ratio,
                           &views[5], &views[6], &views[7], &rules.max_iter,
                           &rules.max_halvings, &rules.step_tol, &rules.loglik_slack,
-                          &rules.settle_tol, &cond_limit))
+                          &rules.settle_tol, &cond_limit, &max_coef))
         return NULL;
     if (setup(&pr, &views[0], &views[1], &views[2], &views[3], &views[4], B, C, p, efron,
               max_ratio) ||
@@ -630,13 +651,14 @@ static PyObject *fit(PyObject *self, PyObject *args)
                         &converged);
     if (iterations >= 0)
         invert(p, views[6].buf, views[7].buf, cond_limit, work);
+    ok = iterations >= 0 && usable(p, views[5].buf, views[7].buf, max_coef);
     Py_END_ALLOW_THREADS
     free(work);
     free(pr.cell_events);
     release(views, 8);
     if (iterations == -2)
         return PyErr_NoMemory();
-    return Py_BuildValue("lidd", iterations, converged, loglik, loglik_start);
+    return Py_BuildValue("liddi", iterations, converged, loglik, loglik_start, ok);
 }
 
 PyDoc_STRVAR(invert_doc, "invert(info, var, p, cond_limit)\n\n"
@@ -751,12 +773,13 @@ static PyObject *count_cells(PyObject *self, PyObject *args)
 PyDoc_STRVAR(fit_arms_doc,
              "fit_arms(at_risk, events, B, L, levels, efron, min_ties, coef, var, loglik, "
              "start, iterations, converged, max_iter, max_halvings, step_tol, loglik_slack, "
-             "settle_tol, cond_limit)\n\n"
+             "settle_tol, cond_limit, max_coef)\n\n"
              "fit() of the arm within each level k of levels (int64), at once: the cells 2k "
              "(control) and 2k + 1 (treated) of the B x 2L int64 counts at_risk and events "
              "(those of a survtdm1.cox_cells.CellTable), at their event times, with the "
              "design [[0], [1]] from beta = 0. Writes, per level, coef, var, loglik and "
-             "loglik at the start (float64), iterations and converged (int64); iterations "
+             "loglik at the start (float64), iterations and converged (int64: converged "
+             "and usable, as fit() tells them); iterations "
              "is -1 where a step met an exactly singular information matrix and -3 where "
              "an event time has min_ties events or more (fit() then takes the level, with "
              "its series).");
@@ -768,13 +791,13 @@ static PyObject *fit_arms(PyObject *self, PyObject *args)
     int efron, failed = 0;
     long min_ties;
     Rules rules;
-    double cond_limit, *scratch;
+    double cond_limit, max_coef, *scratch;
     (void)self;
-    if (!PyArg_ParseTuple(args, "y*y*nny*plw*w*w*w*w*w*lldddd", &views[0], &views[1], &B, &L,
+    if (!PyArg_ParseTuple(args, "y*y*nny*plw*w*w*w*w*w*llddddd", &views[0], &views[1], &B, &L,
                           &views[2], &efron, &min_ties, &views[3], &views[4], &views[5],
                           &views[6], &views[7], &views[8], &rules.max_iter,
                           &rules.max_halvings, &rules.step_tol, &rules.loglik_slack,
-                          &rules.settle_tol, &cond_limit))
+                          &rules.settle_tol, &cond_limit, &max_coef))
         return NULL;
     m = views[2].len / (Py_ssize_t)sizeof(int64_t);
     if (B < 0 || L < 1 || views[0].len != (Py_ssize_t)sizeof(int64_t) * B * 2 * L ||
@@ -864,8 +887,8 @@ static PyObject *fit_arms(PyObject *self, PyObject *args)
             if (it < 0)
                 continue;
             coef[i] = beta;
-            converged[i] = done;
             invert(1, &info, &var[i], cond_limit, invert_work);
+            converged[i] = done && usable(1, &coef[i], &var[i], max_coef);
         }
     }
     Py_END_ALLOW_THREADS

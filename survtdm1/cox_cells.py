@@ -205,15 +205,17 @@ class CompiledProblem:
 
     def newton(self, beta: np.ndarray, rules: tuple) -> tuple[int, bool, float, float, np.ndarray]:
         """Newton-Raphson from ``beta`` (overwritten with the estimate), with ``rules``
-        ``(max_iter, max_halvings, step_tol, loglik_slack, settle_tol, cond_limit)``.
-        Returns (iterations, converged, loglik, loglik at the start, inverse information
-        as :func:`survtdm1.newton.invert` gives it); iterations is -1 where a step met
-        an exactly singular information matrix."""
+        ``(max_iter, max_halvings, step_tol, loglik_slack, settle_tol, cond_limit,
+        max_coef)`` (:data:`survtdm1.newton.RULES`). Returns (iterations, converged,
+        loglik, loglik at the start, inverse information as
+        :func:`survtdm1.newton.invert` gives it); iterations is -1 where a step met an
+        exactly singular information matrix; converged is False for a fit that
+        :func:`survtdm1.newton.diverged` would reject."""
         info, var = np.empty((2, self.p, self.p))
-        iterations, converged, loglik, start = KERNEL.fit(
+        iterations, converged, loglik, start, usable = KERNEL.fit(
             *self._problem, *self._sizes, beta, info, var, *rules
         )
-        return iterations, bool(converged), loglik, start, var
+        return iterations, bool(converged and usable), loglik, start, var
 
 
 def row_sums(values: np.ndarray) -> np.ndarray:

@@ -27,9 +27,9 @@ LOGLIK_SLACK = 1e-12
 # at least 1) has settled: the fit has converged
 SETTLE_TOL = 1e-13
 COND_LIMIT = 1e12  # information matrices worse conditioned than this are singular
-# the rules above in the order the compiled kernel takes them (survtdm1/_cellfit.c)
-RULES = (MAX_ITER, MAX_HALVINGS, STEP_TOL, LOGLIK_SLACK, SETTLE_TOL, COND_LIMIT)
 MAX_COEF = 10.0  # |log HR| beyond this: a diverging (monotone) likelihood
+# the rules above in the order the compiled kernel takes them (survtdm1/_cellfit.c)
+RULES = (MAX_ITER, MAX_HALVINGS, STEP_TOL, LOGLIK_SLACK, SETTLE_TOL, COND_LIMIT, MAX_COEF)
 
 # (log-likelihood, score, information) at a coefficient vector
 Evaluate = Callable[[np.ndarray], tuple[float, np.ndarray, np.ndarray]]
