@@ -900,34 +900,64 @@ static PyObject *fit_arms(PyObject *self, PyObject *args)
 }
 
 PyDoc_STRVAR(km_columns_doc,
-             "km_columns(time, at_risk, events, rows, B, C, out_time, out_risk, out_died, "
-             "out_censored, out_surv, out_std_err, out_se_log, ends)\n\n"
+             "km_columns(time, at_risk, events, rows, B, C, conf_type, z, out_time, out_risk, "
+             "out_died, out_censored, out_surv, out_std_err, out_lower, out_upper, ends)\n\n"
              "The Kaplan-Meier curve of every column of B x C int64 counts (at risk, events, "
              "rows), at the times where the column has rows, laid end to end column by column "
              "in the float64 outputs (B C doubles each): time, at risk, events, censored, S, "
-             "its standard error (NaN where S = 0) and the SE of log S, with the arithmetic "
-             "of survtdm1.km._curve_values. ends (C int64) receives where each curve ends. "
-             "Returns the number of points.");
+             "its standard error (NaN where S = 0) and the pointwise limits, conf_type 0 "
+             "(plain), 1 (log) or 2 (log-log) with the normal quantile z, with the arithmetic "
+             "of survtdm1.km._curve_values and _confidence_limits. ends (C int64) receives "
+             "where each curve ends. Returns the number of points.");
+
+/* numpy's maximum and minimum with a constant: NaN stays NaN */
+static double np_maximum(double a, double b) { return (a >= b || isnan(a)) ? a : b; }
+static double np_minimum(double a, double b) { return (a <= b || isnan(a)) ? a : b; }
+
+/* The limits of S with the SE of log S, as survtdm1.km._confidence_limits (R's
+ * survfit_confint) computes them element by element. */
+static void km_limits(int conf_type, double z, double surv, double se_log, double *lower,
+                      double *upper)
+{
+    if (conf_type == 0) {
+        const double half = z * se_log * surv;
+        *lower = np_maximum(surv - half, 0.0);
+        *upper = np_minimum(surv + half, 1.0);
+    } else if (conf_type == 1) {
+        const double s = surv > 0.0 ? surv : NAN;
+        *lower = s * exp(-z * se_log);
+        *upper = np_minimum(s * exp(z * se_log), 1.0);
+    } else {
+        const double log_s = log((surv > 0.0 && surv < 1.0) ? surv : NAN);
+        const double loglog = log(-log_s), half = z * se_log / log_s;
+        *lower = exp(-exp(loglog - half));
+        *upper = exp(-exp(loglog + half));
+    }
+}
 
 static PyObject *km_columns(PyObject *self, PyObject *args)
 {
-    Py_buffer views[12];
+    Py_buffer views[13];
     Py_ssize_t B, C, b, c, total = 0, i;
+    int conf_type;
+    double z;
     (void)self;
-    if (!PyArg_ParseTuple(args, "y*y*y*y*nnw*w*w*w*w*w*w*w*", &views[0], &views[1], &views[2],
-                          &views[3], &B, &C, &views[4], &views[5], &views[6], &views[7],
-                          &views[8], &views[9], &views[10], &views[11]))
+    if (!PyArg_ParseTuple(args, "y*y*y*y*nnidw*w*w*w*w*w*w*w*w*", &views[0], &views[1],
+                          &views[2], &views[3], &B, &C, &conf_type, &z, &views[4], &views[5],
+                          &views[6], &views[7], &views[8], &views[9], &views[10], &views[11],
+                          &views[12]))
         return NULL;
-    if (B < 0 || C < 1 || views[0].len != (Py_ssize_t)sizeof(double) * B ||
-        views[11].len != (Py_ssize_t)sizeof(int64_t) * C) {
+    if (B < 0 || C < 1 || conf_type < 0 || conf_type > 2 ||
+        views[0].len != (Py_ssize_t)sizeof(double) * B ||
+        views[12].len != (Py_ssize_t)sizeof(int64_t) * C) {
         PyErr_SetString(PyExc_ValueError, "km_columns: buffers of unexpected sizes");
-        release(views, 12);
+        release(views, 13);
         return NULL;
     }
-    for (i = 1; i < 11; i++) {
+    for (i = 1; i < 12; i++) {
         if (views[i].len != (Py_ssize_t)sizeof(double) * B * C) { /* int64 or float64 */
             PyErr_SetString(PyExc_ValueError, "km_columns: buffers of unexpected sizes");
-            release(views, 12);
+            release(views, 13);
             return NULL;
         }
     }
@@ -936,14 +966,15 @@ static PyObject *km_columns(PyObject *self, PyObject *args)
         const int64_t *at_risk = views[1].buf, *events = views[2].buf, *rows = views[3].buf;
         double *t = views[4].buf, *risk = views[5].buf, *died = views[6].buf;
         double *censored = views[7].buf, *surv = views[8].buf, *std_err = views[9].buf;
-        double *se_log = views[10].buf;
-        int64_t *ends = views[11].buf;
+        double *lower = views[10].buf, *upper = views[11].buf;
+        int64_t *ends = views[12].buf;
         Py_BEGIN_ALLOW_THREADS
         for (c = 0; c < C; c++) {
+            const Py_ssize_t first = total;
             double s = 1.0, variance = 0.0;
             for (b = 0; b < B; b++) {
                 const int64_t n_rows = rows[b * C + c];
-                double r, d, increment;
+                double r, d, increment, se_log;
                 if (n_rows <= 0)
                     continue;
                 r = (double)at_risk[b * C + c];
@@ -957,15 +988,21 @@ static PyObject *km_columns(PyObject *self, PyObject *args)
                 increment = r > d ? d / (r * (r - d)) : (d > 0.0 ? INFINITY : 0.0);
                 variance += increment;
                 surv[total] = s;
-                se_log[total] = sqrt(variance);
-                std_err[total] = s > 0.0 ? s * se_log[total] : NAN;
+                se_log = sqrt(variance);
+                std_err[total] = s > 0.0 ? s * se_log : NAN;
+                if (d > 0.0 || total == first) {
+                    km_limits(conf_type, z, s, se_log, &lower[total], &upper[total]);
+                } else { /* censorings only: S and its SE, hence the limits, as before */
+                    lower[total] = lower[total - 1];
+                    upper[total] = upper[total - 1];
+                }
                 total++;
             }
             ends[c] = total;
         }
         Py_END_ALLOW_THREADS
     }
-    release(views, 12);
+    release(views, 13);
     return PyLong_FromSsize_t(total);
 }
 

@@ -186,13 +186,18 @@ def _laid_columns(time, n_risk, n_event, n_rows, conf_type: str, conf_level: flo
     return curves, laid
 
 
+_KERNEL_CONF_TYPES = {"plain": 0, "log": 1, "log-log": 2}  # as survtdm1/_cellfit.c codes them
+
+
 def _compiled_columns(time, n_risk, n_event, n_rows, conf_type: str, conf_level: float):
     """The columns of :func:`kaplan_meier_columns` laid end to end, and where each curve
-    ends, by the compiled kernel (the arithmetic of :func:`_curve_values`, products and
-    sums in the same order); the confidence limits element-wise here."""
+    ends, by the compiled kernel: the arithmetic of :func:`_curve_values` (products and
+    sums in the same order) and of :func:`_confidence_limits`, whose logs and
+    exponentials are taken only where a curve changes (at its events)."""
     B, C = n_rows.shape
-    out = np.empty((7, B * C))
+    out = np.empty((8, B * C))
     ends = np.empty(C, dtype=np.int64)
+    z = float(special.ndtri(0.5 + conf_level / 2.0))  # = stats.norm.ppf
     total = cox_cells.KERNEL.km_columns(
         np.ascontiguousarray(time, dtype=float),
         np.ascontiguousarray(n_risk, dtype=np.int64),
@@ -200,12 +205,12 @@ def _compiled_columns(time, n_risk, n_event, n_rows, conf_type: str, conf_level:
         np.ascontiguousarray(n_rows, dtype=np.int64),
         B,
         C,
+        _KERNEL_CONF_TYPES[conf_type],
+        z,
         *out,
         ends,
     )
-    times, risk, died, censored, surv, std_err, se_log = out[:, :total]
-    limits = _confidence_limits(surv, se_log, conf_type, conf_level)
-    return (times, risk, died, censored, surv, std_err, *limits), ends
+    return tuple(out[:, :total]), ends
 
 
 def _curve_values(risk, died, ends, conf_type: str, conf_level: float):

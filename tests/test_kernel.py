@@ -367,9 +367,12 @@ def test_compiled_km_columns_equal_the_numpy_columns(n, seed, decimals, levels, 
     if levels > 2:
         assert compiled[-1].time.size == 0
     for ours, theirs in zip(compiled, numpy_curves, strict=True):
-        for name in ("time", "n_risk", "n_event", "n_censor", "surv", "std_err", "lower",
-                     "upper"):  # fmt: skip
+        for name in ("time", "n_risk", "n_event", "n_censor", "surv", "std_err"):
             np.testing.assert_array_equal(getattr(ours, name), getattr(theirs, name))
+        # the limits by the C library's log and exp, numpy's own where it has them (with
+        # AVX-512): equal here, within an ulp or two there
+        for name in ("lower", "upper"):
+            np.testing.assert_allclose(getattr(ours, name), getattr(theirs, name), rtol=1e-14)
 
 
 def _summaries(args, landmark):
