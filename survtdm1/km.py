@@ -490,11 +490,32 @@ def logrank_test(time, event, group, strata=None) -> LogRankResult:
         risk_1 = np.cumsum(g[::-1])[::-1][first]
         deaths = np.add.reduceat(e, first)
         deaths_1 = np.add.reduceat(e * g, first)
-        observed += deaths_1.sum()
-        expected += np.sum(deaths * risk_1 / risk)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            v = deaths * (risk_1 / risk) * (1 - risk_1 / risk) * (risk - deaths) / (risk - 1)
-        variance += np.nansum(np.where(risk > 1, v, 0.0))
+        o, ex, v = _logrank_sums(risk, risk_1, deaths, deaths_1)
+        observed, expected, variance = observed + o, expected + ex, variance + v
+    return _logrank_result(observed, expected, variance)
+
+
+def logrank_counts(n_risk, n_event) -> LogRankResult:
+    """:func:`logrank_test` (unstratified) from the numbers at risk and of events of
+    group 0 and group 1 at each distinct time (``(B, 2)`` arrays, every distinct time
+    of the rows): the same sums, from counts."""
+    n_risk = np.asarray(n_risk, dtype=float)
+    n_event = np.asarray(n_event, dtype=float)
+    risk, deaths = n_risk[:, 0] + n_risk[:, 1], n_event[:, 0] + n_event[:, 1]
+    return _logrank_result(*_logrank_sums(risk, n_risk[:, 1], deaths, n_event[:, 1]))
+
+
+def _logrank_sums(risk, risk_1, deaths, deaths_1) -> tuple[float, float, float]:
+    """Observed and expected events of group 1 and the variance, summed over the distinct
+    times with ``risk`` at risk (``risk_1`` of group 1) and ``deaths`` (``deaths_1``)."""
+    observed = deaths_1.sum()
+    expected = np.sum(deaths * risk_1 / risk)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v = deaths * (risk_1 / risk) * (1 - risk_1 / risk) * (risk - deaths) / (risk - 1)
+    return observed, expected, np.nansum(np.where(risk > 1, v, 0.0))
+
+
+def _logrank_result(observed, expected, variance) -> LogRankResult:
     if variance <= 0:
         return LogRankResult(float("nan"), float("nan"), observed, expected, variance)
     chisq = (observed - expected) ** 2 / variance

@@ -304,3 +304,18 @@ def test_with_every_cell_present_every_interaction_is_estimable(weights):
     main = np.column_stack([arm, dummies])
     kept = fast._estimable(main, arm[:, None] * dummies, np.array(weights, dtype=float))
     assert kept.tolist() == list(range(n_cells // 2 - 1))
+
+
+@pytest.mark.parametrize(("n", "seed", "decimals"), [(600, 1, 0), (400, 2, 3), (60, 3, 0)])
+def test_the_log_rank_test_from_counts_is_the_row_test(n, seed, decimals):
+    # the same sums over the same distinct times: equal bit for bit
+    rng = np.random.default_rng(seed)
+    time = np.maximum(np.round(rng.exponential(20.0, n), decimals), 0.1)
+    event = (rng.random(n) < 0.6).astype(int)
+    treated = rng.integers(0, 2, n)
+    data = cox.SortedSurvival.from_arrays(time, event)
+    table = cell_table(TimeBlocks.from_sorted(data.time), data.event, data.sort_rows(treated), 2)
+    rows = km.logrank_test(time, event, treated)
+    counts = km.logrank_counts(table.at_risk(), table.events)
+    for name in ("chisq", "p_value", "observed", "expected", "variance"):
+        assert getattr(counts, name) == getattr(rows, name), name

@@ -242,13 +242,14 @@ class _Battery:
     def overall(self, strata: list[str] | None, risk_times) -> _Summary:
         """The overall summary (stratified by ``strata`` too) and the at-risk table."""
         cohort, settings, arms, model = self.cohort, self.settings, self.arms, self.model
-        pieces = None
-        if self.blocks is not None:  # the overall fit and curves from counts too
+        pieces = logrank = None
+        if self.blocks is not None:  # the overall fit, curves and log-rank from counts too
             everyone = np.zeros(arms.time.shape[0], dtype=np.int64)
             whole = fast.subgroup_table(self.blocks, arms.event, arms.treated, everyone, 1)
             fit = fast.level_fits([whole], [1], settings.ties).get((0, 0))
             pieces = fast.subgroup_pieces(whole, [fit], settings)[0]
-        overall, curves = _overall(arms, settings, cohort, pieces)
+            logrank = km.logrank_counts(whole.at_risk(), whole.events)
+        overall, curves = _overall(arms, settings, cohort, pieces, logrank)
         _horizon_notes(overall, curves, settings, cohort)
         exclusions = []
         if model is not None:
@@ -563,11 +564,15 @@ def _difference(treatment: dict, control: dict, key: str, se_key: str, conf_leve
     return km.difference_ci(a, sa, b, sb, conf_level)
 
 
-def _overall(arms: _Arms, settings: Settings, cohort: Cohort, pieces=None) -> tuple[dict, dict]:
+def _overall(
+    arms: _Arms, settings: Settings, cohort: Cohort, pieces=None, logrank=None
+) -> tuple[dict, dict]:
     everyone = np.ones(arms.time.shape[0], dtype=bool)
     row, curves, fit = _level_row(arms, everyone, settings, cohort, pieces)
     overall = {key: row[key] for key in COUNT_KEYS + EFFECT_KEYS}
-    overall["p_logrank"] = km.logrank_test(arms.time, arms.event, arms.treated).p_value
+    if logrank is None:
+        logrank = km.logrank_test(arms.time, arms.event, arms.treated)
+    overall["p_logrank"] = logrank.p_value
     overall["p_ph"] = NAN
     if fit is not None and fit.converged:
         overall["p_ph"] = cox.cox_zph(arms.data, arms.treated[:, None], fit, ties=settings.ties)
