@@ -36,7 +36,7 @@ from .cox_cells import (
     TimeBlocks,
     cell_table,
 )
-from .km import kaplan_meier
+from .km import KMCurve, kaplan_meier
 
 
 @dataclass(frozen=True)
@@ -660,20 +660,28 @@ def robust_variance(
     return collapsed.T @ collapsed
 
 
-def cox_zph(data: SortedSurvival, X: np.ndarray, fit: CoxFit, *, ties: str = "efron") -> float:
+def cox_zph(
+    data: SortedSurvival,
+    X: np.ndarray,
+    fit: CoxFit,
+    *,
+    ties: str = "efron",
+    pooled: KMCurve | None = None,
+) -> float:
     """Global proportional-hazards test, as R survival 3.x ``cox.zph(fit)``.
 
     The score test for adding ``X * g(t)`` to the model at the fitted
     coefficients, with ``g`` the left-continuous Kaplan-Meier transform
     ``1 - S(t-)`` of the pooled data, centred over the event times.
-    ``X`` is in sorted order. Returns the p-value of the global test.
+    ``X`` is in sorted order; ``pooled``, the Kaplan-Meier curve of all the
+    rows if at hand (else computed). Returns the p-value of the global test.
     """
     X = np.asarray(X, dtype=float)
     if X.ndim == 1:
         X = X[:, None]
     problem = CoxProblem(data, X, ties)
     sets, p = problem.sets, problem.p
-    g = _km_transform(data.time, data.event, sets.events)
+    g = _km_transform(data.time, data.event, sets.events, pooled)
     g = g - g.mean()
     g_group = g[sets.group_first]  # g depends on time only: one value per tied group
     _, mean_sum, cov_sum = problem.group_moments(fit.coef)
@@ -693,9 +701,13 @@ def cox_zph(data: SortedSurvival, X: np.ndarray, fit: CoxFit, *, ties: str = "ef
     return float(special.chdtrc(p, chisq))
 
 
-def _km_transform(time: np.ndarray, event: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """``1 - S(t-)`` of the pooled Kaplan-Meier curve at the times of ``rows``."""
-    curve = kaplan_meier(time, event)
+def _km_transform(
+    time: np.ndarray, event: np.ndarray, rows: np.ndarray, curve: KMCurve | None = None
+) -> np.ndarray:
+    """``1 - S(t-)`` of the pooled Kaplan-Meier curve (``curve``, or that of ``time`` and
+    ``event``) at the times of ``rows``."""
+    if curve is None:
+        curve = kaplan_meier(time, event)
     before = np.concatenate([[1.0], curve.surv])
     # count of distinct times strictly below each row's time
     return 1.0 - before[np.searchsorted(curve.time, time[rows], side="left")]

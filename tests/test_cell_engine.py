@@ -319,3 +319,23 @@ def test_the_log_rank_test_from_counts_is_the_row_test(n, seed, decimals):
     counts = km.logrank_counts(table.at_risk(), table.events)
     for name in ("chisq", "p_value", "observed", "expected", "variance"):
         assert getattr(counts, name) == getattr(rows, name), name
+
+
+def test_the_pooled_curve_from_counts_gives_the_row_curve_and_ph_test():
+    from survtdm1.subgroups import fast
+
+    rng = np.random.default_rng(11)
+    n = 500
+    time = np.maximum(np.round(rng.exponential(20.0, n)), 1.0)
+    event = (rng.random(n) < 0.6).astype(int)
+    treated = rng.integers(0, 2, n)
+    data = cox.SortedSurvival.from_arrays(time, event)
+    arm = data.sort_rows(treated)
+    table = cell_table(TimeBlocks.from_sorted(data.time), data.event, arm, 2)
+    tests = fast.overall_tests(table)
+    rows = km.kaplan_meier(time, event)
+    for name in ("time", "n_risk", "n_event", "surv", "std_err"):
+        np.testing.assert_array_equal(getattr(tests.pooled, name), getattr(rows, name))
+    fit = cox.cox_fit_sorted(data, arm[:, None].astype(float))
+    with_curve = cox.cox_zph(data, arm[:, None], fit, pooled=tests.pooled)
+    assert with_curve == cox.cox_zph(data, arm[:, None], fit)

@@ -97,6 +97,28 @@ def subgroup_pieces(table: CellTable, fits: list, settings) -> list[LevelPieces]
     return pieces
 
 
+@dataclass(frozen=True)
+class OverallTests:
+    """From the overall table (cells control, treated): the log-rank test and the
+    Kaplan-Meier curve of both arms pooled (for the PH test's time transform)."""
+
+    logrank: km.LogRankResult
+    pooled: km.KMCurve
+
+
+def overall_tests(table: CellTable) -> OverallTests:
+    """:class:`OverallTests` of the overall table: the same sums as the row-by-row log-rank
+    test, and the pooled curve of the counts of both cells (as the rows give it)."""
+    at_risk, events, rows = table.at_risk(), table.events, table.rows
+    pooled = km.kaplan_meier_columns(
+        table.time,
+        at_risk[:, :1] + at_risk[:, 1:],
+        events[:, :1] + events[:, 1:],
+        rows[:, :1] + rows[:, 1:],
+    )[0]
+    return OverallTests(km.logrank_counts(at_risk, events), pooled)
+
+
 def _estimable(base: np.ndarray, extra: np.ndarray, weight: np.ndarray, tol: float = 1e-9):
     """:func:`survtdm1.subgroups.common.estimable_columns` on cells standing for rows.
 

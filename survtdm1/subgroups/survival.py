@@ -242,14 +242,14 @@ class _Battery:
     def overall(self, strata: list[str] | None, risk_times) -> _Summary:
         """The overall summary (stratified by ``strata`` too) and the at-risk table."""
         cohort, settings, arms, model = self.cohort, self.settings, self.arms, self.model
-        pieces = logrank = None
-        if self.blocks is not None:  # the overall fit, curves and log-rank from counts too
+        pieces = counted = None
+        if self.blocks is not None:  # the overall fit, curves and tests from counts too
             everyone = np.zeros(arms.time.shape[0], dtype=np.int64)
             whole = fast.subgroup_table(self.blocks, arms.event, arms.treated, everyone, 1)
             fit = fast.level_fits([whole], [1], settings.ties).get((0, 0))
             pieces = fast.subgroup_pieces(whole, [fit], settings)[0]
-            logrank = km.logrank_counts(whole.at_risk(), whole.events)
-        overall, curves = _overall(arms, settings, cohort, pieces, logrank)
+            counted = fast.overall_tests(whole)
+        overall, curves = _overall(arms, settings, cohort, pieces, counted)
         _horizon_notes(overall, curves, settings, cohort)
         exclusions = []
         if model is not None:
@@ -565,17 +565,23 @@ def _difference(treatment: dict, control: dict, key: str, se_key: str, conf_leve
 
 
 def _overall(
-    arms: _Arms, settings: Settings, cohort: Cohort, pieces=None, logrank=None
+    arms: _Arms, settings: Settings, cohort: Cohort, pieces=None, counted=None
 ) -> tuple[dict, dict]:
+    """The overall row; ``pieces`` and ``counted`` (:class:`.fast.OverallTests`) from the
+    cell counts where computed there."""
     everyone = np.ones(arms.time.shape[0], dtype=bool)
     row, curves, fit = _level_row(arms, everyone, settings, cohort, pieces)
     overall = {key: row[key] for key in COUNT_KEYS + EFFECT_KEYS}
-    if logrank is None:
-        logrank = km.logrank_test(arms.time, arms.event, arms.treated)
-    overall["p_logrank"] = logrank.p_value
+    if counted is None:
+        overall["p_logrank"] = km.logrank_test(arms.time, arms.event, arms.treated).p_value
+    else:
+        overall["p_logrank"] = counted.logrank.p_value
     overall["p_ph"] = NAN
     if fit is not None and fit.converged:
-        overall["p_ph"] = cox.cox_zph(arms.data, arms.treated[:, None], fit, ties=settings.ties)
+        pooled = None if counted is None else counted.pooled
+        overall["p_ph"] = cox.cox_zph(
+            arms.data, arms.treated[:, None], fit, ties=settings.ties, pooled=pooled
+        )
     overall["note"], overall["note_kind"] = row["note"], row["note_kind"]
     overall["treatment"] = _arm_summary(curves["treatment"], settings)
     overall["control"] = _arm_summary(curves["control"], settings)
