@@ -571,6 +571,12 @@ def lr_test(reduced: CoxFit, full: CoxFit, df: int) -> tuple[float, float]:
 def wald_test(fit: CoxFit, index) -> tuple[float, float]:
     """Joint Wald test that the coefficients at ``index`` are zero."""
     index = np.atleast_1d(index)
+    if index.size == 1:  # one coefficient: coef (coef / var), as the solve below gives it
+        coef, var = float(fit.coef[index[0]]), float(fit.var[index[0], index[0]])
+        if var == 0.0:  # singular, as numpy's solve finds it
+            return float("nan"), float("nan")
+        chisq = coef * (coef / var)
+        return chisq, float(special.chdtrc(1, chisq))
     coef = fit.coef[index]
     var = fit.var[np.ix_(index, index)]
     try:

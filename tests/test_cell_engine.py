@@ -339,3 +339,18 @@ def test_the_pooled_curve_from_counts_gives_the_row_curve_and_ph_test():
     fit = cox.cox_fit_sorted(data, arm[:, None].astype(float))
     with_curve = cox.cox_zph(data, arm[:, None], fit, pooled=tests.pooled)
     assert with_curve == cox.cox_zph(data, arm[:, None], fit)
+
+
+def test_the_wald_test_of_one_coefficient_is_the_solve_of_its_variance():
+    rng = np.random.default_rng(5)
+    for _ in range(500):
+        p = int(rng.integers(1, 4))
+        a = rng.normal(size=(p, p))
+        fit = cox.CoxFit(rng.normal(size=p), a @ a.T + 0.1 * np.eye(p), 0.0, 0.0, 10, 5, 3, True)
+        j = int(rng.integers(0, p))
+        chisq, p_value = cox.wald_test(fit, [j])
+        coef = fit.coef[[j]]
+        want = float(coef @ np.linalg.solve(fit.var[np.ix_([j], [j])], coef))
+        assert chisq == pytest.approx(want, rel=1e-15) and 0.0 <= p_value <= 1.0
+    singular = cox.CoxFit(np.array([0.5]), np.zeros((1, 1)), 0.0, 0.0, 10, 5, 3, True)
+    assert np.isnan(cox.wald_test(singular, [0])).all()
