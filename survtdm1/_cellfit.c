@@ -1135,6 +1135,75 @@ static PyObject *event_rows(PyObject *self, PyObject *args)
     return PyLong_FromSsize_t(nb);
 }
 
+PyDoc_STRVAR(count_levels_doc,
+             "count_levels(block, codes, treated, event, n_blocks, n_levels, rows, events, "
+             "at_risk)\n\n"
+             "count_cells() of the cells arm + 2 level of a subgroup: rows[b, c] and "
+             "events[b, c] receive the rows and events (event != 0) with time block b "
+             "(int64) in cell c = treated + 2 codes (treated float64 0/1, codes int64, -1 "
+             "where missing: left out), and at_risk[b, c] the rows of cell c with a block "
+             "b or later; the outputs are int64 buffers of n_blocks x 2 n_levels, zeroed "
+             "here. A block, level or arm out of range is a ValueError.");
+
+static PyObject *count_levels(PyObject *self, PyObject *args)
+{
+    Py_buffer views[7];
+    Py_ssize_t n_blocks, n_levels, n_cells, n, i, bad = -1;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*nnw*w*w*", &views[0], &views[1], &views[2],
+                          &views[3], &n_blocks, &n_levels, &views[4], &views[5], &views[6]))
+        return NULL;
+    n = views[3].len;
+    n_cells = 2 * n_levels;
+    if (n_blocks < 0 || n_levels < 1 || views[0].len != (Py_ssize_t)sizeof(int64_t) * n ||
+        views[1].len != (Py_ssize_t)sizeof(int64_t) * n ||
+        views[2].len != (Py_ssize_t)sizeof(double) * n ||
+        views[4].len != (Py_ssize_t)sizeof(int64_t) * n_blocks * n_cells ||
+        views[5].len != views[4].len || views[6].len != views[4].len) {
+        PyErr_SetString(PyExc_ValueError, "count_levels: buffers of unexpected sizes");
+        release(views, 7);
+        return NULL;
+    }
+    {
+        const int64_t *block = views[0].buf, *codes = views[1].buf;
+        const double *treated = views[2].buf;
+        const unsigned char *event = views[3].buf;
+        int64_t *rows = views[4].buf, *events = views[5].buf, *at_risk = views[6].buf;
+        Py_ssize_t b, c;
+        Py_BEGIN_ALLOW_THREADS
+        memset(rows, 0, sizeof(int64_t) * n_blocks * n_cells);
+        memset(events, 0, sizeof(int64_t) * n_blocks * n_cells);
+        for (i = 0; i < n; i++) {
+            const int64_t level = codes[i], b_i = block[i];
+            int64_t cell;
+            if (level < 0)
+                continue;
+            cell = (int64_t)treated[i] + 2 * level; /* numpy's astype(int64) of 0.0, 1.0 */
+            if (level >= n_levels || !(treated[i] == 0.0 || treated[i] == 1.0) || b_i < 0 ||
+                b_i >= n_blocks) {
+                bad = i;
+                break;
+            }
+            rows[b_i * n_cells + cell] += 1;
+            events[b_i * n_cells + cell] += event[i] != 0;
+        }
+        /* at risk: the rows of a cell at this block or later, summed from the last */
+        for (b = n_blocks - 1; b >= 0; b--) {
+            const int64_t *later = b + 1 < n_blocks ? at_risk + (b + 1) * n_cells : NULL;
+            for (c = 0; c < n_cells; c++)
+                at_risk[b * n_cells + c] = rows[b * n_cells + c] + (later ? later[c] : 0);
+        }
+        Py_END_ALLOW_THREADS
+    }
+    release(views, 7);
+    if (bad >= 0) {
+        PyErr_Format(PyExc_ValueError,
+                     "count_levels: row %zd has a block, level or arm out of range", bad);
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"fit", fit, METH_VARARGS, fit_doc},
     {"evaluate", evaluate_py, METH_VARARGS, evaluate_doc},
@@ -1144,6 +1213,7 @@ static PyMethodDef methods[] = {
     {"km_columns", km_columns, METH_VARARGS, km_columns_doc},
     {"km_summaries", km_summaries, METH_VARARGS, km_summaries_doc},
     {"event_rows", event_rows, METH_VARARGS, event_rows_doc},
+    {"count_levels", count_levels, METH_VARARGS, count_levels_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -71,6 +71,13 @@ class CellTable:
     rows: np.ndarray
     events: np.ndarray
 
+    @classmethod
+    def counted(cls, time, rows, events, at_risk) -> CellTable:
+        """A table whose numbers at risk were counted with it (as :meth:`at_risk` gives them)."""
+        table = cls(time, rows, events)
+        table.__dict__["_at_risk"] = at_risk  # cached_property's slot
+        return table
+
     def select(self, cells) -> CellTable:
         """The table of some cells only (the rows of the others left out)."""
         table = CellTable(self.time, self.rows[:, cells], self.events[:, cells])

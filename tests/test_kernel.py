@@ -449,3 +449,38 @@ def test_one_fit_diverges_as_the_same_fit_in_a_batch():
         assert one == bool(newton.diverged(beta[None], var[None])[0])
         seen.add(one)
     assert seen == {True, False}
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_compiled_level_counts_equal_the_numpy_counts(seed, monkeypatch):
+    from survtdm1.subgroups import fast
+
+    rng = np.random.default_rng(seed)
+    n, n_blocks, levels = 5000, 40 + seed, 1 + 2 * seed
+    blocks = TimeBlocks(np.arange(n_blocks, dtype=float), np.sort(rng.integers(0, n_blocks, n)))
+    codes = rng.integers(-1, levels, n)  # -1: a missing level, left out
+    treated = rng.integers(0, 2, n).astype(float)
+    event = rng.random(n) < 0.4
+    compiled = fast.subgroup_table(blocks, event, treated, codes, levels)
+    monkeypatch.setattr(cox_cells, "KERNEL", None)
+    numpy_counts = fast.subgroup_table(blocks, event, treated, codes, levels)
+    for name in ("rows", "events"):
+        np.testing.assert_array_equal(getattr(compiled, name), getattr(numpy_counts, name))
+    np.testing.assert_array_equal(compiled.at_risk(), numpy_counts.at_risk())
+    assert compiled.at_risk().dtype == numpy_counts.at_risk().dtype == np.int64
+
+
+def test_level_counts_out_of_range_are_refused():
+    out = [np.zeros((2, 4), dtype=np.int64) for _ in range(3)]
+    block, event = np.array([0, 1], dtype=np.int64), np.array([True, False])
+    count = cox_cells.KERNEL.count_levels
+    arm = np.array([0.0, 1.0])
+    with pytest.raises(ValueError, match="row 1 has a block, level or arm out of range"):
+        count(block, np.array([0, 2], dtype=np.int64), arm, event, 2, 2, *out)
+    with pytest.raises(ValueError, match="row 0 has a block, level or arm out of range"):
+        count(block, np.array([0, 1], dtype=np.int64), np.array([2.0, 1.0]), event, 2, 2, *out)
+    with pytest.raises(ValueError, match="row 1 has a block, level or arm out of range"):
+        count(np.array([0, 2], dtype=np.int64), np.array([0, 1], dtype=np.int64), arm, event,
+              2, 2, *out)  # fmt: skip
+    with pytest.raises(ValueError, match="unexpected sizes"):
+        count(block, np.array([0, 1], dtype=np.int32), arm, event, 2, 2, *out)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import cox, km
+from .. import cox, cox_cells, km
 from ..cox import fit_cells
 from ..cox_cells import CellTable, TimeBlocks, cell_table
 
@@ -42,6 +42,21 @@ def subgroup_table(
     blocks: TimeBlocks, event: np.ndarray, treated: np.ndarray, codes: np.ndarray, n_levels: int
 ) -> CellTable:
     """Rows and events per distinct time in each cell ``arm + 2 * level`` (missing left out)."""
+    if cox_cells.KERNEL is not None:  # one pass over the rows, the numbers at risk with them
+        shape = (blocks.time.shape[0], 2 * n_levels)
+        rows, events, at_risk = (np.empty(shape, dtype=np.int64) for _ in range(3))
+        cox_cells.KERNEL.count_levels(
+            np.ascontiguousarray(blocks.block, dtype=np.int64),
+            np.ascontiguousarray(codes, dtype=np.int64),
+            np.ascontiguousarray(treated, dtype=float),
+            np.ascontiguousarray(event, dtype=bool),
+            shape[0],
+            n_levels,
+            rows,
+            events,
+            at_risk,
+        )
+        return CellTable.counted(blocks.time, rows, events, at_risk)
     cell = np.where(codes >= 0, treated.astype(np.int64) + 2 * codes, -1)
     return cell_table(blocks, event, cell, 2 * n_levels)
 
