@@ -152,16 +152,16 @@ def test_a_survival_battery_runs_with_the_collector_paused(monkeypatch):
     import pandas as pd
 
     import survtdm1 as st
-    from survtdm1.subgroups import battery
+    from survtdm1.subgroups import survival
 
     seen = []
-    real = battery.survival_battery
+    real = survival.assemble_table
 
     def watched(*args, **kwargs):
         seen.append(gc.isenabled())
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(battery, "survival_battery", watched)
+    monkeypatch.setattr(survival, "assemble_table", watched)
     frame = pd.DataFrame({"t": [5, 8, 3, 9, 4, 7], "e": [1, 0, 1, 1, 1, 0], "arm": ["A", "B"] * 3})
     cohort = st.load_cohort(frame, arm="arm", treatment="A", control="B", time="t", event="e")
     assert gc.isenabled()

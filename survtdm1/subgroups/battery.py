@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .. import _checks
-from .._preload import gc_paused
 from ..cohort import TIME_UNITS, Cohort
 from ..exceptions import PlanError
 from ..levels import SubgroupSpec, as_spec
@@ -149,18 +148,15 @@ def subgroup_analysis(
         return _binary(cohort, specs, given, settings, multiplicity, endpoint_name)
     if settings.time_unit is not None and settings.time_unit != cohort.time_unit:
         cohort = cohort.to_unit(settings.time_unit)
-    # the collector off meanwhile: it would look through everything the session holds
-    # (a notebook's frames) every few hundred of the battery's short-lived objects
-    with gc_paused():
-        return survival_battery(
-            cohort,
-            specs,
-            settings,
-            strata=strata,
-            risk_times=times,
-            multiplicity=multiplicity,
-            endpoint_name=endpoint_name,
-        )
+    return survival_battery(
+        cohort,
+        specs,
+        settings,
+        strata=strata,
+        risk_times=times,
+        multiplicity=multiplicity,
+        endpoint_name=endpoint_name,
+    )
 
 
 def _binary(cohort, specs, given: dict, settings: Settings, multiplicity, endpoint_name):

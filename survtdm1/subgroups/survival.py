@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _forked, cox, km
+from .._preload import gc_paused
 from ..cohort import Cohort
 from ..cox_cells import TimeBlocks
 from ..firth import firth_cox
@@ -102,6 +103,9 @@ class _Arms:
 PARALLEL_ROWS = 100_000
 
 
+# the collector off meanwhile: it would look through everything the session holds (a
+# notebook's frames) every few hundred of the battery's short-lived objects
+@gc_paused()
 def survival_battery(
     cohort: Cohort,
     specs,
