@@ -122,7 +122,7 @@ class CoxFit:
 
     @property
     def se(self) -> np.ndarray:
-        return np.sqrt(np.diag(self.var))
+        return np.sqrt(self.var.diagonal())
 
     def wald_p(self) -> np.ndarray:
         """Two-sided Wald p-values, as ``summary(coxph)``."""

@@ -180,7 +180,7 @@ def _laid_columns(time, n_risk, n_event, n_rows, conf_type: str, conf_level: flo
         columns = (times, risk, died, censored, *values)
     curves, start = [], 0
     for end in ends:
-        part = (values[start:end] for values in columns)
+        part = [values[start:end] for values in columns]
         curves.append(KMCurve(*part, conf_type=conf_type, conf_level=conf_level))
         start = end
     return curves, laid
