@@ -295,26 +295,17 @@ invalid:
 static int evaluate(const Problem *pr, const double *beta, double *loglik, double *score,
                     double *info)
 {
+/* a copy of evaluate_with compiled for P coefficients */
+#define EVALUATE_FOR(P)                                                                     \
+    case P:                                                                                 \
+        return evaluate_with(pr, beta, loglik, score, info, P, 1);
     switch (pr->p) {
-    case 1:
-        return evaluate_with(pr, beta, loglik, score, info, 1, 1);
-    case 2:
-        return evaluate_with(pr, beta, loglik, score, info, 2, 1);
-    case 3:
-        return evaluate_with(pr, beta, loglik, score, info, 3, 1);
-    case 4:
-        return evaluate_with(pr, beta, loglik, score, info, 4, 1);
-    case 5:
-        return evaluate_with(pr, beta, loglik, score, info, 5, 1);
-    case 6:
-        return evaluate_with(pr, beta, loglik, score, info, 6, 1);
-    case 7:
-        return evaluate_with(pr, beta, loglik, score, info, 7, 1);
-    case 8:
-        return evaluate_with(pr, beta, loglik, score, info, 8, 1);
-    default:
+        EVALUATE_FOR(1) EVALUATE_FOR(2) EVALUATE_FOR(3) EVALUATE_FOR(4)
+        EVALUATE_FOR(5) EVALUATE_FOR(6) EVALUATE_FOR(7) EVALUATE_FOR(8)
+    default: /* LOCAL_P = 8 */
         return evaluate_with(pr, beta, loglik, score, info, pr->p, 0);
     }
+#undef EVALUATE_FOR
 }
 
 /* info^-1 score by Gaussian elimination with partial pivoting (as LAPACK's gesv).
