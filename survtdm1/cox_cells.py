@@ -80,10 +80,10 @@ class CellTable:
 
     def select(self, cells) -> CellTable:
         """The table of some cells only (the rows of the others left out)."""
-        table = CellTable(self.time, self.rows[:, cells], self.events[:, cells])
         # each cell's number at risk is its own: the columns of this table's
-        table.__dict__["_at_risk"] = self._at_risk[:, cells]  # cached_property's slot
-        return table
+        return CellTable.counted(
+            self.time, self.rows[:, cells], self.events[:, cells], self._at_risk[:, cells]
+        )
 
     @cached_property
     def event_cells(self) -> EventCells:
@@ -109,9 +109,8 @@ class CellTable:
             power = series_powers(size, risk)
         else:  # no time with enough tied events for the series
             power = np.zeros((kept, SERIES_TERMS + 3))
-        n_cell = R[0].astype(float) if B else np.zeros(C)
-        D = D_out[:kept]
-        return EventCells(R_out[:kept], D, n_cell, int(size.sum()), power)
+        n_cell = self.totals[0].astype(float)  # everyone is at risk at the first time
+        return EventCells(R_out[:kept], D_out[:kept], n_cell, int(size.sum()), power)
 
     @cached_property
     def totals(self) -> tuple[np.ndarray, np.ndarray]:

@@ -24,7 +24,7 @@ from ..cohort import Cohort
 from ..cutpoint import CutpointResult, maxstat_logrank
 from ..exceptions import InputError, SeparationWarning, SmallSampleWarning
 from ..levels import LevelSplit, SubgroupSpec, numeric_values, split_levels
-from ..multiplicity import adjust_interaction, adjust_interaction_rows
+from ..multiplicity import adjust_interaction_rows
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -328,15 +328,14 @@ def missing_ledger(subgroups: list[Subgroup]) -> list[tuple[str, int]]:
 
 def assemble_table(rows: list[dict], columns: list[str], multiplicity: str) -> pd.DataFrame:
     """The subgroup table in the contract's column order, with ``p_interaction_adj``."""
-    if not rows:  # no rows to carry it: a column of floats set on the empty table
-        table = pd.DataFrame(rows, columns=columns)
-        table["p_interaction_adj"] = adjust_interaction(table, multiplicity)
-        return table
     p_values = [NAN if row.get("p_interaction") is None else row["p_interaction"] for row in rows]
     adjusted = adjust_interaction_rows([row["subgroup"] for row in rows], p_values, multiplicity)
     for row, p in zip(rows, adjusted.tolist(), strict=True):
         row["p_interaction_adj"] = p
-    return pd.DataFrame(rows, columns=columns)
+    table = pd.DataFrame(rows, columns=columns)
+    if not rows:  # no row to carry it: an empty column of floats
+        table["p_interaction_adj"] = adjusted
+    return table
 
 
 def table_notes(table: pd.DataFrame) -> tuple[str, ...]:

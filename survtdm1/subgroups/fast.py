@@ -65,7 +65,7 @@ def level_fits(tables: list[CellTable | None], n_levels: list[int], ties: str) -
     """The Cox fit of every level where both arms have events, of every subgroup.
 
     Returns ``{(subgroup index, level index): CoxFit}``
-    (:func:`survtdm1.cox.fit_arm_cells`).
+    (:func:`survtdm1.cox.fit_arm_levels`).
     """
     fits = {}
     for i, (table, levels) in enumerate(zip(tables, n_levels, strict=True)):
